@@ -1,0 +1,63 @@
+"""The command registry: names, one-line summaries, and where each command's parts live.
+
+Modules are named as strings and imported only when their command runs, so
+``ota-action --version`` and ``--help`` never pay for pydantic or cryptography.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from ota_action.report import Report
+    from ota_action.settings import CommandSettings
+
+
+class Runner(Protocol):
+    def __call__(self, settings: Any) -> Report: ...
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    summary: str
+    settings_path: str  # "module:Class"
+    runner_path: str  # "module:function"
+
+    @staticmethod
+    def _resolve(path: str) -> Any:
+        module, _, attr = path.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def settings_class(self) -> type[CommandSettings]:
+        return cast("type[CommandSettings]", self._resolve(self.settings_path))
+
+    def runner(self) -> Runner:
+        return cast(Runner, self._resolve(self.runner_path))
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec(
+            "zbota",
+            "build a Zigbee OTA upgrade file",
+            "ota_action.settings.zigbee:ZbotaSettings",
+            "ota_action.commands.zbota:run",
+        ),
+        CommandSpec(
+            "inspect",
+            "decode an OTA file and print its header and sub-elements",
+            "ota_action.settings.zigbee:InspectSettings",
+            "ota_action.commands.inspect:run_inspect",
+        ),
+        CommandSpec(
+            "verify",
+            "check an OTA file's sizes, sub-elements and integrity code",
+            "ota_action.settings.zigbee:VerifySettings",
+            "ota_action.commands.inspect:run_verify",
+        ),
+    )
+}

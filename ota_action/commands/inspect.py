@@ -1,0 +1,50 @@
+"""``inspect`` and ``verify``: read any OTA file, describe it, and judge it."""
+
+from __future__ import annotations
+
+from ota_action import files, log
+from ota_action.errors import FormatError
+from ota_action.report import Report
+from ota_action.settings.zigbee import InspectSettings, VerifySettings
+from ota_action.zigbee.checks import Level, check_image
+from ota_action.zigbee.image import describe, parse_image
+
+
+def _read(settings: InspectSettings | VerifySettings, command: str) -> tuple[bytes, Report]:
+    data = files.read_input(settings.image, field="image")
+    try:
+        parsed = parse_image(data)
+    except FormatError as exc:
+        exc.field, exc.value = "image", str(settings.image)
+        raise
+    description = describe(parsed)
+    report = Report(
+        command,
+        {"file": str(settings.image), "sha256": files.sha256_hex(data), **description},
+    )
+    for finding in check_image(parsed):
+        (report.errors if finding.level is Level.ERROR else report.warnings).append(finding.message)
+    return data, report
+
+
+def run_inspect(settings: InspectSettings) -> Report:
+    """Describe the file; problems are reported as warnings, inspect itself succeeds."""
+    _, report = _read(settings, "inspect")
+    report.warnings += report.errors
+    report.errors = []
+    log.get().info("inspect.read", file=str(settings.image), size=report.data["file_size"])
+    return report
+
+
+def run_verify(settings: VerifySettings) -> Report:
+    _, report = _read(settings, "verify")
+    report.ok = not report.errors
+    report.data["valid"] = report.ok
+    log.get().info(
+        "verify.checked",
+        file=str(settings.image),
+        valid=report.ok,
+        errors=len(report.errors),
+        warnings=len(report.warnings),
+    )
+    return report

@@ -1,0 +1,147 @@
+"""Text (for people) and Markdown (for the Actions step summary) views of a Report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ota_action.report import Report
+
+
+def _hex(value: int | None, digits: int) -> str:
+    return "-" if value is None else f"0x{value:0{digits}x}"
+
+
+def _header_rows(d: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [
+        ("OTA File ID", "0x0beef11e"),
+        ("Header Version", _hex(d["header_version"], 4)),
+        ("Header Length", f"{d['header_length']} bytes"),
+        ("Field Control", _hex(d["field_control"], 4)),
+        ("Manufacturer ID", _hex(d["manufacturer_code"], 4)),
+        ("Image Type", _hex(d["image_type"], 4)),
+        ("Firmware Version", _hex(d["file_version"], 8)),
+        ("Stack Version", _hex(d["zigbee_stack_version"], 4)),
+        ("Header String", d["header_string"]),
+        ("Total Image Size", f"{d['total_image_size']} bytes"),
+    ]
+    if d.get("security_credential_version") is not None:
+        rows.append(("Security Credential Version", str(d["security_credential_version"])))
+    if d.get("upgrade_file_destination") is not None:
+        rows.append(("Upgrade File Destination", d["upgrade_file_destination"]))
+    if d.get("minimum_hardware_version") is not None:
+        rows.append(("Minimum Hardware Version", _hex(d["minimum_hardware_version"], 4)))
+        rows.append(("Maximum Hardware Version", _hex(d["maximum_hardware_version"], 4)))
+    return rows
+
+
+def _integrity_text(d: dict[str, Any]) -> str:
+    integrity = d.get("integrity") or {}
+    if not integrity.get("present"):
+        return "none"
+    if integrity.get("valid"):
+        return f"valid ({integrity['variant']}) {integrity['stored']}"
+    return f"INVALID (stored {integrity.get('stored')})"
+
+
+def _ota_text(d: dict[str, Any]) -> list[str]:
+    lines = ["Zigbee OTA Header:"]
+    lines += [f"  {name}: {value}" for name, value in _header_rows(d)]
+    lines.append("Sub-elements:")
+    for element in d.get("sub_elements", []):
+        line = (
+            f"  Tag ID: 0x{element['tag']:04x} ({element['name']})  "
+            f"Length: {element['length']} bytes  Offset: {element['offset']}"
+        )
+        if element.get("source"):
+            line += f"  Source: {element['source']}"
+        lines.append(line)
+        if element.get("address_range"):
+            lines.append(f"    HEX address range: {element['address_range']}")
+    lines.append(f"Integrity code: {_integrity_text(d)}")
+    if d.get("trailing_bytes"):
+        lines.append(f"Trailing bytes after total image size: {d['trailing_bytes']}")
+    return lines
+
+
+def _zbota_text(r: Report) -> list[str]:
+    d = r.data
+    lines = _ota_text(d)
+    lines += [f"File size: {d['size']} bytes", f"SHA-256: {d['sha256']}"]
+    lines.append(f"OTA image generated and saved to: {d['outfile']}")
+    return lines
+
+
+def _inspect_text(r: Report) -> list[str]:
+    d = r.data
+    return [f"File: {d['file']} ({d['file_size']} bytes, sha256 {d['sha256']})", *_ota_text(d)]
+
+
+def _verify_text(r: Report) -> list[str]:
+    lines = _inspect_text(r)
+    lines.append("Result: " + ("VALID" if r.ok else "INVALID"))
+    return lines
+
+
+def _generic_text(r: Report) -> list[str]:
+    lines = []
+    for key, value in r.data.items():
+        if isinstance(value, dict | list):
+            continue
+        lines.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    return lines
+
+
+TEXT: dict[str, Callable[[Report], list[str]]] = {
+    "zbota": _zbota_text,
+    "inspect": _inspect_text,
+    "verify": _verify_text,
+}
+
+
+def text(report: Report) -> str:
+    """The human summary; warnings and errors follow the command's own lines."""
+    lines = TEXT.get(report.command, _generic_text)(report)
+    lines += [f"warning: {w}" for w in report.warnings]
+    lines += [f"error: {e}" for e in report.errors]
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: list[str], rows: list[list[object]]) -> list[str]:
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def markdown(report: Report) -> str:
+    """The step-summary Markdown: header table, sub-elements, integrity, sha256."""
+    d = report.data
+    status = "✅" if report.ok else "❌"
+    lines = [f"### {status} ota-action {report.command}", ""]
+    if "header_version" in d:
+        lines += _md_table(["Field", "Value"], [list(row) for row in _header_rows(d)])
+        lines += ["", "**Sub-elements**", ""]
+        lines += _md_table(
+            ["Tag", "Name", "Length", "Offset", "Source"],
+            [
+                [f"0x{e['tag']:04X}", e["name"], e["length"], e["offset"], e.get("source") or ""]
+                for e in d.get("sub_elements", [])
+            ],
+        )
+        lines += ["", f"**Integrity code:** {_integrity_text(d)}"]
+    else:
+        scalar = [[k, v] for k, v in d.items() if not isinstance(v, dict | list)]
+        lines += _md_table(["Field", "Value"], scalar)
+    if d.get("signature"):
+        lines += ["", f"**Signature:** {d['signature']}"]
+    if d.get("sha256"):
+        lines += ["", f"**SHA-256:** `{d['sha256']}`"]
+    for w in report.warnings:
+        lines.append(f"- ⚠️ {_md_escape(w)}")
+    for e in report.errors:
+        lines.append(f"- ❌ {_md_escape(e)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,93 @@
+"""Settings of the Zigbee OTA commands: ``zbota``, ``inspect`` and ``verify``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+from pydantic_settings import NoDecode
+
+from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, option
+from ota_action.values import TagSpec, parse_int, parse_tag_spec
+
+
+def _tag_specs(value: Any) -> Any:
+    """One spec, a list of specs, or newline-separated text (Action inputs, ``OTA_TAGS``)."""
+    if isinstance(value, str):
+        value = [line for line in value.splitlines() if line.strip()]
+    if isinstance(value, list | tuple):
+        return [parse_tag_spec(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _align(value: Any) -> Any:
+    if value is None:
+        return None
+    number = parse_int(value, bits=32)
+    if not 1 <= number <= 0x100000:
+        raise ValueError("must be between 1 and 1048576 bytes")
+    return number
+
+
+def _string(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    if not text.isascii():
+        raise ValueError("must be ASCII text")
+    if len(text) > 32:
+        raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
+    return text
+
+
+TagSpecs = Annotated[list[TagSpec], NoDecode, BeforeValidator(_tag_specs)]
+
+
+class ZbotaSettings(CommandSettings):
+    """Build a Zigbee OTA upgrade file (ZigBee 095264r23)."""
+
+    outfile: Path = option("output OTA file (its directory is created)", cli=Cli(("-o",)))
+    mfg_id: U16 = option("manufacturer code, e.g. 0x1234", cli=Cli(("-m",)))
+    image_type: U16 = option("image type, e.g. 0x0001", cli=Cli(("-i",)))
+    version: FileVersion = option(
+        "file version: dotted a.b.c.d (each 0-255) or an integer such as 0x01000001",
+        cli=Cli(("-v",)),
+    )
+    tags: TagSpecs = option(
+        "sub-element TAG_ID:FILE_OR_LENGTH; an integer after the colon makes a NULL tag of "
+        "that many fill bytes; a .hex file is converted to its binary image (repeatable)",
+        cli=Cli(("-t",), name="--tag", metavar="TAG_ID:FILE_OR_LENGTH", repeat=True),
+        min_length=1,
+    )
+    string: Annotated[str | None, BeforeValidator(_string)] = option(
+        "header string, at most 32 ASCII characters, NUL-padded", None
+    )
+    credentials: U8 | None = option("security credential version (1 byte)", None, Cli(("-c",)))
+    dest_eui64: Eui64 | None = option(
+        "upgrade file destination EUI64, 16 hex digits most significant first",
+        None,
+        Cli(("-d",)),
+    )
+    min_hwv: U16 | None = option("minimum hardware version 0xVVRR", None)
+    max_hwv: U16 | None = option("maximum hardware version 0xVVRR", None)
+    stack_version: U16 = option("Zigbee stack version (2 = Zigbee PRO)", 0x0002)
+    integrity: bool = option("append the AES-MMO image integrity code (tag 0x0003)", False, Cli(("-ic",)))
+    align: Annotated[int | None, BeforeValidator(_align)] = option(
+        "insert a 0xFFFF padding element so the upgrade image data starts at a multiple of this many bytes",
+        None,
+    )
+    fill: U8 = option("fill byte for NULL tags, padding and gaps in .hex input", 0xFF)
+    allow_reserved_tag: bool = option("allow tag ids in the reserved range 0x0007-0xEFFF", False)
+
+
+class InspectSettings(CommandSettings):
+    """Decode an OTA file and print every header field and sub-element."""
+
+    image: Path = option("OTA file to read", cli=Cli(positional=True, metavar="FILE"))
+
+
+class VerifySettings(CommandSettings):
+    """Check an OTA file: sizes, sub-element walk, integrity code (and signatures)."""
+
+    image: Path = option("OTA file to check", cli=Cli(positional=True, metavar="FILE"))

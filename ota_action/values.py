@@ -1,0 +1,100 @@
+"""Parsing the text forms users type for numbers, versions, EUI64s and tag specs.
+
+Pure functions that raise ``ValueError`` with a message fit to show after the option
+name; the settings models call them, so the CLI, the Action and ``OTA_*`` variables all
+accept exactly the same spellings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_INT = re.compile(r"(0[xX][0-9a-fA-F]+(_?[0-9a-fA-F])*|[0-9]+)")
+
+
+def parse_int(text: str | int, *, bits: int) -> int:
+    """An unsigned integer of at most ``bits`` bits, in decimal or 0x-hex."""
+    if isinstance(text, bool):
+        raise ValueError("must be an integer")
+    if isinstance(text, int):
+        value = text
+    else:
+        stripped = text.strip()
+        if not _INT.fullmatch(stripped):
+            raise ValueError("must be an integer in decimal or 0x-prefixed hex")
+        value = int(stripped, 0) if stripped[:2].lower() == "0x" else int(stripped, 10)
+    limit = (1 << bits) - 1
+    if not 0 <= value <= limit:
+        raise ValueError(f"must be between 0 and 0x{limit:0{bits // 4}X}")
+    return value
+
+
+def parse_file_version(text: str | int) -> int:
+    """A 32-bit file version: ``a.b.c.d`` (each 0-255, most significant first) or an integer."""
+    if isinstance(text, str) and "." in text:
+        parts = text.strip().split(".")
+        if len(parts) != 4:
+            raise ValueError(f"dotted versions have 4 parts a.b.c.d, this one has {len(parts)}")
+        value = 0
+        for part in parts:
+            if not part.isdigit() or not part.isascii():
+                raise ValueError("each part of a dotted version must be a decimal number 0-255")
+            number = int(part)
+            if number > 255:
+                raise ValueError(f"each part of a dotted version must be 0-255, not {number}")
+            value = value << 8 | number
+        return value
+    return parse_int(text, bits=32)
+
+
+_EUI64 = re.compile(r"[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){7}")
+
+
+def parse_eui64(text: str) -> int:
+    """16 hex digits, most significant first, optionally split by ``:`` or ``-``."""
+    stripped = text.strip()
+    if stripped[:2].lower() == "0x":
+        stripped = stripped[2:]
+    if not _EUI64.fullmatch(stripped) or len({c for c in stripped if c in ":-"}) > 1:
+        raise ValueError("must be 16 hex digits, most significant first (e.g. 00:0d:6f:00:00:19:8b:36)")
+    return int(re.sub("[:-]", "", stripped), 16)
+
+
+def format_eui64(value: int) -> str:
+    return ":".join(f"{value:016x}"[i : i + 2] for i in range(0, 16, 2))
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    """``TAG_ID:FILE_OR_LENGTH`` from the command line: data from a file, or ``length`` fill bytes."""
+
+    tag: int
+    path: Path | None = None
+    length: int | None = None
+
+    def __str__(self) -> str:
+        source = str(self.path) if self.path is not None else str(self.length)
+        return f"0x{self.tag:04X}:{source}"
+
+
+_LENGTH = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]+")
+
+
+def parse_tag_spec(text: str) -> TagSpec:
+    """``TAG_ID:FILE`` or ``TAG_ID:LENGTH``; an integer after the colon is always a length.
+
+    A file whose name is a number can be given as ``./32``.
+    """
+    tag_text, sep, source = text.partition(":")
+    if not sep or not tag_text.strip() or not source.strip():
+        raise ValueError("must be TAG_ID:FILE or TAG_ID:LENGTH, e.g. 0x0000:app.bin or 0x0000:32")
+    try:
+        tag = parse_int(tag_text, bits=16)
+    except ValueError as exc:
+        raise ValueError(f"tag id {tag_text.strip()!r} {exc}") from None
+    source = source.strip()
+    if _LENGTH.fullmatch(source):
+        return TagSpec(tag, length=parse_int(source, bits=32))
+    return TagSpec(tag, path=Path(source))

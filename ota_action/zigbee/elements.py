@@ -1,0 +1,164 @@
+"""Sub-elements (ZigBee 095264r23 §6.3.3): ``tag:u16le | length:u32le | data``.
+
+Tag identifiers and the rules for which ones a *writer* may use live here; a *reader*
+accepts any tag, because real files carry reserved ones (0xCDEF from Nordic, 0x0100).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ota_action.errors import InputError
+
+TAG_HEADER_SIZE = 6
+_TAG_HEADER = struct.Struct("<HI")
+
+UPGRADE_IMAGE = 0x0000
+ECDSA_SIGNATURE_SUITE_1 = 0x0001
+ECDSA_CERTIFICATE_SUITE_1 = 0x0002
+IMAGE_INTEGRITY_CODE = 0x0003
+PICTURE_DATA = 0x0004
+ECDSA_SIGNATURE_SUITE_2 = 0x0005
+ECDSA_CERTIFICATE_SUITE_2 = 0x0006
+MANUFACTURER_FIRST = 0xF000
+PADDING = 0xFFFF  # ota-action's (and ElCap's) alignment padding element
+
+TAG_NAMES = {
+    UPGRADE_IMAGE: "upgrade image",
+    ECDSA_SIGNATURE_SUITE_1: "ECDSA signature (crypto suite 1)",
+    ECDSA_CERTIFICATE_SUITE_1: "ECDSA signing certificate (crypto suite 1)",
+    IMAGE_INTEGRITY_CODE: "image integrity code",
+    PICTURE_DATA: "picture data",
+    ECDSA_SIGNATURE_SUITE_2: "ECDSA signature (crypto suite 2)",
+    ECDSA_CERTIFICATE_SUITE_2: "ECDSA signing certificate (crypto suite 2)",
+}
+SIGNATURE_TAGS = frozenset(
+    {ECDSA_SIGNATURE_SUITE_1, ECDSA_CERTIFICATE_SUITE_1, ECDSA_SIGNATURE_SUITE_2, ECDSA_CERTIFICATE_SUITE_2}
+)
+
+
+def tag_name(tag: int) -> str:
+    if tag in TAG_NAMES:
+        return TAG_NAMES[tag]
+    if tag == PADDING:
+        return "padding (manufacturer-specific 0xFFFF)"
+    if tag >= MANUFACTURER_FIRST:
+        return "manufacturer-specific"
+    return "reserved"
+
+
+def is_reserved(tag: int) -> bool:
+    return 0x0007 <= tag < MANUFACTURER_FIRST
+
+
+@dataclass(frozen=True)
+class SubElement:
+    tag: int
+    data: bytes
+
+    def encode(self) -> bytes:
+        return encode_tag_header(self.tag, len(self.data)) + self.data
+
+
+def encode_tag_header(tag: int, length: int) -> bytes:
+    return _TAG_HEADER.pack(tag, length)
+
+
+@dataclass(frozen=True)
+class ElementRef:
+    """Where a sub-element sits in a file: ``offset`` is the tag id's position."""
+
+    tag: int
+    length: int
+    offset: int
+
+    @property
+    def data_offset(self) -> int:
+        return self.offset + TAG_HEADER_SIZE
+
+    @property
+    def end(self) -> int:
+        return self.data_offset + self.length
+
+
+@dataclass(frozen=True)
+class Walk:
+    """The result of walking sub-elements from ``start`` to ``stop``.
+
+    ``problem`` is None when the walk ends exactly at ``stop``; otherwise it says how it
+    failed (a truncated tag header, or an element that runs past ``stop``).
+    """
+
+    elements: tuple[ElementRef, ...]
+    problem: str | None
+
+
+def walk(data: bytes | memoryview, start: int, stop: int) -> Walk:
+    """List the sub-elements between ``start`` and ``stop`` without copying their data."""
+    found: list[ElementRef] = []
+    offset = start
+    while offset < stop:
+        if offset + TAG_HEADER_SIZE > stop:
+            return Walk(
+                tuple(found),
+                f"{stop - offset} stray bytes at offset {offset}, too few for a 6-byte tag header",
+            )
+        tag, length = _TAG_HEADER.unpack_from(data, offset)
+        ref = ElementRef(tag, length, offset)
+        if ref.end > stop:
+            return Walk(
+                tuple(found),
+                f"sub-element 0x{tag:04X} at offset {offset} claims {length} bytes and runs "
+                f"{ref.end - stop} bytes past the total image size {stop}",
+            )
+        found.append(ref)
+        offset = ref.end
+    return Walk(tuple(found), None)
+
+
+def check_writable_tags(tags: Iterable[int], *, allow_reserved: bool = False) -> None:
+    """Reject tag ids a user may not write directly, with the reason.
+
+    0x0003 and 0xFFFF are produced by ``--integrity`` and ``--align``; the Smart Energy
+    signature suites need a Certicom ECQV signer on binary Koblitz curves, which
+    ``cryptography`` no longer has, so such a tag could only ever be a forgery-shaped
+    placeholder.
+    """
+    seen: set[int] = set()
+    for tag in tags:
+        value = f"0x{tag:04X}"
+        if not 0 <= tag <= 0xFFFF:
+            raise InputError("tag id must be between 0x0000 and 0xFFFF", field="tags", value=value)
+        if tag in seen:
+            raise InputError(
+                "tag id given more than once; each tag may appear once", field="tags", value=value
+            )
+        seen.add(tag)
+        if tag == IMAGE_INTEGRITY_CODE:
+            raise InputError(
+                "tag 0x0003 is the image integrity code; use --integrity to have it computed",
+                field="tags",
+                value=value,
+            )
+        if tag == PADDING:
+            raise InputError(
+                "tag 0xFFFF is the alignment padding element; use --align to insert it",
+                field="tags",
+                value=value,
+            )
+        if tag in SIGNATURE_TAGS:
+            raise InputError(
+                f"tag {value} is a Smart Energy {TAG_NAMES[tag]}; those need a Certicom "
+                "ECQV signer on a binary Koblitz curve, which ota-action does not provide",
+                field="tags",
+                value=value,
+            )
+        if is_reserved(tag) and not allow_reserved:
+            raise InputError(
+                "tag id is in the reserved range 0x0007-0xEFFF; use 0xF000-0xFFFE for "
+                "manufacturer data, or --allow-reserved-tag if a device really expects it",
+                field="tags",
+                value=value,
+            )
