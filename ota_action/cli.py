@@ -36,8 +36,15 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """Raises instead of exiting, and prints help to the stream main() was given."""
+
+    out: TextIO | None = None
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def print_help(self, file: Any = None) -> None:
+        super().print_help(file or self.out)
 
 
 def _top_help() -> str:
@@ -61,7 +68,9 @@ def _show_default(value: object) -> str:
     return str(value)
 
 
-def build_parser(spec: CommandSpec, model: type[CommandSettings]) -> argparse.ArgumentParser:
+def build_parser(
+    spec: CommandSpec, model: type[CommandSettings], out: TextIO | None = None
+) -> argparse.ArgumentParser:
     """The argparse parser of one command, generated from its settings model."""
     from ota_action.settings import cli_of, flag_of
 
@@ -72,6 +81,7 @@ def build_parser(spec: CommandSpec, model: type[CommandSettings]) -> argparse.Ar
         epilog="Every option can also be set as an OTA_<NAME> environment variable, "
         "e.g. OTA_MFG_ID; the command line wins.",
     )
+    parser.out = out
     for name, info in model.model_fields.items():
         cli = cli_of(info)
         if cli.hidden:
@@ -144,7 +154,7 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
     model = spec.settings_class()
     prog = f"{PROG} {spec.name}"
     try:
-        parsed = vars(build_parser(spec, model).parse_args(list(argv)))
+        parsed = vars(build_parser(spec, model, out).parse_args(list(argv)))
         if parsed.pop("verbose") or log.enabled_by_environment():
             log.configure(stream=err)
         settings = load(model, parsed)

@@ -12,13 +12,15 @@ from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersio
 from ota_action.values import TagSpec, parse_int, parse_tag_spec
 
 
-def _tag_specs(value: Any) -> Any:
-    """One spec, a list of specs, or newline-separated text (Action inputs, ``OTA_TAGS``)."""
+def _lines(value: Any) -> Any:
+    """Newline-separated text (Action inputs, ``OTA_TAGS``) becomes one item per line."""
     if isinstance(value, str):
-        value = [line for line in value.splitlines() if line.strip()]
-    if isinstance(value, list | tuple):
-        return [parse_tag_spec(v) if isinstance(v, str) else v for v in value]
+        return [line.strip() for line in value.splitlines() if line.strip()]
     return value
+
+
+def _tag_spec(value: Any) -> Any:
+    return parse_tag_spec(value) if isinstance(value, str) else value
 
 
 def _align(value: Any) -> Any:
@@ -41,7 +43,8 @@ def _string(value: Any) -> Any:
     return text
 
 
-TagSpecs = Annotated[list[TagSpec], NoDecode, BeforeValidator(_tag_specs)]
+# Items are validated one by one so an error points at the offending --tag, not the list.
+TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
 
 
 class ZbotaSettings(CommandSettings):
