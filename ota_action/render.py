@@ -83,6 +83,45 @@ def _verify_text(r: Report) -> list[str]:
     return lines
 
 
+def _ranges_text(ranges: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['range']} ({r['size']} bytes)" for r in ranges) or "none"
+
+
+def _combine_text(r: Report) -> list[str]:
+    d = r.data
+    lines = ["Inputs:"]
+    for entry in d["inputs"]:
+        lines.append(f"  {entry['file']}: {entry['bytes']} bytes in {_ranges_text(entry['ranges'])}")
+        if entry["start_address"]:
+            lines.append(f"    start address: {entry['start_address']['text']}")
+    lines.append(f"Merged: {d['data_bytes']} bytes in {_ranges_text(d['merged_ranges'])}")
+    lines.append(f"Gaps: {_ranges_text(d['gaps'])}")
+    ov = d["overlaps"]
+    if ov["overlapping_bytes"]:
+        lines.append(
+            f"Overlaps ({ov['policy']}): {ov['overlapping_bytes']} bytes, {ov['identical_bytes']} identical, "
+            f"{ov['overridden_bytes']} overridden"
+        )
+        for o in ov["regions"]:
+            line = f"  {o['range']}: {o['files'][0]} / {o['files'][1]}"
+            if o["conflicting_bytes"]:
+                line += (
+                    f", {o['conflicting_bytes']} differing bytes from {o['first_conflict']['range']},"
+                    f" kept {o['kept']}"
+                )
+            else:
+                line += ", identical"
+            lines.append(line)
+    else:
+        lines.append("Overlaps: none")
+    start = d["start_address"]
+    lines.append(f"Start address: {start['text']} from {start['source']}" if start else "Start address: none")
+    lines.append(f"Records: {d['record_length']} data bytes each, type 04 extended linear addresses")
+    lines += [f"File size: {d['size']} bytes", f"SHA-256: {d['sha256']}"]
+    lines.append(f"Combined HEX written to: {d['outfile']}")
+    return lines
+
+
 def _generic_text(r: Report) -> list[str]:
     lines = []
     for key, value in r.data.items():
@@ -96,6 +135,7 @@ TEXT: dict[str, Callable[[Report], list[str]]] = {
     "zbota": _zbota_text,
     "inspect": _inspect_text,
     "verify": _verify_text,
+    "combine": _combine_text,
 }
 
 
