@@ -39,6 +39,7 @@ ADDRESS_LIMIT = 1 << 32
 IMAGE_SPAN_LIMIT = 256 << 20
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 _NONZERO_RUN = re.compile(rb"[^\x00]+")
+_BYTE_HEX = [f"{i:02X}" for i in range(256)]  # table lookups beat format specs per record
 
 OverlapPolicy = Literal["error", "keep-first", "keep-last"]
 Segment = tuple[int, bytearray]  # (first address, bytes)
@@ -396,13 +397,22 @@ def to_hex(
     lines: list[str] = []
     upper = 0
     for first, data in segments:
+        # One hex conversion per segment; per record only a slice and a C-level sum.
+        digits = data.hex().upper()
+        raw = bytes(data)
         address, pos, size = first, 0, len(data)
         while pos < size:
             if address >> 16 != upper:
                 upper = address >> 16
                 lines.append(_record(LINEAR_BASE, 0, upper.to_bytes(2, "big")))
-            chunk = min(record_length, size - pos, 0x10000 - (address & 0xFFFF))
-            lines.append(_record(DATA, address & 0xFFFF, data[pos : pos + chunk]))
+            offset = address & 0xFFFF
+            chunk = min(record_length, size - pos, 0x10000 - offset)
+            hi, lo = offset >> 8, offset & 0xFF
+            checksum = -(chunk + hi + lo + sum(raw[pos : pos + chunk])) & 0xFF
+            lines.append(
+                f":{_BYTE_HEX[chunk]}{_BYTE_HEX[hi]}{_BYTE_HEX[lo]}00"
+                f"{digits[2 * pos : 2 * (pos + chunk)]}{_BYTE_HEX[checksum]}"
+            )
             pos += chunk
             address += chunk
     if start is not None:
