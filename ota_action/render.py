@@ -157,6 +157,30 @@ def _md_table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return out
 
 
+def _combine_md(d: dict[str, Any]) -> list[str]:
+    rows: list[list[object]] = [
+        [e["file"], e["bytes"], _ranges_text(e["ranges"]), (e["start_address"] or {}).get("text", "")]
+        for e in d["inputs"]
+    ]
+    ov = d["overlaps"]
+    start = d["start_address"]
+    lines = _md_table(["Input", "Bytes", "Ranges", "Start address"], rows)
+    lines += [
+        "",
+        f"**Merged:** {d['data_bytes']} bytes in {_ranges_text(d['merged_ranges'])}",
+        "",
+        f"**Gaps:** {_ranges_text(d['gaps'])}",
+        "",
+        f"**Overlaps ({ov['policy']}):** {ov['overlapping_bytes']} bytes, {ov['identical_bytes']} identical, "
+        f"{ov['overridden_bytes']} overridden",
+        "",
+        f"**Start address:** {start['text'] + ' from ' + start['source'] if start else 'none'}",
+        "",
+        f"**Output:** `{d['outfile']}`, {d['size']} bytes, {d['record_length']} data bytes per record",
+    ]
+    return lines
+
+
 def markdown(report: Report) -> str:
     """The step-summary Markdown: header table, sub-elements, integrity, sha256."""
     d = report.data
@@ -173,6 +197,8 @@ def markdown(report: Report) -> str:
             ],
         )
         lines += ["", f"**Integrity code:** {_integrity_text(d)}"]
+    elif report.command == "combine":
+        lines += _combine_md(d)
     else:
         scalar = [[k, v] for k, v in d.items() if not isinstance(v, dict | list)]
         lines += _md_table(["Field", "Value"], scalar)

@@ -445,3 +445,21 @@ def test_files_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ih = IntelHex()
     ih.loadhex(io.StringIO((tmp_path / "env.hex").read_text()))
     assert memory(ih) == {0: 1, 1: 2, 0x100: 1, 0x101: 2}
+
+
+def test_markdown_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
+    from ota_action import render
+    from ota_action.commands.combine import run
+    from ota_action.settings import load
+    from ota_action.settings.combine import CombineSettings
+
+    out = tmp_path / "m.hex"
+    report = run(load(CombineSettings, {"files": [firmware["boot"], firmware["app"]], "outfile": out}))
+    text = render.markdown(report)
+    assert (
+        f"| {firmware['app']} | 12288 | 0x00010000-0x00012FFF (12288 bytes) | EIP 0x00010101 (type 05) |"
+        in text
+    )
+    assert "**Gaps:** 0x00000800-0x0000FFFF (63488 bytes)" in text
+    assert "**Overlaps (error):** 0 bytes, 0 identical, 0 overridden" in text
+    assert f"**SHA-256:** `{hashlib.sha256(out.read_bytes()).hexdigest()}`" in text
