@@ -91,10 +91,12 @@ def _combine_text(r: Report) -> list[str]:
     d = r.data
     lines = ["Inputs:"]
     for entry in d["inputs"]:
-        lines.append(f"  {entry['file']}: {entry['bytes']} bytes in {_ranges_text(entry['ranges'])}")
+        where = f" in {_ranges_text(entry['ranges'])}" if entry["ranges"] else ""
+        lines.append(f"  {entry['file']}: {entry['bytes']} bytes{where}")
         if entry["start_address"]:
             lines.append(f"    start address: {entry['start_address']['text']}")
-    lines.append(f"Merged: {d['data_bytes']} bytes in {_ranges_text(d['merged_ranges'])}")
+    where = f" in {_ranges_text(d['merged_ranges'])}" if d["merged_ranges"] else ""
+    lines.append(f"Merged: {d['data_bytes']} bytes{where}")
     lines.append(f"Gaps: {_ranges_text(d['gaps'])}")
     ov = d["overlaps"]
     if ov["overlapping_bytes"]:
