@@ -83,6 +83,47 @@ def _verify_text(r: Report) -> list[str]:
     return lines
 
 
+def _ranges_text(ranges: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{r['range']} ({r['size']} bytes)" for r in ranges) or "none"
+
+
+def _combine_text(r: Report) -> list[str]:
+    d = r.data
+    lines = ["Inputs:"]
+    for entry in d["inputs"]:
+        where = f" in {_ranges_text(entry['ranges'])}" if entry["ranges"] else ""
+        lines.append(f"  {entry['file']}: {entry['bytes']} bytes{where}")
+        if entry["start_address"]:
+            lines.append(f"    start address: {entry['start_address']['text']}")
+    where = f" in {_ranges_text(d['merged_ranges'])}" if d["merged_ranges"] else ""
+    lines.append(f"Merged: {d['data_bytes']} bytes{where}")
+    lines.append(f"Gaps: {_ranges_text(d['gaps'])}")
+    ov = d["overlaps"]
+    if ov["overlapping_bytes"]:
+        lines.append(
+            f"Overlaps ({ov['policy']}): {ov['overlapping_bytes']} bytes, {ov['identical_bytes']} identical, "
+            f"{ov['overridden_bytes']} overridden"
+        )
+        for o in ov["regions"]:
+            line = f"  {o['range']}: {o['files'][0]} / {o['files'][1]}"
+            if o["conflicting_bytes"]:
+                line += (
+                    f", {o['conflicting_bytes']} differing bytes from {o['first_conflict']['range']},"
+                    f" kept {o['kept']}"
+                )
+            else:
+                line += ", identical"
+            lines.append(line)
+    else:
+        lines.append("Overlaps: none")
+    start = d["start_address"]
+    lines.append(f"Start address: {start['text']} from {start['source']}" if start else "Start address: none")
+    lines.append(f"Records: {d['record_length']} data bytes each, type 04 extended linear addresses")
+    lines += [f"File size: {d['size']} bytes", f"SHA-256: {d['sha256']}"]
+    lines.append(f"Combined HEX written to: {d['outfile']}")
+    return lines
+
+
 def _generic_text(r: Report) -> list[str]:
     lines = []
     for key, value in r.data.items():
@@ -96,6 +137,7 @@ TEXT: dict[str, Callable[[Report], list[str]]] = {
     "zbota": _zbota_text,
     "inspect": _inspect_text,
     "verify": _verify_text,
+    "combine": _combine_text,
 }
 
 
@@ -117,6 +159,30 @@ def _md_table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return out
 
 
+def _combine_md(d: dict[str, Any]) -> list[str]:
+    rows: list[list[object]] = [
+        [e["file"], e["bytes"], _ranges_text(e["ranges"]), (e["start_address"] or {}).get("text", "")]
+        for e in d["inputs"]
+    ]
+    ov = d["overlaps"]
+    start = d["start_address"]
+    lines = _md_table(["Input", "Bytes", "Ranges", "Start address"], rows)
+    lines += [
+        "",
+        f"**Merged:** {d['data_bytes']} bytes in {_ranges_text(d['merged_ranges'])}",
+        "",
+        f"**Gaps:** {_ranges_text(d['gaps'])}",
+        "",
+        f"**Overlaps ({ov['policy']}):** {ov['overlapping_bytes']} bytes, {ov['identical_bytes']} identical, "
+        f"{ov['overridden_bytes']} overridden",
+        "",
+        f"**Start address:** {start['text'] + ' from ' + start['source'] if start else 'none'}",
+        "",
+        f"**Output:** `{d['outfile']}`, {d['size']} bytes, {d['record_length']} data bytes per record",
+    ]
+    return lines
+
+
 def markdown(report: Report) -> str:
     """The step-summary Markdown: header table, sub-elements, integrity, sha256."""
     d = report.data
@@ -133,6 +199,8 @@ def markdown(report: Report) -> str:
             ],
         )
         lines += ["", f"**Integrity code:** {_integrity_text(d)}"]
+    elif report.command == "combine":
+        lines += _combine_md(d)
     else:
         scalar = [[k, v] for k, v in d.items() if not isinstance(v, dict | list)]
         lines += _md_table(["Field", "Value"], scalar)

@@ -59,5 +59,11 @@ COMMANDS: dict[str, CommandSpec] = {
             "ota_action.settings.zigbee:VerifySettings",
             "ota_action.commands.inspect:run_verify",
         ),
+        CommandSpec(
+            "combine",
+            "merge Intel HEX files into one, refusing conflicting bytes",
+            "ota_action.settings.combine:CombineSettings",
+            "ota_action.commands.combine:run",
+        ),
     )
 }
