@@ -62,9 +62,9 @@ def _top_help() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _show_default(value: object) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 9:
-        return hex(value)
+def _show_default(value: object, as_hex: bool) -> str:
+    if as_hex and isinstance(value, int) and not isinstance(value, bool):
+        return f"0x{value:02X}"
     return str(value)
 
 
@@ -90,7 +90,7 @@ def build_parser(
         if info.is_required() and not cli.positional:
             help_text += " (required)"
         elif info.default not in (None, False) and not info.is_required():
-            help_text += f" (default: {_show_default(info.default)})"
+            help_text += f" (default: {_show_default(info.default, cli.hex)})"
         if cli.positional:
             many = getattr(info.annotation, "__origin__", None) is list
             parser.add_argument(

@@ -47,6 +47,7 @@ class Cli:
     metavar: str | None = None
     hidden: bool = False  # not a command-line option at all (secrets)
     repeat: bool = False  # the option may be given several times
+    hex: bool = False  # show the default in hex (codes and byte values, not counts)
 
 
 def option(description: str, default: Any = ..., cli: Cli | None = None, **kwargs: Any) -> Any:
