@@ -59,5 +59,17 @@ COMMANDS: dict[str, CommandSpec] = {
             "ota_action.settings.zigbee:VerifySettings",
             "ota_action.commands.inspect:run_verify",
         ),
+        CommandSpec(
+            "xbee-fs",
+            "build a signed Digi XBee3 file-system OTA file from xbfs.bin",
+            "ota_action.settings.xbee:XbeeFsSettings",
+            "ota_action.commands.xbee_fs:run",
+        ),
+        CommandSpec(
+            "keygen",
+            "create a P-256 key pair for XBee3 file-system signing",
+            "ota_action.settings.xbee:KeygenSettings",
+            "ota_action.commands.keygen:run",
+        ),
     )
 }
