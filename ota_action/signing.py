@@ -123,7 +123,7 @@ def _describe_wrong_type(key: object) -> str | None:
     if isinstance(key, rsa.RSAPrivateKey):
         return f"is an RSA key ({key.key_size} bits); XBee3 file-system signing needs an EC {CURVE_TEXT} key"
     kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "")
-    return f"is a {kind} key; XBee3 file-system signing needs an EC {CURVE_TEXT} key"
+    return f"is a key of type {kind}; XBee3 file-system signing needs an EC {CURVE_TEXT} key"
 
 
 def _is_public_key(material: bytes, pem: bool) -> bool:
@@ -408,7 +408,7 @@ def _derived_forms(text: str) -> list[str]:
             der = base64.b64decode("".join(_pem_body_lines(material)))
         except (binascii.Error, ValueError):
             der = b""
-    if der:
+    if der[:1] == b"\x30":  # an ASN.1 SEQUENCE: key-shaped, not a passphrase that looked like base64
         forms += [base64.b64encode(der).decode(), der.hex(), der.hex().upper()]
     loader = serialization.load_pem_private_key if pem else serialization.load_der_private_key
     with contextlib.suppress(Exception):  # encrypted, not a key, or garbage: the forms above remain
