@@ -313,4 +313,8 @@ def test_key_env_must_be_a_name_not_a_key(key: KeyForms, tmp_path: Path) -> None
     image.write_bytes(b"x" * 10)
     result = run_cli("xbee-fs", image, "-o", tmp_path / "o.fsota", "-v", "100D", "--key-env", "MII+/=")
     assert result.code == 2
-    assert "--key-env 'MII+/=': must be the NAME of an environment variable" in result.err
+    # a key pasted here by mistake is not echoed back
+    assert result.err == (
+        "ota-action xbee-fs: error: --key-env: must be the NAME of an environment variable "
+        "(letters, digits, _), not its value\n"
+    )

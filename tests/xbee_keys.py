@@ -70,7 +70,10 @@ class KeyForms:
         found["scalar hex"] = self.scalar_hex().encode()
         found["scalar HEX"] = self.scalar_hex().upper().encode()
         found["passphrase"] = PASSPHRASE.encode()
-        return found
+        # Both private encodings embed the public point: a PEM line made of public bytes
+        # only (it can coincide with a public-key PEM line) is not a secret.
+        public = self.public_pem() + self.point().hex().encode() + self.point().hex().upper().encode()
+        return {name: value for name, value in found.items() if value not in public}
 
 
 def new_key() -> KeyForms:

@@ -34,6 +34,12 @@ def read_key(settings: XbeeFsSettings, environ: Mapping[str, str]) -> signing.Lo
     passphrase_source = f"environment variable {settings.passphrase_env}"
     env_source = f"environment variable {settings.key_env}"
     if settings.key_file is not None:
+        if not settings.key_file.exists() and signing.looks_like_key(str(settings.key_file)):
+            raise InputError(
+                "looks like key material, not a path; never put a key on the command line: put it "
+                "in an environment variable (see --key-env) or a file",
+                field="key_file",
+            )
         source = signing.KeySource(
             f"--key-file {str(settings.key_file)!r}", field="key_file", value=str(settings.key_file)
         )

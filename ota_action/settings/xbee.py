@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator
 
@@ -69,13 +69,18 @@ class XbeeFsSettings(CommandSettings):
         Cli(metavar="NAME"),
     )
     key_file: Path | None = option(
-        "private key file (PEM or DER, PKCS#8 or SEC1) instead of the environment variable", None
+        "private key file (PEM or DER, PKCS#8 or SEC1) instead of the environment variable",
+        None,
+        Cli(metavar="PATH"),
     )
     passphrase_env: EnvName = option(
         "NAME of the environment variable holding the key's passphrase, if it is encrypted",
         "OTA_SIGNING_KEY_PASSPHRASE",
         Cli(metavar="NAME"),
     )
+    # Not secrets, but where a secret pasted by mistake would land: never echo their values.
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"key_env", "key_file", "passphrase_env"})
+
     allow_short_signature: bool = option(
         "write the file even if no form of the signature is 70-72 bytes (about 1 key+image in 65,000)",
         False,
@@ -90,5 +95,9 @@ class KeygenSettings(CommandSettings):
     a CI log.
     """
 
-    private_out: Path = option("private key file to create (PKCS#8 PEM, mode 0600; never overwritten)")
-    public_out: Path | None = option("public key file to create (PEM; never overwritten)", None)
+    private_out: Path = option(
+        "private key file to create (PKCS#8 PEM, mode 0600; never overwritten)", cli=Cli(metavar="PATH")
+    )
+    public_out: Path | None = option(
+        "public key file to create (PEM; never overwritten)", None, Cli(metavar="PATH")
+    )
