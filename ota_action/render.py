@@ -79,6 +79,8 @@ def _inspect_text(r: Report) -> list[str]:
 
 def _verify_text(r: Report) -> list[str]:
     lines = _inspect_text(r)
+    if r.data.get("signature"):
+        lines.append(f"XBee file-system signature: {r.data['signature']}")
     lines.append("Result: " + ("VALID" if r.ok else "INVALID"))
     return lines
 
@@ -124,6 +126,42 @@ def _combine_text(r: Report) -> list[str]:
     return lines
 
 
+def _xbee_fs_text(r: Report) -> list[str]:
+    d = r.data
+    lines = _ota_text(d)
+    version = f"0x{d['file_version']:08x} (VR {d['vr']}, compatibility {d['compatibility']}"
+    version += f", {d['protocol']})" if d.get("protocol") else ")"
+    lines += [
+        "XBee3 file system:",
+        f"  Image: {d['image']} ({d['image_size']} bytes)",
+        f"  Padded to: {d['padded_size']} bytes ({d['padding']} x 0xFF)",
+        f"  Signature: {d['signature_length']} bytes DER, {d['signature_form']}",
+        f"  File version: {version}",
+        f"  Key: {d['key_form']}, fingerprint (sha256 of FK) {d['public_key_fingerprint']}",
+        f"  FK (device public key): {d['fk']}",
+        f"File size: {d['size']} bytes",
+        f"SHA-256: {d['sha256']}",
+        f"XBee3 file-system OTA image saved to: {d['outfile']}",
+    ]
+    return lines
+
+
+def _keygen_text(r: Report) -> list[str]:
+    d = r.data
+    lines = [f"P-256 private key written to: {d['private_out']} (mode 0600)"]
+    if d.get("public_out"):
+        lines.append(f"Public key written to: {d['public_out']}")
+    lines += [
+        f"Public key fingerprint (sha256 of FK): {d['public_key_fingerprint']}",
+        "Set it on each XBee3 (local command mode, then ATWR):",
+        f"  {d['atfk']}",
+        "Private key for a CI secret (one line of base64; this is the only time it is shown "
+        "- keep it secret):",
+        f"  {d['private_key_base64']}",
+    ]
+    return lines
+
+
 def _generic_text(r: Report) -> list[str]:
     lines = []
     for key, value in r.data.items():
@@ -138,6 +176,8 @@ TEXT: dict[str, Callable[[Report], list[str]]] = {
     "inspect": _inspect_text,
     "verify": _verify_text,
     "combine": _combine_text,
+    "xbee-fs": _xbee_fs_text,
+    "keygen": _keygen_text,
 }
 
 

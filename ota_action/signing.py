@@ -1,15 +1,447 @@
 """Signing keys from CI secrets and deterministic ECDSA P-256 signatures.
 
-(Stub: the full key loading and signing arrive with the xbee-fs work.  The Action front
-door already relies on :func:`secret_forms` to mask every form of a secret.)
+A key reaches us as the text of an environment variable (a CI secret) or as a file.
+Secrets arrive mangled in the ways CI systems mangle them: CRLF line ends, literal
+``\\n`` sequences from flattened JSON, or a single line of base64 (GitLab can mask only
+that).  :func:`decode_key_material` undoes those, :func:`load_private_key` turns the
+bytes into a P-256 key or raises an :class:`InputError` that names the *source* and
+the problem, never the key.
+
+Nothing here writes, logs or formats key bytes.  ``cryptography``'s own exception
+texts are never shown (they are replaced by our messages and chained ``from None``),
+so no library message can carry key material to a user or a log.
+
+``cryptography`` is imported inside the functions, so the Action front door can import
+:func:`secret_forms` cheaply and ``ota-action --version`` never pays for it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ota_action.errors import InputError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
+
+CURVE_NAME = "secp256r1"
+CURVE_TEXT = "P-256 (secp256r1 / prime256v1)"
+# Order n of the P-256 group; (r, n - s) is the other valid signature for the same r.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+ALGORITHM = "ECDSA P-256/SHA-256"
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=_-]+")
+_CURVE_NAMES = {
+    "secp192r1": "P-192 (secp192r1)",
+    "secp224r1": "P-224 (secp224r1)",
+    "secp256k1": "secp256k1 (the Bitcoin curve)",
+    "secp384r1": "P-384 (secp384r1)",
+    "secp521r1": "P-521 (secp521r1)",
+}
+
+
+@dataclass(frozen=True)
+class KeySource:
+    """Where a key came from, as messages name it; ``field``/``value`` feed InputError."""
+
+    description: str  # "environment variable OTA_SIGNING_KEY" or "--key-file 'k.pem'"
+    field: str | None = None
+    value: str | None = None
+
+    def error(self, problem: str) -> InputError:
+        if self.field is None:
+            return InputError(f"{self.description}: {problem}")
+        return InputError(problem, field=self.field, value=self.value)
+
+
+@dataclass
+class LoadedKey:
+    """A private key ready to sign, plus anything worth a warning about how it was given."""
+
+    key: EllipticCurvePrivateKey
+    form: str  # e.g. "PEM (PKCS#8)", "base64 of DER (SEC1)"
+    warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # never let a debugger or log print key internals
+        return f"LoadedKey(form={self.form!r})"
+
+
+def decode_key_material(raw: bytes) -> tuple[bytes, str]:
+    """Undo CI mangling: returns (PEM or DER bytes, how it was given).
+
+    PEM text may have CRLF line ends or literal ``\\n`` sequences; anything without a
+    PEM armour line that is one line of base64 is decoded (to PEM or DER); otherwise
+    the bytes are taken as DER.
+    """
+    text = raw.strip()
+    if b"-----BEGIN" in text:
+        if b"\\n" in text:
+            text = text.replace(b"\\r\\n", b"\n").replace(b"\\n", b"\n")
+        text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return text + b"\n", "PEM"
+    try:
+        ascii_text = text.decode("ascii")
+    except UnicodeDecodeError:
+        return bytes(raw), "DER"
+    compact = "".join(ascii_text.split())
+    if compact and _BASE64.fullmatch(compact):
+        try:
+            decoded = base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_")
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if decoded:
+            if b"-----BEGIN" in decoded:
+                inner, _ = decode_key_material(decoded)
+                return inner, "base64 of PEM"
+            return decoded, "base64 of DER"
+    return bytes(raw), "DER"
+
+
+def looks_like_key(text: str) -> bool:
+    """True for text that is probably key material (PEM armour, or a long base64 run)."""
+    compact = "".join(text.split())
+    return "-----BEGIN" in text or (len(compact) >= 100 and _BASE64.fullmatch(compact) is not None)
+
+
+def _pem_label(pem: bytes) -> str:
+    match = _PEM_BLOCK.search(pem)
+    return match.group(1).decode("ascii") if match else ""
+
+
+def _describe_wrong_type(key: object) -> str | None:
+    """Why ``key`` (a private key object) cannot sign XBee images, or None if it can."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        name = key.curve.name
+        if name == CURVE_NAME:
+            return None
+        found = _CURVE_NAMES.get(name, name)
+        return f"is an EC key on curve {found}; XBee3 file-system signing needs {CURVE_TEXT}"
+    if isinstance(key, rsa.RSAPrivateKey):
+        return f"is an RSA key ({key.key_size} bits); XBee3 file-system signing needs an EC {CURVE_TEXT} key"
+    kind = type(key).__name__.removeprefix("_").replace("PrivateKey", "")
+    return f"is a key of type {kind}; XBee3 file-system signing needs an EC {CURVE_TEXT} key"
+
+
+def _is_public_key(material: bytes, pem: bool) -> bool:
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        if pem:
+            serialization.load_pem_public_key(material)
+        else:
+            serialization.load_der_public_key(material)
+    except Exception:
+        return False
+    return True
+
+
+def _needs_passphrase(loader: Callable[[bytes, bytes | None], object], material: bytes) -> bool:
+    """True when ``material`` is an encrypted key (loading it without a password says so)."""
+    try:
+        loader(material, None)
+    except TypeError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def load_private_key(
+    raw: bytes,
+    source: KeySource,
+    *,
+    passphrase: bytes | None = None,
+    passphrase_source: str,
+) -> LoadedKey:
+    """Parse a P-256 private key from ``raw`` (any accepted form) or raise InputError.
+
+    Every failure names ``source`` and what was found: no key material, not a key, a
+    public key or certificate, an RSA / other-curve key, an encrypted key without a
+    passphrase, a passphrase that does not decrypt it.
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    if not raw.strip():
+        raise source.error("is empty")
+    material, given_as = decode_key_material(raw)
+    pem = b"-----BEGIN" in material
+    label = _pem_label(material) if pem else ""
+    if label in ("PUBLIC KEY", "EC PUBLIC KEY", "RSA PUBLIC KEY") or (
+        not pem and _is_public_key(material, pem=False)
+    ):
+        raise source.error("is a public key, not a private key; give the private key")
+    if label == "CERTIFICATE":
+        raise source.error("is a certificate, not a private key")
+    if pem and label and "PRIVATE KEY" not in label:
+        raise source.error(f"holds a PEM '{label}' block, not a private key")
+    loader = serialization.load_pem_private_key if pem else serialization.load_der_private_key
+    encrypted = label == "ENCRYPTED PRIVATE KEY" or b"Proc-Type: 4,ENCRYPTED" in material
+    if not encrypted and not pem and passphrase is not None:
+        encrypted = _needs_passphrase(loader, material)
+    warnings: list[str] = []
+    try:
+        key = loader(material, passphrase)
+    except TypeError:
+        if passphrase is None:
+            raise source.error(
+                f"is an encrypted key and no passphrase was given; put it in {passphrase_source}"
+            ) from None
+        # A passphrase for a key that is not encrypted: harmless, but say so.
+        try:
+            key = loader(material, None)
+        except Exception:
+            raise source.error("is not a private key in PEM, DER or base64 form") from None
+        warnings.append(
+            f"{passphrase_source} is set but the key is not encrypted; the passphrase was ignored"
+        )
+    except ValueError:
+        if encrypted and passphrase is not None:
+            raise source.error(
+                f"the passphrase in {passphrase_source} does not decrypt this key "
+                "(wrong passphrase, or a damaged key)"
+            ) from None
+        if encrypted:
+            raise source.error(
+                f"is an encrypted key and no passphrase was given; put it in {passphrase_source}"
+            ) from None
+        raise source.error("is not a private key in PEM, DER or base64 form") from None
+    except UnsupportedAlgorithm:
+        raise source.error("holds a key of an algorithm or curve this tool cannot use") from None
+    except Exception:
+        raise source.error("is not a private key in PEM, DER or base64 form") from None
+    problem = _describe_wrong_type(key)
+    if problem is not None:
+        raise source.error(problem)
+    if pem:
+        container = {"PRIVATE KEY": "PKCS#8", "ENCRYPTED PRIVATE KEY": "encrypted PKCS#8"}.get(label, "SEC1")
+    else:
+        container = "DER"
+    form = f"{given_as} ({container})" if pem else given_as
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - _describe_wrong_type
+        raise source.error("is not an EC private key")
+    return LoadedKey(key, form, warnings)
+
+
+# --- signatures ------------------------------------------------------------------------
+
+
+def signature_length_ok(der: bytes) -> bool:
+    """Digi: the signature "should be between 70 and 72 bytes"."""
+    return 70 <= len(der) <= 72
+
+
+def other_s_form(der: bytes) -> bytes:
+    """The equally valid ``(r, n - s)`` DER signature for the same message and key."""
+    from cryptography.hazmat.primitives.asymmetric.utils import (
+        decode_dss_signature,
+        encode_dss_signature,
+    )
+
+    r, s = decode_dss_signature(der)
+    return encode_dss_signature(r, P256_ORDER - s)
+
+
+def fit_signature(der: bytes) -> tuple[bytes, str] | None:
+    """A 70-72-byte form of ``der``: itself, or its ``(r, n - s)`` twin; None if neither fits.
+
+    Flipping S changes only the length of S (31 <-> 33 bytes, typically), so it rescues
+    every short signature except those whose R is under 2^240 (about 1 in 65,000).
+    """
+    if signature_length_ok(der):
+        return der, "as signed"
+    twin = other_s_form(der)
+    if signature_length_ok(twin):
+        return twin, "(r, n-s) form, to fit 70-72 bytes"
+    return None
+
+
+def signer(key: EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
+    """A function signing bytes with RFC 6979 deterministic ECDSA over SHA-256 (DER out)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+
+    def sign(data: bytes) -> bytes:
+        return key.sign(data, algorithm)
+
+    return sign
+
+
+def verify(public_key: EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
+    """True when ``signature`` (DER) is a valid ECDSA/SHA-256 signature of ``data``."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+# --- public keys -----------------------------------------------------------------------
+
+
+def public_point(public_key: EllipticCurvePublicKey) -> bytes:
+    """The 65-byte uncompressed X9.62 point ``04 || X || Y``: what the XBee's FK holds."""
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+
+def fingerprint(public_key: EllipticCurvePublicKey) -> str:
+    """SHA-256 (hex) of the uncompressed point, so it matches ``sha256(FK bytes)``."""
+    return hashlib.sha256(public_point(public_key)).hexdigest()
+
+
+def load_public_key(raw: bytes, source: KeySource) -> EllipticCurvePublicKey:
+    """A P-256 public key from PEM, DER, or the 130 hex digits of an FK value."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    text = raw.strip()
+    key: object
+    try:
+        if b"-----BEGIN" in text:
+            label = _pem_label(text)
+            if "PRIVATE KEY" in label:
+                raise source.error("is a private key; give the public key (ota-action keygen --public-out)")
+            key = serialization.load_pem_public_key(text.replace(b"\r\n", b"\n"))
+        elif re.fullmatch(rb"(0x)?[0-9a-fA-F]{130}", text):
+            key = ec.EllipticCurvePublicKey.from_encoded_point(
+                ec.SECP256R1(), bytes.fromhex(text.removeprefix(b"0x").decode("ascii"))
+            )
+        else:
+            key = serialization.load_der_public_key(bytes(raw))
+    except InputError:
+        raise
+    except Exception:
+        raise source.error("is not a public key (PEM, DER, or the 130 hex digits of an FK value)") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise source.error(f"is not an EC public key; XBee3 file-system signatures use {CURVE_TEXT}")
+    if key.curve.name != CURVE_NAME:
+        found = _CURVE_NAMES.get(key.curve.name, key.curve.name)
+        raise source.error(f"is a key on curve {found}; XBee3 file-system signatures use {CURVE_TEXT}")
+    return key
+
+
+def generate_key() -> EllipticCurvePrivateKey:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def private_pem(key: EllipticCurvePrivateKey) -> bytes:
+    """Unencrypted PKCS#8 PEM, the form Digi's instructions produce (``private.pem``)."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def public_pem(public_key: EllipticCurvePublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+# --- masking ---------------------------------------------------------------------------
+
+
+def _pem_body_lines(pem: bytes) -> list[str]:
+    return [
+        line.strip()
+        for line in pem.decode("ascii", "replace").splitlines()
+        if line.strip() and not line.startswith("-----") and ":" not in line
+    ]
+
+
+def _forms_of_key(key: object) -> list[str]:
+    """Masking forms of an unencrypted private key: DER/PEM encodings and the scalar."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    forms: list[str] = []
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return forms
+    for fmt in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL):
+        der = key.private_bytes(serialization.Encoding.DER, fmt, serialization.NoEncryption())
+        pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+        forms += [
+            base64.b64encode(der).decode(),
+            der.hex(),
+            der.hex().upper(),
+            base64.b64encode(pem).decode(),
+            base64.b64encode(pem.rstrip(b"\n")).decode(),
+            *_pem_body_lines(pem),
+        ]
+    scalar = key.private_numbers().private_value
+    size = (key.curve.key_size + 7) // 8
+    forms += [f"{scalar:0{size * 2}x}", f"{scalar:0{size * 2}X}", f"{scalar:x}", f"{scalar:X}"]
+    return forms
+
+
+def _derived_forms(text: str) -> list[str]:
+    """The encodings of a key given as ``text``; whatever cannot be derived is skipped."""
+    from cryptography.hazmat.primitives import serialization
+
+    forms: list[str] = []
+    material, _ = decode_key_material(text.encode("utf-8", "replace"))
+    pem = b"-----BEGIN" in material
+    der = material
+    if pem:
+        forms += _pem_body_lines(material)
+        forms += [base64.b64encode(material).decode(), base64.b64encode(material.rstrip()).decode()]
+        try:
+            der = base64.b64decode("".join(_pem_body_lines(material)))
+        except (binascii.Error, ValueError):
+            der = b""
+    if der[:1] == b"\x30":  # an ASN.1 SEQUENCE: key-shaped, not a passphrase that looked like base64
+        forms += [base64.b64encode(der).decode(), der.hex(), der.hex().upper()]
+    loader = serialization.load_pem_private_key if pem else serialization.load_der_private_key
+    with contextlib.suppress(Exception):  # encrypted, not a key, or garbage: the forms above remain
+        forms += _forms_of_key(loader(material, None))
+    return forms
+
 
 def secret_forms(text: str) -> list[str]:
-    """Every string derived from a secret value that must be masked before printing.
+    """Every single-line string derived from a secret that must be masked before printing.
 
-    The full version adds the base64, DER and private-scalar forms of a key.
+    For any secret: each non-empty line (stripped) and the whole value when it is one
+    line.  When ``text`` is a key (any form :func:`decode_key_material` accepts): the
+    PEM body lines, base64 of the PEM and of the DER, the DER in hex, and the private
+    scalar in hex — for the PKCS#8 and SEC1 encodings both, so a key cannot leak
+    through a re-encoding.  Never raises: garbage simply yields its lines.
     """
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    forms: list[str] = []
+    with contextlib.suppress(Exception):  # masking must never crash a run
+        forms += [line.strip() for line in text.splitlines() if line.strip()]
+        whole = text.strip()
+        if whole and "\n" not in whole and "\r" not in whole:
+            forms.append(whole)
+        forms += _derived_forms(text)
+    seen: set[str] = set()
+    unique = []
+    for form in forms:
+        if form and form not in seen and "\n" not in form and "\r" not in form:
+            seen.add(form)
+            unique.append(form)
+    return unique

@@ -65,5 +65,17 @@ COMMANDS: dict[str, CommandSpec] = {
             "ota_action.settings.combine:CombineSettings",
             "ota_action.commands.combine:run",
         ),
+        CommandSpec(
+            "xbee-fs",
+            "build a signed Digi XBee3 file-system OTA file from xbfs.bin",
+            "ota_action.settings.xbee:XbeeFsSettings",
+            "ota_action.commands.xbee_fs:run",
+        ),
+        CommandSpec(
+            "keygen",
+            "create a P-256 key pair for XBee3 file-system signing",
+            "ota_action.settings.xbee:KeygenSettings",
+            "ota_action.commands.keygen:run",
+        ),
     )
 }

@@ -37,7 +37,13 @@ def run_inspect(settings: InspectSettings) -> Report:
 
 
 def run_verify(settings: VerifySettings) -> Report:
-    _, report = _read(settings, "verify")
+    data, report = _read(settings, "verify")
+    if settings.public_key is not None:
+        from ota_action.commands.xbee_fs import signature_verdict
+
+        verdict, problems = signature_verdict(data, parse_image(data), settings.public_key)
+        report.data["signature"] = verdict
+        report.errors += problems
     report.ok = not report.errors
     report.data["valid"] = report.ok
     log.get().info(

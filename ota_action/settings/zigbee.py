@@ -94,3 +94,8 @@ class VerifySettings(CommandSettings):
     """Check an OTA file: sizes, sub-element walk, integrity code (and signatures)."""
 
     image: Path = option("OTA file to check", cli=Cli(positional=True, metavar="FILE"))
+    public_key: Path | None = option(
+        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex)",
+        None,
+        Cli(name="--public-key", metavar="PEM"),
+    )

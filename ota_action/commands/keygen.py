@@ -1,0 +1,66 @@
+"""``keygen``: a fresh P-256 key pair for XBee3 file-system signing.
+
+Printing the private key (as one line of base64, for a CI secret) is this command's
+purpose, so it goes to the summary (stdout) and nowhere else: never to the log.  Key
+files are never overwritten, and the private one is created with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from pathlib import Path
+
+from ota_action import files, log, signing
+from ota_action.errors import InputError
+from ota_action.report import Report
+from ota_action.settings.xbee import KeygenSettings
+
+
+def _refuse_existing(path: Path, field: str) -> None:
+    if path.exists() or path.is_symlink():
+        raise InputError("already exists; keygen never overwrites a key file", field=field, value=str(path))
+    files.check_output_path(path, field=field)
+
+
+def run(settings: KeygenSettings) -> Report:
+    _refuse_existing(settings.private_out, "private_out")
+    if settings.public_out is not None:
+        if settings.public_out.resolve() == settings.private_out.resolve():
+            raise InputError(
+                "is the same file as --private-out", field="public_out", value=str(settings.public_out)
+            )
+        _refuse_existing(settings.public_out, "public_out")
+    key = signing.generate_key()
+    public_key = key.public_key()
+    private_pem = signing.private_pem(key)
+    files.write_atomic(settings.private_out, private_pem, field="private_out", mode=0o600)
+    if settings.public_out is not None:
+        try:
+            files.write_atomic(settings.public_out, signing.public_pem(public_key), field="public_out")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                settings.private_out.unlink()
+            raise
+    point = signing.public_point(public_key).hex().upper()
+    fingerprint = signing.fingerprint(public_key)
+    log.get().info(
+        "keygen.written",
+        private_out=str(settings.private_out),
+        public_out=None if settings.public_out is None else str(settings.public_out),
+        fingerprint=fingerprint,
+    )
+    return Report(
+        "keygen",
+        {
+            "private_out": str(settings.private_out),
+            "public_out": None if settings.public_out is None else str(settings.public_out),
+            "curve": "P-256 (secp256r1 / prime256v1)",
+            "fk": point,
+            "atfk": f"ATFK{point}",
+            "public_key_fingerprint": fingerprint,
+            "public_key_pem": signing.public_pem(public_key).decode("ascii"),
+            "private_key_base64": base64.b64encode(private_pem).decode("ascii"),
+        },
+        outfile=settings.private_out,
+    )
