@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -35,13 +36,27 @@ class UsageError(Exception):
     """An argparse-level problem (unknown option, missing argument)."""
 
 
+_PLAIN_OPTION = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9-]{0,40}")
+
+
+def _redact_unrecognized(message: str) -> str:
+    """Name stray options but not stray values: a key pasted on the command line by mistake
+    must not be repeated into a CI log by the error that rejects it."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return message
+    words = message[len(prefix) :].split(" ")
+    shown = [w if _PLAIN_OPTION.fullmatch(w) else "<value>" for w in words]
+    return prefix + " ".join(shown)
+
+
 class _Parser(argparse.ArgumentParser):
     """Raises instead of exiting, and prints help to the stream main() was given."""
 
     out: TextIO | None = None
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(_redact_unrecognized(message))
 
     def print_help(self, file: Any = None) -> None:
         super().print_help(file or self.out)

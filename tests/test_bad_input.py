@@ -83,7 +83,7 @@ CASES: list[tuple[str, dict[str, str | None], str]] = [
     ("fill too big", {"--fill": "256"}, "--fill '256': must be between 0 and 0xFF"),
     ("missing mfg-id", {"-m": None}, "--mfg-id: is required"),
     ("missing tag", {"-t": None}, "--tag: is required"),
-    ("unknown option", {"--colour": "red"}, "unrecognized arguments: --colour red"),
+    ("unknown option", {"--colour": "red"}, "unrecognized arguments: --colour <value>"),
     ("option without value", {"--string": None, "-i": None, "--image-type": ""}, "--image-type"),
 ]
 
@@ -113,6 +113,14 @@ def test_bad_input(
     assert expected in lines[0]
     assert not out.exists()
     assert not any(tmp_path.rglob("*.ota*")), "a partial or temporary file was left behind"
+
+
+def test_stray_values_are_not_echoed(tmp_path: Path) -> None:
+    secret = "-----BEGIN PRIVATE KEY-----MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg"
+    result = run_cli(*_argv(tmp_path / "out.ota", {}), secret, "oops")
+    assert result.code == 2
+    assert "unrecognized arguments: <value> <value>" in result.err
+    assert "MIGH" not in result.err
 
 
 def test_duplicate_tag(tmp_path: Path) -> None:
