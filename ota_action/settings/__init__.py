@@ -37,6 +37,21 @@ FileVersion = Annotated[int, BeforeValidator(lambda v: v if v is None else parse
 Eui64 = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_eui64(v))]
 
 
+def _header_string(value: Any) -> Any:
+    """ASCII, at most 32 bytes: refused rather than truncated, so a file never says less."""
+    if value is None:
+        return None
+    text = str(value)
+    if not text.isascii():
+        raise ValueError("must be ASCII text")
+    if len(text) > 32:
+        raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
+    return text
+
+
+HeaderString = Annotated[str, BeforeValidator(_header_string)]
+
+
 @dataclass(frozen=True)
 class Cli:
     """How a settings field appears on the command line (kept in the field's metadata)."""

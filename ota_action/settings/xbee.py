@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator
 
-from ota_action.settings import U16, Cli, CommandSettings, option
+from ota_action.settings import U16, Cli, CommandSettings, HeaderString, option
 from ota_action.xbee import DIGI_MANUFACTURER, FS_IMAGE_TYPE, parse_fs_version
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -23,17 +23,6 @@ def _env_name(value: Any) -> Any:
     if isinstance(value, str) and not _ENV_NAME.fullmatch(value.strip()):
         raise ValueError("must be the NAME of an environment variable (letters, digits, _), not its value")
     return value.strip() if isinstance(value, str) else value
-
-
-def _string(value: Any) -> Any:
-    if value is None:
-        return None
-    text = str(value)
-    if not text.isascii():
-        raise ValueError("must be ASCII text")
-    if len(text) > 32:
-        raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
-    return text
 
 
 EnvName = Annotated[str, BeforeValidator(_env_name)]
@@ -60,9 +49,7 @@ class XbeeFsSettings(CommandSettings):
     )
     mfg_id: U16 = option("manufacturer code", DIGI_MANUFACTURER, Cli(("-m",)))
     image_type: U16 = option("image type (0x0100 = XBee file system)", FS_IMAGE_TYPE, Cli(("-i",)))
-    string: Annotated[str | None, BeforeValidator(_string)] = option(
-        "header string, at most 32 ASCII characters, NUL-padded", None
-    )
+    string: HeaderString | None = option("header string, at most 32 ASCII characters, NUL-padded", None)
     key_env: EnvName = option(
         "NAME of the environment variable holding the private key (PEM or one-line base64)",
         "OTA_SIGNING_KEY",

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
-from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, option
+from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec
 
 
@@ -32,17 +32,6 @@ def _align(value: Any) -> Any:
     return number
 
 
-def _string(value: Any) -> Any:
-    if value is None:
-        return None
-    text = str(value)
-    if not text.isascii():
-        raise ValueError("must be ASCII text")
-    if len(text) > 32:
-        raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
-    return text
-
-
 # Items are validated one by one so an error points at the offending --tag, not the list.
 TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
 
@@ -63,9 +52,7 @@ class ZbotaSettings(CommandSettings):
         cli=Cli(("-t",), name="--tag", metavar="TAG_ID:FILE_OR_LENGTH", repeat=True),
         min_length=1,
     )
-    string: Annotated[str | None, BeforeValidator(_string)] = option(
-        "header string, at most 32 ASCII characters, NUL-padded", None
-    )
+    string: HeaderString | None = option("header string, at most 32 ASCII characters, NUL-padded", None)
     credentials: U8 | None = option("security credential version (1 byte)", None, Cli(("-c",)))
     dest_eui64: Eui64 | None = option(
         "upgrade file destination EUI64, 16 hex digits most significant first",
