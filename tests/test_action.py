@@ -662,3 +662,30 @@ def test_entrypoint_with_arguments_is_the_cli(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert out.is_file()
+
+
+def test_action_log_processors_keep_values_on_one_line_and_annotate() -> None:
+    import io
+
+    from ota_action import log
+
+    stream = io.StringIO()
+    try:
+        logger = log.configure(
+            stream=stream,
+            extra_processors=(log.one_line_values, log.Annotations(stream)),
+            default_format="console",
+        )
+        logger.info("zbota.written", outfile="a\n::error::pwned.ota", size=12)
+        logger.warning("hex.gap", title="Gap in app.hex", file="app.hex", line=7, bytes=16)
+        logger.error("action.failed", annotated=True)
+    finally:
+        log.reset()
+    text = ANSI.sub("", stream.getvalue())
+    commands = workflow_commands(text)
+    assert [(c.name, c.props) for c in commands] == [
+        ("warning", {"title": "Gap in app.hex", "file": "app.hex", "line": "7"})
+    ]
+    assert commands[0].message == "hex.gap (bytes=16)"
+    assert "outfile=a\\n::error::pwned.ota" in text
+    assert "size=12" in text
