@@ -228,6 +228,10 @@ def markdown(report: Report) -> str:
     d = report.data
     status = "✅" if report.ok else "❌"
     lines = [f"### {status} ota-action {report.command}", ""]
+    path = d.get("outfile") or d.get("file")
+    size = d.get("size", d.get("file_size"))
+    if path is not None and "header_version" in d:
+        lines += [f"**File:** {_md_escape(path)}" + (f" ({size} bytes)" if size is not None else ""), ""]
     if "header_version" in d:
         lines += _md_table(["Field", "Value"], [list(row) for row in _header_rows(d)])
         lines += ["", "**Sub-elements**", ""]
@@ -253,3 +257,8 @@ def markdown(report: Report) -> str:
     for e in report.errors:
         lines.append(f"- ❌ {_md_escape(e)}")
     return "\n".join(lines) + "\n"
+
+
+def md_escape(value: object) -> str:
+    """One table cell or line of Markdown: no pipes or newlines from user text."""
+    return _md_escape(value)
