@@ -61,6 +61,13 @@ class _Parser(argparse.ArgumentParser):
     def print_help(self, file: Any = None) -> None:
         super().print_help(file or self.out)
 
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # argparse (3.11) drops a value of exactly "--" even when given as --string=--,
+        # which would silently write "[]" into the header.
+        if arg_strings == ["--"] and action.option_strings and action.nargs is None:
+            return "--"
+        return super()._get_values(action, arg_strings)
+
 
 def _top_help() -> str:
     width = max(len(name) for name in COMMANDS)

@@ -57,8 +57,11 @@ class KeySource:
     value: str | None = None
 
     def error(self, problem: str) -> InputError:
-        if self.field is None:
-            return InputError(f"{self.description}: {problem}")
+        # An environment variable has no value worth showing (it is the secret): the
+        # description names it, and ``field`` still tells the front door which option
+        # or Action input is at fault.
+        if self.value is None:
+            return InputError(f"{self.description}: {problem}", field=self.field)
         return InputError(problem, field=self.field, value=self.value)
 
 

@@ -335,12 +335,14 @@ def test_cli_key_errors_exit_2_and_write_nothing(
     monkeypatch.delenv("OTA_SIGNING_KEY", raising=False)
     monkeypatch.delenv("OTA_SIGNING_KEY_PASSPHRASE", raising=False)
     err = _fails(image, tmp_path)
-    assert err.startswith("ota-action xbee-fs: error: no signing key: environment variable OTA_SIGNING_KEY")
+    assert err.startswith(
+        "ota-action xbee-fs: error: --key-env: no signing key: environment variable OTA_SIGNING_KEY"
+    )
     monkeypatch.setenv("OTA_SIGNING_KEY", "")
     assert "no signing key" in _fails(image, tmp_path)
     monkeypatch.setenv("OTA_SIGNING_KEY", key.public_pem().decode())
     assert _fails(image, tmp_path) == (
-        "ota-action xbee-fs: error: environment variable OTA_SIGNING_KEY: is a public key, "
+        "ota-action xbee-fs: error: --key-env: environment variable OTA_SIGNING_KEY: is a public key, "
         "not a private key; give the private key\n"
     )
     key_file = tmp_path / "k.pem"

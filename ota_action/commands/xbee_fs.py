@@ -53,9 +53,10 @@ def read_key(settings: XbeeFsSettings, environ: Mapping[str, str]) -> signing.Lo
             raise InputError(
                 f"no signing key: {env_source} is not set or empty; put the P-256 private key "
                 "there (PEM, or one line of base64 of PEM or DER; name another variable with "
-                "--key-env), or give --key-file"
+                "--key-env), or give --key-file",
+                field="key_env",
             )
-        source = signing.KeySource(env_source)
+        source = signing.KeySource(env_source, field="key_env")
         raw = env_value.encode("utf-8", "surrogateescape")
     return signing.load_private_key(raw, source, passphrase=passphrase, passphrase_source=passphrase_source)
 
