@@ -26,7 +26,6 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 NOT_FIELDS = {"command", "signing-key", "signing-key-passphrase"}
 # Inputs whose settings fields arrive with other branches (issue 3: combine, issue 4:
 # xbee-fs and verify --public-key). Until they land the field check is an expected failure.
-AWAITING = {"files": "combine", "public-key": "verify --public-key"}
 
 
 def _tool(name: str) -> str:
@@ -126,8 +125,6 @@ def test_every_input_is_a_settings_field() -> None:
     }
     inputs = set(action()["inputs"]) - NOT_FIELDS
     missing = inputs - fields
-    if missing and missing <= set(AWAITING):
-        pytest.xfail(f"fields still to land: {', '.join(f'{m} ({AWAITING[m]})' for m in sorted(missing))}")
     assert not missing, f"inputs that no command reads: {sorted(missing)}"
 
 
