@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ota-bench-") as tmp:
         work = Path(tmp)
         if "startup" in wanted:
-            figures += processes.startup(args.startup_repeats, log)
+            figures += processes.startup(args.startup_repeats, log, breakdown=not args.tiny)
         if "zbota" in wanted:
             figures += processes.zbota(work, args.image_size, args.process_repeats, log)
         if "combine" in wanted:

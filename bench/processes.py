@@ -26,7 +26,20 @@ from bench.measure import OK, UNAVAILABLE, Figure, measure_process, time_call
 XBEE_BLOCK = 2048
 
 
-def startup(repeats: int, log: Callable[[str], None]) -> list[Figure]:
+IMPORT_BREAKDOWN = (
+    "pydantic",
+    "pydantic_settings",
+    "cryptography.hazmat.primitives.ciphers",
+    "ota_action.commands.zbota",
+)
+
+
+def startup(repeats: int, log: Callable[[str], None], *, breakdown: bool = True) -> list[Figure]:
+    """Bare interpreter vs ``ota-action --version``, and (``breakdown``) what zbota's imports cost.
+
+    The import figures explain the start-up share of a command: each is a fresh
+    ``python -c "import X"`` to compare with ``python -c pass``.
+    """
     log(f"start-up x{repeats}")
     env = tools.child_env()
     bare = measure_process(
@@ -38,7 +51,15 @@ def startup(repeats: int, log: Callable[[str], None]) -> list[Figure]:
     if bare.min_s is not None and ours.min_s is not None:
         ours.extra["over_python_ms_min"] = round((ours.min_s - bare.min_s) * 1000, 1)
         ours.extra["over_python_ms_median"] = round(((ours.median_s or 0) - (bare.median_s or 0)) * 1000, 1)
-    return [bare, ours]
+    figures = [bare, ours]
+    for module in IMPORT_BREAKDOWN if breakdown else ():
+        log(f"import {module} x{repeats}")
+        figure = Figure("startup", f"import {module}")
+        measure_process(figure, [sys.executable, "-c", f"import {module}"], repeats, env=env)
+        if bare.min_s is not None and figure.min_s is not None:
+            figure.extra["over_python_ms_min"] = round((figure.min_s - bare.min_s) * 1000, 1)
+        figures.append(figure)
+    return figures
 
 
 def _integrity_problem(path: Path) -> str | None:

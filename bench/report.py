@@ -25,6 +25,15 @@ def _seconds(value: float | None) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.3f} s"
 
 
+def _note(f: Figure) -> str:
+    text = f.status if not f.note else f"{f.status}: {f.note}"
+    if "over_python_ms_min" in f.extra:
+        text += f" ({f.extra['over_python_ms_min']:+.1f} ms over python -c pass)"
+    if "signing_share" in f.extra:
+        text += f" (signing {f.extra['signing_share']:.2%} of it)"
+    return text
+
+
 def table(figures: list[Figure]) -> str:
     """A plain-text table, one line per figure, grouped by section."""
     header = ("section", "figure", "size", "min", "median", "MB/s", "peak RSS", "status / note")
@@ -35,12 +44,12 @@ def table(figures: list[Figure]) -> str:
             (
                 f.section,
                 f.name,
-                _size(f.size_bytes) if f.section != "startup" else "",
+                str(f.extra.get("inputs", "")) or (_size(f.size_bytes) if f.section != "startup" else ""),
                 _seconds(f.min_s),
                 _seconds(f.median_s),
                 f"{f.mb_per_s:.2f}" if f.mb_per_s is not None and f.section == "aes_mmo" else "",
                 f"{rss:.0f} MiB" if rss is not None else "",
-                f.status if not f.note else f"{f.status}: {f.note}",
+                _note(f),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
