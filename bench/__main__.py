@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine,
         "figures": [f.as_json() for f in figures],
         "aes_mmo_ratios": ratios,
+        "combine_ratios": report.process_ratios(figures),
         "zigpy_correctness": zigpy_check,
         "targets": report.targets(figures, ratios, machine["aes_backend_default"]),
         "_figures": figures,
@@ -169,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     if result["aes_mmo_ratios"]:
         print()
         print(report.ratio_table(result["aes_mmo_ratios"]))
+    for r in result["combine_ratios"]:
+        print(f"combine vs {r['vs']}: {r['time_ratio_min']}x faster (min), {r['rss_ratio']}x less peak RSS")
     check = result["zigpy_correctness"]
     if check and check.get("zigpy_8192") is not None:
         print()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bench import measure
+from bench import measure, report
 from bench.inputs import HexPart, intel_hex, merged_matches, read_intel_hex
 from tests.conftest import ROOT
 
@@ -168,12 +168,15 @@ def _check_process_sections(bench_run: dict[str, Any]) -> None:
 
 def _check_targets_are_listed_and_judged_only_at_their_size(bench_run: dict[str, Any]) -> None:
     targets = bench_run["targets"]
-    assert len(targets) == 4
+    assert len(targets) == 6
     for target in targets:
         assert {"target", "wanted", "value", "unit", "met"} <= target.keys()
     # A tiny run has no 1 MiB figures, so those targets are "not measured", never passed or failed.
     assert [t["met"] for t in targets[:3]] == [None, None, None]
     assert isinstance(targets[3]["met"], bool)
+    # The combine targets are stated for the 64K+1M+4K set, which a tiny run does not use.
+    assert [t["met"] for t in targets[4:]] == [None, None]
+    assert isinstance(bench_run["combine_ratios"], list)
 
 
 def test_tiny_run_writes_well_formed_json(tmp_path: Path) -> None:
@@ -223,3 +226,26 @@ def test_peak_rss_of_a_small_tool_is_its_own() -> None:
     if measure.rss_method().startswith("GNU time"):
         assert run.peak_rss_mib < 20
     assert not math.isnan(run.peak_rss_mib)
+
+
+def test_combine_ratios_and_targets_once_combine_exists() -> None:
+    # combine is not in every build yet; the ratio and target logic must already be right.
+    inputs = {"inputs": report.FULL_COMBINE_SET}
+    figures = [
+        measure.Figure(
+            "combine", "ota-action combine", runs_s=[0.25, 0.2], peak_rss_mib=[40.0], extra=inputs
+        ),
+        measure.Figure(
+            "combine", "intelhex hexmerge.py", runs_s=[0.8, 0.9], peak_rss_mib=[160.0], extra=inputs
+        ),
+        measure.Figure("combine", "srec_cat", runs_s=[0.1], peak_rss_mib=[8.0], extra=inputs),
+    ]
+    assert report.process_ratios(figures) == [
+        {"command": "combine", "vs": "intelhex hexmerge.py", "time_ratio_min": 4.0, "rss_ratio": 4.0},
+        {"command": "combine", "vs": "srec_cat", "time_ratio_min": 0.5, "rss_ratio": 0.2},
+    ]
+    speed, memory = report.targets(figures, [], "libcrypto")[4:]
+    assert (speed["value"], speed["met"]) == (4.0, True)
+    assert (memory["value"], memory["met"]) == (4.0, True)
+    figures[0].extra["inputs"] = "4 KiB+16 KiB+1 KiB"
+    assert [t["met"] for t in report.targets(figures, [], "libcrypto")[4:]] == [None, None]
