@@ -57,7 +57,7 @@ def run(settings: ZbotaSettings) -> Report:
         header, elements, integrity=settings.integrity, align=settings.align, fill=settings.fill
     )
     built = time.perf_counter()
-    description = describe(parse_image(data))
+    description = describe(parse_image(data, built_here=True))
     # 0xFFFF and 0x0003 are refused as user tags, so any in the output are ours.
     given = iter(sources)
     for entry in description["sub_elements"]:

@@ -122,8 +122,13 @@ class ParsedImage:
         return bytes(memoryview(data)[ref.data_offset : ref.end])
 
 
-def parse_image(data: bytes | memoryview) -> ParsedImage:
-    """Decode ``data`` as an OTA file.  Only a missing or wrong header raises (FormatError)."""
+def parse_image(data: bytes | memoryview, *, built_here: bool = False) -> ParsedImage:
+    """Decode ``data`` as an OTA file.  Only a missing or wrong header raises (FormatError).
+
+    ``built_here`` is for bytes :func:`build_image` has just returned: their integrity
+    code was computed (rule A) a moment ago, so it is reported as standard instead of
+    being hashed a second time, which would double the cost of ``zbota --integrity``.
+    """
     header = decode_header(data)
     size = len(data)
     stop = min(header.total_image_size, size)
@@ -143,11 +148,13 @@ def parse_image(data: bytes | memoryview) -> ParsedImage:
         file_size=size,
         elements=found.elements,
         walk_problem=problem,
-        integrity=check_integrity(data, found.elements),
+        integrity=check_integrity(data, found.elements, assume_standard=built_here),
     )
 
 
-def check_integrity(data: bytes | memoryview, elements: Sequence[ElementRef]) -> IntegrityResult:
+def check_integrity(
+    data: bytes | memoryview, elements: Sequence[ElementRef], *, assume_standard: bool = False
+) -> IntegrityResult:
     """Check the first 0x0003 element against every known coverage rule."""
     refs = [e for e in elements if e.tag == IMAGE_INTEGRITY_CODE]
     if not refs:
@@ -156,6 +163,8 @@ def check_integrity(data: bytes | memoryview, elements: Sequence[ElementRef]) ->
     stored = bytes(memoryview(data)[ref.data_offset : ref.end])
     if ref.length != DIGEST_SIZE:
         return IntegrityResult(True, False, None, stored, ref.offset)
+    if assume_standard:
+        return IntegrityResult(True, True, IntegrityVariant.STANDARD, stored, ref.offset)
     variant = match_integrity(data, ref.offset, stored)
     return IntegrityResult(True, variant is not None, variant, stored, ref.offset)
 
