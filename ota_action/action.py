@@ -105,17 +105,10 @@ def secret_values(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def mask_forms(values: Iterable[str]) -> list[str]:
-    """Every string to mask: each non-empty line and each derived form (base64, DER...)."""
-    forms: set[str] = set()
-    for value in values:
-        forms.update(line.strip() for line in value.splitlines())
-        if "\n" not in value.strip():
-            forms.add(value.strip())
-        try:
-            forms.update(signing.secret_forms(value))
-        except Exception:  # noqa: S112 - a passphrase is no key; its lines are masked already
-            continue
-    return sorted((f for f in forms if f), key=lambda f: (-len(f), f))
+    """Every string to mask, longest first: :func:`signing.secret_forms` of each secret
+    (each line, the whole one-line value, and for a key every derived form)."""
+    forms = {form for value in values for form in signing.secret_forms(value)}
+    return sorted(forms, key=lambda f: (-len(f), f))
 
 
 def _is_list(info: FieldInfo) -> bool:
