@@ -7,10 +7,10 @@ from ota_action.errors import FormatError
 from ota_action.report import Report
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
 from ota_action.zigbee.checks import Level, check_image
-from ota_action.zigbee.image import describe, parse_image
+from ota_action.zigbee.image import ParsedImage, describe, parse_image
 
 
-def _read(settings: InspectSettings | VerifySettings, command: str) -> tuple[bytes, Report]:
+def _read(settings: InspectSettings | VerifySettings, command: str) -> tuple[bytes, ParsedImage, Report]:
     data = files.read_input(settings.image, field="image")
     try:
         parsed = parse_image(data)
@@ -24,12 +24,12 @@ def _read(settings: InspectSettings | VerifySettings, command: str) -> tuple[byt
     )
     for finding in check_image(parsed):
         (report.errors if finding.level is Level.ERROR else report.warnings).append(finding.message)
-    return data, report
+    return data, parsed, report
 
 
 def run_inspect(settings: InspectSettings) -> Report:
     """Describe the file; problems are reported as warnings, inspect itself succeeds."""
-    _, report = _read(settings, "inspect")
+    _, _, report = _read(settings, "inspect")
     report.warnings += report.errors
     report.errors = []
     log.get().info("inspect.read", file=str(settings.image), size=report.data["file_size"])
@@ -37,11 +37,11 @@ def run_inspect(settings: InspectSettings) -> Report:
 
 
 def run_verify(settings: VerifySettings) -> Report:
-    data, report = _read(settings, "verify")
+    data, parsed, report = _read(settings, "verify")
     if settings.public_key is not None:
         from ota_action.commands.xbee_fs import signature_verdict
 
-        verdict, problems = signature_verdict(data, parse_image(data), settings.public_key)
+        verdict, problems = signature_verdict(data, parsed, settings.public_key)
         report.data["signature"] = verdict
         report.errors += problems
     report.ok = not report.errors
