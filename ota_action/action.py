@@ -7,10 +7,13 @@ name (``mfg-id`` -> ``mfg_id``) and is validated by the very model the CLI uses,
 two doors cannot drift.  ``OTA_*`` variables fill whatever no input gives (GitLab,
 Jenkins and other CI systems use those with a plain ``docker run``).
 
-The secrets ``signing-key`` and ``signing-key-passphrase`` are not settings fields:
-every form of them is masked (``::add-mask::``) before anything else is printed, then
-they are handed to the signing code as ``OTA_SIGNING_KEY`` /
-``OTA_SIGNING_KEY_PASSPHRASE``.
+The secrets ``signing-key`` and ``signing-key-passphrase`` (or, with no input,
+``OTA_SIGNING_KEY`` / ``OTA_SIGNING_KEY_PASSPHRASE``) are not settings fields: before
+anything else is printed every form of them is masked (``::add-mask::``, see
+:mod:`ota_action.masking`) and they are taken *out* of ``os.environ`` into
+:class:`~ota_action.secret.Secret` objects, which reach the signer as an argument.
+Messages about them name the input ("input signing-key").  A command that does not
+sign refuses them (exit 2).
 
 Results: outputs to ``$GITHUB_OUTPUT`` (random heredoc delimiters), a Markdown step
 summary, ``::error``/``::warning`` annotations naming the input at fault.  A failure
@@ -19,41 +22,40 @@ sets no outputs.  Files written into the workspace are given to the workspace's 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 import typing
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ota_action import github, signing
-from ota_action.commands import COMMANDS
-from ota_action.errors import EXIT_USAGE, InputError, OtaActionError
+from ota_action import github
+from ota_action.commands import COMMANDS, Command
+from ota_action.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    InputError,
+    OtaActionError,
+    internal_error_message,
+)
+from ota_action.masking import mask_forms
+from ota_action.secret import KeyMaterial, Secret
+from ota_action.values import split_lines
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
-    from ota_action.report import Report
+    from ota_action.results import Result
     from ota_action.settings import CommandSettings
 
-EXIT_INTERNAL = 70
-
-# Secret inputs and the variables the signing code reads them from.
+# Secret inputs, and the variable that stands for each when no input is given.
 SECRET_INPUTS = {
     "signing-key": "OTA_SIGNING_KEY",
     "signing-key-passphrase": "OTA_SIGNING_KEY_PASSPHRASE",
-}
-# Settings fields that stand for a secret input: errors about them name that input.
-SECRET_FIELDS = {
-    "signing_key": "signing-key",
-    "key_env": "signing-key",
-    "key_file": "signing-key",
-    "signing_key_passphrase": "signing-key-passphrase",
-    "passphrase_env": "signing-key-passphrase",
 }
 # Commands a CI workspace should never run: a private key generated there is exposed.
 NOT_IN_ACTION = {"keygen": "generate keys on a trusted machine and store the private key as a secret"}
@@ -82,7 +84,7 @@ class Failure(Exception):
 
 def input_name(field: str) -> str:
     """The Action input that sets a settings field (``mfg_id`` -> ``mfg-id``)."""
-    return SECRET_FIELDS.get(field, field.replace("_", "-"))
+    return field.replace("_", "-")
 
 
 def read_inputs(environ: Mapping[str, str]) -> dict[str, str]:
@@ -94,28 +96,55 @@ def read_inputs(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def secret_values(environ: Mapping[str, str]) -> dict[str, str]:
-    """The secrets given, by the variable the signing code reads (input wins over ``OTA_*``)."""
-    found: dict[str, str] = {}
+@dataclass
+class TakenSecrets:
+    """The secrets taken out of the environment at start-up, as objects."""
+
+    inputs: dict[str, Secret]  # by input name
+    variables: dict[str, str]  # OTA_SIGNING_KEY...: handed on in memory only
+    masked: set[int]  # id() of every Secret whose forms were masked
+
+    def given(self) -> KeyMaterial:
+        """What the Action holds, in its own words for a missing key or passphrase."""
+        return KeyMaterial(
+            key=self.inputs.get("signing-key"),
+            passphrase=self.inputs.get("signing-key-passphrase"),
+            missing="input signing-key is not set; give the P-256 private key from a secret "
+            "(PEM, or one line of base64 of PEM or DER), or a key file in input key-file",
+            missing_field="signing_key",
+            unlock_hint="input signing-key-passphrase",
+        )
+
+
+def take_secrets(environ: MutableMapping[str, str]) -> tuple[TakenSecrets, list[str]]:
+    """Remove the secret inputs and variables from ``environ``; returns them and what to mask.
+
+    Every value is masked, the input and the variable both: a variable set for another
+    step is still a secret.
+    """
+    inputs: dict[str, Secret] = {}
+    variables: dict[str, str] = {}
+    values: list[str] = []
     for name, variable in SECRET_INPUTS.items():
-        value = environ.get(f"INPUT_{name.upper()}", "") or environ.get(variable, "")
-        if value.strip():
-            found[variable] = value
-    return found
-
-
-def mask_forms(values: Iterable[str]) -> list[str]:
-    """Every string to mask, longest first: :func:`signing.secret_forms` of each secret
-    (each line, the whole one-line value, and for a key every derived form)."""
-    forms = {form for value in values for form in signing.secret_forms(value)}
-    return sorted(forms, key=lambda f: (-len(f), f))
+        given = environ.pop(f"INPUT_{name.upper()}", "")
+        fallback = environ.pop(variable, "")
+        values += [v for v in (given, fallback) if v.strip()]
+        if given.strip():
+            inputs[name] = Secret(
+                given, source=f"input {name}", field=name.replace("-", "_"), named_by_field=True
+            )
+        if fallback.strip():
+            variables[variable] = fallback
+    return TakenSecrets(inputs, variables, {id(s) for s in inputs.values()}), mask_forms(values)
 
 
 def _is_list(info: FieldInfo) -> bool:
     return typing.get_origin(info.annotation) is list
 
 
-def settings_values(command: str, model: type[CommandSettings], inputs: Mapping[str, str]) -> dict[str, Any]:
+def settings_values(
+    command: str, model: type[CommandSettings], inputs: Mapping[str, str], *, signs: bool = False
+) -> dict[str, Any]:
     """Map inputs onto the model's fields; multi-line inputs of list fields become lists."""
     values: dict[str, Any] = {}
     for name, raw in sorted(inputs.items()):
@@ -124,10 +153,11 @@ def settings_values(command: str, model: type[CommandSettings], inputs: Mapping[
         field = name.replace("-", "_")
         info = model.model_fields.get(field)
         if info is None:
-            known = ", ".join(sorted(input_name(f) for f in model.model_fields if f != "json_output"))
-            raise Failure(f"is not used by command {command} (its inputs: {known})", name)
+            known = [input_name(f) for f in model.model_fields if f != "json_output"]
+            known += list(SECRET_INPUTS) if signs else []
+            raise Failure(f"is not used by command {command} (its inputs: {', '.join(sorted(known))})", name)
         if _is_list(info):
-            values[field] = [line.strip() for line in raw.splitlines() if line.strip()]
+            values[field] = split_lines(raw)
         else:
             values[field] = raw.strip() if "\n" not in raw.strip() else raw
     return values
@@ -136,8 +166,10 @@ def settings_values(command: str, model: type[CommandSettings], inputs: Mapping[
 def _from_error(exc: OtaActionError, inputs: Mapping[str, str]) -> Failure:
     if exc.field is None:
         return Failure(exc.message, None, exc.exit_code)
+    from ota_action.settings import env_variable
+
     name = input_name(exc.field)
-    env_name = f"OTA_{exc.field.upper()}"
+    env_name = env_variable(exc.field)
     if name not in inputs and os.environ.get(env_name):
         name = f"{name} (from {env_name})"
     return Failure(exc.message, name, exc.exit_code, exc.value)
@@ -148,11 +180,9 @@ def _workspace() -> Path:
 
 
 def _relative(path: Path, workspace: Path) -> str | None:
-    """``path`` relative to the workspace, or None when it lies outside."""
-    try:
-        return path.resolve().relative_to(workspace).as_posix()
-    except ValueError:
-        return None
+    from ota_action.results.base import relative_to
+
+    return relative_to(path, workspace)
 
 
 def _missing_ancestors(path: Path, workspace: Path) -> list[Path]:
@@ -182,31 +212,12 @@ def give_to_workspace_owner(paths: Iterable[Path], workspace: Path) -> tuple[int
     return st.st_uid, st.st_gid, count
 
 
-def outputs_of(report: Report, workspace: Path) -> dict[str, str]:
-    """The step outputs; paths relative to the workspace (never a container path)."""
-    data = report.data
-    outputs: dict[str, str] = {}
-    if report.outfile is not None:
-        outputs["ota-file"] = _relative(report.outfile, workspace) or str(report.outfile)
-    if data.get("sha256"):
-        outputs["sha256"] = str(data["sha256"])
-    size = data.get("size", data.get("file_size"))
-    if size is not None:
-        outputs["size"] = str(size)
-    version = data.get("file_version")
-    if isinstance(version, int):
-        outputs["file-version"] = f"0x{version:08x}"
-    elif version is not None:
-        outputs["file-version"] = str(version)
-    outputs["summary-json"] = json.dumps(report.as_json(), separators=(",", ":"))
-    return outputs
-
-
 class ActionRun:
     """One run of the Action: the stream it prints to and what it knows so far."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, secrets: TakenSecrets | None = None) -> None:
         self.out = out
+        self.secrets = secrets or TakenSecrets({}, {}, set())
         self.on_github = os.environ.get("GITHUB_ACTIONS") == "true"
         self.command = ""
         self.inputs: dict[str, str] = {}
@@ -248,7 +259,7 @@ class ActionRun:
     # -- the run ---------------------------------------------------------------------------
     def fail(self, failure: Failure) -> int:
         from ota_action import log
-        from ota_action.render import md_escape
+        from ota_action.results import md_escape
 
         self.emit(github.command("error", failure.line(), title=failure.title))
         log.get().error(
@@ -278,9 +289,14 @@ class ActionRun:
         spec = COMMANDS.get(command)
         if spec is None:
             raise Failure(f"unknown command {command!r}; commands: {', '.join(available)}", "command")
-        model = spec.settings_class()
-        values = settings_values(command, model, self.inputs)
-        logger.info("action.inputs", command=command, inputs=sorted(self.inputs), on_github=self.on_github)
+        runner: Command[Any, Result] = spec.load()
+        if not runner.signs and self.secrets.inputs:
+            name = sorted(self.secrets.inputs)[0]
+            raise Failure(f"is not used by command {command}: it signs nothing; remove the input", name)
+        model = runner.settings
+        values = settings_values(command, model, self.inputs, signs=runner.signs)
+        names = sorted([*self.inputs, *self.secrets.inputs])
+        logger.info("action.inputs", command=command, inputs=names, on_github=self.on_github)
         try:
             settings = load(model, values)
             outfile = getattr(settings, "outfile", None)
@@ -293,28 +309,45 @@ class ActionRun:
                         value=str(outfile),
                     )
                 created = _missing_ancestors(outfile, self.workspace)
-            report = spec.runner()(settings)
+            # The OTA_* secrets were taken out of os.environ; they reach the command in memory.
+            environ = {**os.environ, **self.secrets.variables}
+            secrets = runner.secrets(settings, environ, self.secrets.given())
+            self.mask_new(secrets)
+            result = runner.run(settings, secrets)
         except OtaActionError as exc:
             raise _from_error(exc, self.inputs) from None
-        return self.finish(report, created)
+        return self.finish(result, created)
 
-    def finish(self, report: Report, created: list[Path]) -> int:
-        from ota_action import log, render
+    def mask_new(self, secrets: KeyMaterial) -> None:
+        """Mask a secret found only now (in a variable input key-env names) before use."""
+        for secret in secrets.secrets():
+            if id(secret) in self.secrets.masked:
+                continue
+            self.secrets.masked.add(id(secret))
+            if secret.reveal() in self.secrets.variables.values():
+                continue  # masked at start-up
+            if self.on_github:
+                for form in mask_forms([secret.reveal()]):
+                    self.emit(github.add_mask(form))
+
+    def finish(self, result: Result, created: list[Path]) -> int:
+        from ota_action import log
 
         logger = log.get()
-        self.show_text(render.text(report))
-        self.summary(render.markdown(report))
-        if report.warnings:
-            self.annotate("warning", report.warnings, f"ota-action {report.command}")
-        if not report.ok:
-            self.annotate("error", report.errors, f"ota-action {report.command}: invalid file")
-            logger.error("action.failed", command=report.command, errors=len(report.errors), annotated=True)
-            return report.exit_code
-        if report.outfile is not None and self.on_github:
-            owner = give_to_workspace_owner([*created, report.outfile], self.workspace)
+        self.show_text(result.text())
+        self.summary(result.markdown())
+        if result.warnings:
+            self.annotate("warning", result.warnings, f"ota-action {result.command}")
+        if not result.ok:
+            self.annotate("error", result.errors, f"ota-action {result.command}: invalid file")
+            logger.error("action.failed", command=result.command, errors=len(result.errors), annotated=True)
+            return result.exit_code
+        files = result.written()
+        if files and self.on_github:
+            owner = give_to_workspace_owner([*created, *files], self.workspace)
             if owner is not None:
                 logger.info("action.chown", uid=owner[0], gid=owner[1], paths=owner[2])
-        outputs = outputs_of(report, self.workspace)
+        outputs = result.outputs(self.workspace)
         path = os.environ.get("GITHUB_OUTPUT")
         if path:
             written = github.append_outputs(Path(path), outputs)
@@ -324,31 +357,29 @@ class ActionRun:
             Path(result_file).write_text(outputs["summary-json"] + "\n", encoding="utf-8")
         logger.info(
             "action.done",
-            command=report.command,
-            exit_code=report.exit_code,
+            command=result.command,
+            exit_code=result.exit_code,
             seconds=round(time.perf_counter() - self.started, 4),
         )
-        return report.exit_code
+        return result.exit_code
 
 
-def _take_secrets(out: TextIO, on_github: bool) -> None:
-    """Mask every form of each secret, then move it to the variable the signer reads."""
-    secrets = secret_values(os.environ)
+def _take_secrets(out: TextIO, on_github: bool) -> TakenSecrets:
+    """Take every secret out of ``os.environ`` and mask all its forms, before any output."""
+    taken, forms = take_secrets(os.environ)
     if on_github:
         # Outside GitHub nothing consumes ::add-mask:: and printing it would show the secret.
-        for form in mask_forms(secrets.values()):
+        for form in forms:
             out.write(github.add_mask(form) + "\n")
         out.flush()
-    for name in SECRET_INPUTS:
-        os.environ.pop(f"INPUT_{name.upper()}", None)
-    os.environ.update(secrets)
+    return taken
 
 
 def main(out: TextIO | None = None) -> int:
     """Run the Action from the environment; returns the exit status."""
     out = out or sys.stdout
     on_github = os.environ.get("GITHUB_ACTIONS") == "true"
-    _take_secrets(out, on_github)  # before anything else is printed
+    secrets = _take_secrets(out, on_github)  # before anything else is printed
     from ota_action import log
 
     level = "debug" if os.environ.get("RUNNER_DEBUG") == "1" else None
@@ -358,21 +389,14 @@ def main(out: TextIO | None = None) -> int:
         extra_processors=(log.one_line_values, log.Annotations(out)),
         default_format="console",
     )
-    run = ActionRun(out)
+    run = ActionRun(out, secrets)
     try:
         return run.run()
     except Failure as failure:
         return run.fail(failure)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         if os.environ.get("OTA_DEBUG"):
             raise
-        return run.fail(
-            Failure(
-                f"internal error ({type(exc).__name__}); this is a bug, please report it. "
-                "Set OTA_DEBUG=1 to see the traceback.",
-                None,
-                EXIT_INTERNAL,
-            )
-        )
+        return run.fail(Failure(internal_error_message(exc), None, EXIT_INTERNAL))

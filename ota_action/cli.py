@@ -22,14 +22,20 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from ota_action import __version__
 from ota_action.commands import COMMANDS, CommandSpec
-from ota_action.errors import EXIT_USAGE, OtaActionError
+from ota_action.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    OtaActionError,
+    internal_error_message,
+)
 
 if TYPE_CHECKING:
-    from ota_action.report import Report
+    from ota_action.results import Result
     from ota_action.settings import CommandSettings
 
 PROG = "ota-action"
-EXIT_INTERNAL = 70
 
 
 class UsageError(Exception):
@@ -160,35 +166,32 @@ def error_line(exc: OtaActionError, model: type[CommandSettings] | None) -> str:
     return exc.message
 
 
-def _emit(report: Report, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        out.write(json.dumps(report.as_json(), indent=2) + "\n")
-    else:
-        from ota_action import render
-
-        out.write(render.text(report))
+def _emit(result: Result, as_json: bool, out: TextIO) -> None:
+    out.write(json.dumps(result.to_json(), indent=2) + "\n" if as_json else result.text())
 
 
 def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     from ota_action import log
     from ota_action.settings import load
 
-    model = spec.settings_class()
+    command = spec.load()
+    model: type[CommandSettings] = command.settings
     prog = f"{PROG} {spec.name}"
     try:
         parsed = vars(build_parser(spec, model, out).parse_args(list(argv)))
         if parsed.pop("verbose") or log.enabled_by_environment():
             log.configure(stream=err)
         settings = load(model, parsed)
-        report = spec.runner()(settings)
+        # Secrets travel as objects: --key-env / --passphrase-env name where they are.
+        result: Result = command.run(settings, command.secrets(settings, os.environ))
     except UsageError as exc:
         err.write(f"{prog}: error: {exc} (see --help)\n")
         return EXIT_USAGE
     except OtaActionError as exc:
         err.write(f"{prog}: error: {error_line(exc, model)}\n")
         return exc.exit_code
-    _emit(report, settings.json_output, out)
-    return report.exit_code
+    _emit(result, settings.json_output, out)
+    return result.exit_code
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -198,27 +201,24 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     try:
         if not args or args[0] in ("-h", "--help"):
             (out if args else err).write(_top_help())
-            return 0 if args else EXIT_USAGE
+            return EXIT_OK if args else EXIT_USAGE
         if args[0] == "--version":
             out.write(f"{PROG} {__version__}\n")
-            return 0
+            return EXIT_OK
         spec = COMMANDS.get(args[0])
         if spec is None:
             err.write(f"{PROG}: error: unknown command {args[0]!r}; commands: {', '.join(COMMANDS)}\n")
             return EXIT_USAGE
         return run_command(spec, args[1:], out, err)
     except SystemExit as exc:  # argparse --help
-        return exc.code if isinstance(exc.code, int) else 0
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     except KeyboardInterrupt:
         err.write(f"{PROG}: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
     except Exception as exc:
         if os.environ.get("OTA_DEBUG"):
             raise
-        err.write(
-            f"{PROG}: internal error ({type(exc).__name__}); this is a bug, please report it. "
-            "Set OTA_DEBUG=1 to see the traceback.\n"
-        )
+        err.write(f"{PROG}: {internal_error_message(exc)}\n")
         return EXIT_INTERNAL

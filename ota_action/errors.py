@@ -7,9 +7,21 @@ field into their own spelling, so one error reads right through either door.
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+# The one exit-status table both front doors use.
+EXIT_OK = 0  # done; the file is valid
+EXIT_INVALID = 1  # a file given to read is invalid (verify), or not the format it claims
+EXIT_USAGE = 2  # a usage or input error: the message names the option or input
+EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE): one line, the traceback only with OTA_DEBUG=1
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT, as shells report it
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """The one line a user sees for a bug, through either door (never the exception text,
+    which could carry a value from a file or a secret)."""
+    return (
+        f"internal error ({type(exc).__name__}); this is a bug, please report it. "
+        "Set OTA_DEBUG=1 to see the traceback."
+    )
 
 
 class OtaActionError(Exception):

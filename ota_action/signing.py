@@ -11,15 +11,16 @@ Nothing here writes, logs or formats key bytes.  ``cryptography``'s own exceptio
 texts are never shown (they are replaced by our messages and chained ``from None``),
 so no library message can carry key material to a user or a log.
 
-``cryptography`` is imported inside the functions, so the Action front door can import
-:func:`secret_forms` cheaply and ``ota-action --version`` never pays for it.
+Keys arrive as :class:`ota_action.secret.Secret` objects; the one place their value is
+revealed is :func:`load_key_secret`.  What to *mask* in a CI log is the Action's concern
+(:mod:`ota_action.masking`).  ``cryptography`` is imported inside the functions, so
+``ota-action --version`` never pays for it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import re
 from collections.abc import Callable
@@ -30,6 +31,8 @@ from ota_action.errors import InputError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
+
+    from ota_action.secret import Secret
 
 CURVE_NAME = "secp256r1"
 CURVE_TEXT = "P-256 (secp256r1 / prime256v1)"
@@ -52,17 +55,25 @@ _CURVE_NAMES = {
 class KeySource:
     """Where a key came from, as messages name it; ``field``/``value`` feed InputError."""
 
-    description: str  # "environment variable OTA_SIGNING_KEY" or "--key-file 'k.pem'"
+    description: str  # "environment variable OTA_SIGNING_KEY", "--key-file 'k.pem'", "input signing-key"
     field: str | None = None
     value: str | None = None
+    # True when the door's name for ``field`` already says where the key came from (an
+    # Action input), so the description is not repeated in front of the problem.
+    named_by_field: bool = False
+
+    @classmethod
+    def of(cls, secret: Secret) -> KeySource:
+        return cls(secret.source, field=secret.field, named_by_field=secret.named_by_field)
 
     def error(self, problem: str) -> InputError:
+        if self.value is not None:
+            return InputError(problem, field=self.field, value=self.value)
+        if self.named_by_field:
+            return InputError(problem, field=self.field)
         # An environment variable has no value worth showing (it is the secret): the
-        # description names it, and ``field`` still tells the front door which option
-        # or Action input is at fault.
-        if self.value is None:
-            return InputError(f"{self.description}: {problem}", field=self.field)
-        return InputError(problem, field=self.field, value=self.value)
+        # description names it, and ``field`` still tells the door which option is at fault.
+        return InputError(f"{self.description}: {problem}", field=self.field)
 
 
 @dataclass
@@ -364,87 +375,3 @@ def public_pem(public_key: EllipticCurvePublicKey) -> bytes:
     return public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-# --- masking ---------------------------------------------------------------------------
-
-
-def _pem_body_lines(pem: bytes) -> list[str]:
-    return [
-        line.strip()
-        for line in pem.decode("ascii", "replace").splitlines()
-        if line.strip() and not line.startswith("-----") and ":" not in line
-    ]
-
-
-def _forms_of_key(key: object) -> list[str]:
-    """Masking forms of an unencrypted private key: DER/PEM encodings and the scalar."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    forms: list[str] = []
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        return forms
-    for fmt in (serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL):
-        der = key.private_bytes(serialization.Encoding.DER, fmt, serialization.NoEncryption())
-        pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
-        forms += [
-            base64.b64encode(der).decode(),
-            der.hex(),
-            der.hex().upper(),
-            base64.b64encode(pem).decode(),
-            base64.b64encode(pem.rstrip(b"\n")).decode(),
-            *_pem_body_lines(pem),
-        ]
-    scalar = key.private_numbers().private_value
-    size = (key.curve.key_size + 7) // 8
-    forms += [f"{scalar:0{size * 2}x}", f"{scalar:0{size * 2}X}", f"{scalar:x}", f"{scalar:X}"]
-    return forms
-
-
-def _derived_forms(text: str) -> list[str]:
-    """The encodings of a key given as ``text``; whatever cannot be derived is skipped."""
-    from cryptography.hazmat.primitives import serialization
-
-    forms: list[str] = []
-    material, _ = decode_key_material(text.encode("utf-8", "replace"))
-    pem = b"-----BEGIN" in material
-    der = material
-    if pem:
-        forms += _pem_body_lines(material)
-        forms += [base64.b64encode(material).decode(), base64.b64encode(material.rstrip()).decode()]
-        try:
-            der = base64.b64decode("".join(_pem_body_lines(material)))
-        except (binascii.Error, ValueError):
-            der = b""
-    if der[:1] == b"\x30":  # an ASN.1 SEQUENCE: key-shaped, not a passphrase that looked like base64
-        forms += [base64.b64encode(der).decode(), der.hex(), der.hex().upper()]
-    loader = serialization.load_pem_private_key if pem else serialization.load_der_private_key
-    with contextlib.suppress(Exception):  # encrypted, not a key, or garbage: the forms above remain
-        forms += _forms_of_key(loader(material, None))
-    return forms
-
-
-def secret_forms(text: str) -> list[str]:
-    """Every single-line string derived from a secret that must be masked before printing.
-
-    For any secret: each non-empty line (stripped) and the whole value when it is one
-    line.  When ``text`` is a key (any form :func:`decode_key_material` accepts): the
-    PEM body lines, base64 of the PEM and of the DER, the DER in hex, and the private
-    scalar in hex — for the PKCS#8 and SEC1 encodings both, so a key cannot leak
-    through a re-encoding.  Never raises: garbage simply yields its lines.
-    """
-    forms: list[str] = []
-    with contextlib.suppress(Exception):  # masking must never crash a run
-        forms += [line.strip() for line in text.splitlines() if line.strip()]
-        whole = text.strip()
-        if whole and "\n" not in whole and "\r" not in whole:
-            forms.append(whole)
-        forms += _derived_forms(text)
-    seen: set[str] = set()
-    unique = []
-    for form in forms:
-        if form and form not in seen and "\n" not in form and "\r" not in form:
-            seen.add(form)
-            unique.append(form)
-    return unique

@@ -62,8 +62,9 @@ def parse_eui64(text: str) -> int:
     return int(re.sub("[:-]", "", stripped), 16)
 
 
-def format_eui64(value: int) -> str:
-    return ":".join(f"{value:016x}"[i : i + 2] for i in range(0, 16, 2))
+def split_lines(text: str) -> list[str]:
+    """Multi-line text (an Action input, an ``OTA_*`` variable) as its non-blank lines, stripped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @dataclass(frozen=True)

@@ -635,7 +635,7 @@ def test_truncate_summary_keeps_whole_lines_and_utf8() -> None:
 
 
 def test_mask_forms_cover_every_line_and_no_empty_string() -> None:
-    from ota_action.action import mask_forms
+    from ota_action.masking import mask_forms
 
     forms = mask_forms(["line one\n\n  line two  \n", "pass"])
     assert {"line one", "line two", "pass"} <= set(forms)

@@ -440,23 +440,22 @@ def test_files_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     from ota_action.settings import load
     from ota_action.settings.combine import CombineSettings
 
-    report = run(load(CombineSettings, {}))
-    assert report.data["merged_ranges"][0]["range"] == "0x00000000-0x00000001"
-    assert report.data["data_bytes"] == 4
+    report = run(load(CombineSettings, {})).to_json()
+    assert report["merged_ranges"][0]["range"] == "0x00000000-0x00000001"
+    assert report["data_bytes"] == 4
     ih = IntelHex()
     ih.loadhex(io.StringIO((tmp_path / "env.hex").read_text()))
     assert memory(ih) == {0: 1, 1: 2, 0x100: 1, 0x101: 2}
 
 
 def test_markdown_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
-    from ota_action import render
     from ota_action.commands.combine import run
     from ota_action.settings import load
     from ota_action.settings.combine import CombineSettings
 
     out = tmp_path / "m.hex"
     report = run(load(CombineSettings, {"files": [firmware["boot"], firmware["app"]], "outfile": out}))
-    text = render.markdown(report)
+    text = report.markdown()
     assert (
         f"| {firmware['app']} | 12288 | 0x00010000-0x00012FFF (12288 bytes) | EIP 0x00010101 (type 05) |"
         in text

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, utils
 
-from ota_action import signing
+from ota_action import masking, signing
 from ota_action.errors import InputError
 from tests.conftest import run_cli
 from tests.xbee_keys import PASSPHRASE, KeyForms, b64, new_key
@@ -253,7 +253,7 @@ def test_public_key_forms_and_fingerprint(key: KeyForms, tmp_path: Path) -> None
 
 
 def test_secret_forms_cover_every_encoding_of_a_pem_key(key: KeyForms) -> None:
-    forms = set(signing.secret_forms(key.pem().decode()))
+    forms = set(masking.secret_forms(key.pem().decode()))
     secrets = key.secrets()
     for name, value in secrets.items():
         if name in ("passphrase",) or name.endswith(" der"):
@@ -275,7 +275,7 @@ def test_secret_forms_derive_the_scalar_from_every_secret_form(key: KeyForms, va
         "crlf": pem.replace("\n", "\r\n"),
         "base64 of sec1 der": b64(key.der(SEC1)),
     }[variant]
-    forms = signing.secret_forms(text)
+    forms = masking.secret_forms(text)
     assert key.scalar_hex() in forms
     assert b64(key.der()) in forms
     assert b64(key.pem()) in forms
@@ -286,7 +286,7 @@ def test_secret_forms_derive_the_scalar_from_every_secret_form(key: KeyForms, va
 
 def test_secret_forms_of_an_encrypted_key_mask_its_text(key: KeyForms) -> None:
     encrypted = key.pem(password=PASSPHRASE).decode()
-    forms = signing.secret_forms(encrypted)
+    forms = masking.secret_forms(encrypted)
     body = [line for line in encrypted.splitlines() if not line.startswith("-----")]
     assert set(body) <= set(forms)
     assert b64(encrypted.encode()) in forms
@@ -296,7 +296,7 @@ def test_secret_forms_of_an_encrypted_key_mask_its_text(key: KeyForms) -> None:
     "text", ["", "   ", "\x00\xff garbage \ud800", "-----BEGIN PRIVATE KEY-----\n!!!\n", "QUJD", "\\n\\n"]
 )
 def test_secret_forms_never_raise(text: str) -> None:
-    forms = signing.secret_forms(text)
+    forms = masking.secret_forms(text)
     assert all(form and "\n" not in form for form in forms)
     for line in text.splitlines():
         if line.strip():
@@ -304,8 +304,8 @@ def test_secret_forms_never_raise(text: str) -> None:
 
 
 def test_secret_forms_of_a_passphrase() -> None:
-    assert signing.secret_forms(PASSPHRASE) == [PASSPHRASE]
-    assert signing.secret_forms("two\nlines\n") == ["two", "lines"]
+    assert masking.secret_forms(PASSPHRASE) == [PASSPHRASE]
+    assert masking.secret_forms("two\nlines\n") == ["two", "lines"]
 
 
 def test_key_env_must_be_a_name_not_a_key(key: KeyForms, tmp_path: Path) -> None:

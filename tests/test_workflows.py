@@ -121,7 +121,7 @@ def test_dockerfile_rules_no_linter_checks() -> None:
 def test_every_input_is_a_settings_field() -> None:
     """The contract: input `mfg-id` is field `mfg_id` of the chosen command's model."""
     fields = {
-        name.replace("_", "-") for spec in COMMANDS.values() for name in spec.settings_class().model_fields
+        name.replace("_", "-") for spec in COMMANDS.values() for name in spec.load().settings.model_fields
     }
     inputs = set(action()["inputs"]) - NOT_FIELDS
     missing = inputs - fields

@@ -1,81 +1,129 @@
-"""The command registry: names, one-line summaries, and where each command's parts live.
+"""The command registry: names, one-line summaries, and a loader for each command's parts.
 
-Modules are named as strings and imported only when their command runs, so
-``ota-action --version`` and ``--help`` never pay for pydantic or cryptography.
+A loader imports its command's settings model and runner only when called, so
+``ota-action --version`` and ``--help`` never pay for pydantic or cryptography; its
+return type names them, so mypy checks that the runner takes those settings and returns
+that result type.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from ota_action.secret import NO_SECRETS, KeyMaterial
 
 if TYPE_CHECKING:
-    from ota_action.report import Report
+    from ota_action.results import (
+        CombineResult,
+        InspectResult,
+        KeygenResult,
+        Result,
+        VerifyResult,
+        XbeeFsResult,
+        ZbotaResult,
+    )
     from ota_action.settings import CommandSettings
+    from ota_action.settings.combine import CombineSettings
+    from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
+    from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
+
+S = TypeVar("S", bound="CommandSettings")
+R = TypeVar("R", bound="Result")
+SecretFinder = Callable[[S, Mapping[str, str], KeyMaterial], KeyMaterial]
 
 
-class Runner(Protocol):
-    def __call__(self, settings: Any) -> Report: ...
+@dataclass(frozen=True)
+class Command(Generic[S, R]):
+    """A command's parts, once imported: its settings model and its runner.
+
+    ``find_secrets`` is set for a command that signs: given the settings, the
+    environment and what the door already holds (an Action input), it returns the key
+    material the runner gets.  Other runners take no secrets, and a door refuses any.
+    """
+
+    settings: type[S]
+    runner: Callable[[S, KeyMaterial], R]
+    find_secrets: SecretFinder[S] | None = None
+
+    @property
+    def signs(self) -> bool:
+        return self.find_secrets is not None
+
+    def secrets(
+        self, settings: S, environ: Mapping[str, str], given: KeyMaterial = NO_SECRETS
+    ) -> KeyMaterial:
+        return NO_SECRETS if self.find_secrets is None else self.find_secrets(settings, environ, given)
+
+    def run(self, settings: S, secrets: KeyMaterial = NO_SECRETS) -> R:
+        return self.runner(settings, secrets)
+
+
+def _without_secrets(run: Callable[[S], R]) -> Callable[[S, KeyMaterial], R]:
+    def runner(settings: S, _secrets: KeyMaterial) -> R:
+        return run(settings)
+
+    return runner
+
+
+def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
+    from ota_action.commands import zbota
+    from ota_action.settings.zigbee import ZbotaSettings
+
+    return Command(ZbotaSettings, _without_secrets(zbota.run))
+
+
+def _inspect() -> Command[InspectSettings, InspectResult]:
+    from ota_action.commands.inspect import run_inspect
+    from ota_action.settings.zigbee import InspectSettings
+
+    return Command(InspectSettings, _without_secrets(run_inspect))
+
+
+def _verify() -> Command[VerifySettings, VerifyResult]:
+    from ota_action.commands.inspect import run_verify
+    from ota_action.settings.zigbee import VerifySettings
+
+    return Command(VerifySettings, _without_secrets(run_verify))
+
+
+def _combine() -> Command[CombineSettings, CombineResult]:
+    from ota_action.commands import combine
+    from ota_action.settings.combine import CombineSettings
+
+    return Command(CombineSettings, _without_secrets(combine.run))
+
+
+def _xbee_fs() -> Command[XbeeFsSettings, XbeeFsResult]:
+    from ota_action.commands import xbee_fs
+    from ota_action.settings.xbee import XbeeFsSettings
+
+    return Command(XbeeFsSettings, xbee_fs.run, xbee_fs.key_material)
+
+
+def _keygen() -> Command[KeygenSettings, KeygenResult]:
+    from ota_action.commands import keygen
+    from ota_action.settings.xbee import KeygenSettings
+
+    return Command(KeygenSettings, _without_secrets(keygen.run))
 
 
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
     summary: str
-    settings_path: str  # "module:Class"
-    runner_path: str  # "module:function"
-
-    @staticmethod
-    def _resolve(path: str) -> Any:
-        module, _, attr = path.partition(":")
-        return getattr(importlib.import_module(module), attr)
-
-    def settings_class(self) -> type[CommandSettings]:
-        return cast("type[CommandSettings]", self._resolve(self.settings_path))
-
-    def runner(self) -> Runner:
-        return cast(Runner, self._resolve(self.runner_path))
+    load: Callable[[], Command[Any, Any]]
 
 
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
-        CommandSpec(
-            "zbota",
-            "build a Zigbee OTA upgrade file",
-            "ota_action.settings.zigbee:ZbotaSettings",
-            "ota_action.commands.zbota:run",
-        ),
-        CommandSpec(
-            "inspect",
-            "decode an OTA file and print its header and sub-elements",
-            "ota_action.settings.zigbee:InspectSettings",
-            "ota_action.commands.inspect:run_inspect",
-        ),
-        CommandSpec(
-            "verify",
-            "check an OTA file's sizes, sub-elements and integrity code",
-            "ota_action.settings.zigbee:VerifySettings",
-            "ota_action.commands.inspect:run_verify",
-        ),
-        CommandSpec(
-            "combine",
-            "merge Intel HEX files into one, refusing conflicting bytes",
-            "ota_action.settings.combine:CombineSettings",
-            "ota_action.commands.combine:run",
-        ),
-        CommandSpec(
-            "xbee-fs",
-            "build a signed Digi XBee3 file-system OTA file from xbfs.bin",
-            "ota_action.settings.xbee:XbeeFsSettings",
-            "ota_action.commands.xbee_fs:run",
-        ),
-        CommandSpec(
-            "keygen",
-            "create a P-256 key pair for XBee3 file-system signing",
-            "ota_action.settings.xbee:KeygenSettings",
-            "ota_action.commands.keygen:run",
-        ),
+        CommandSpec("zbota", "build a Zigbee OTA upgrade file", _zbota),
+        CommandSpec("inspect", "decode an OTA file and print its header and sub-elements", _inspect),
+        CommandSpec("verify", "check an OTA file's sizes, sub-elements and integrity code", _verify),
+        CommandSpec("combine", "merge Intel HEX files into one, refusing conflicting bytes", _combine),
+        CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
+        CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
     )
 }

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from ota_action import files, log
 from ota_action.errors import InputError
-from ota_action.hexfile import HexData, merge, read_hex, to_hex
-from ota_action.report import Report
+from ota_action.hexfile import merge, read_hex, to_hex
+from ota_action.results import CombineInput, CombineResult
 from ota_action.settings.combine import CombineSettings
+from ota_action.zigbee.checks import Finding
 
 HEX_SUFFIX = ".hex"
 
@@ -37,16 +37,7 @@ def _check_names(inputs: list[Path], outfile: Path) -> None:
     files.check_output_path(outfile)
 
 
-def _input_summary(h: HexData) -> dict[str, Any]:
-    return {
-        "file": h.name,
-        "ranges": [r.as_json() for r in h.ranges],
-        "bytes": h.size,
-        "start_address": h.start_address.as_json() if h.start_address else None,
-    }
-
-
-def run(settings: CombineSettings) -> Report:
+def run(settings: CombineSettings) -> CombineResult:
     logger = log.get()
     started = time.perf_counter()
     _check_names(settings.files, settings.outfile)
@@ -56,26 +47,6 @@ def run(settings: CombineSettings) -> Report:
     text = to_hex(merged.segments, merged.start_address, record_length=settings.record_length)
     files.write_atomic(settings.outfile, text)
     digest = files.sha256_hex(text)
-    warnings = [f"{h.name} holds no data records" for h in inputs if not h.segments]
-    start = merged.start_address
-    data = {
-        "outfile": str(settings.outfile),
-        "size": len(text),
-        "sha256": digest,
-        "record_length": settings.record_length,
-        "data_bytes": sum(r.size for r in merged.ranges),
-        "inputs": [_input_summary(h) for h in inputs],
-        "merged_ranges": [r.as_json() for r in merged.ranges],
-        "gaps": [r.as_json() for r in merged.gaps],
-        "overlaps": {
-            "policy": settings.on_overlap,
-            "overlapping_bytes": merged.overlapping_bytes,
-            "identical_bytes": merged.overlapping_bytes - merged.overridden_bytes,
-            "overridden_bytes": merged.overridden_bytes,
-            "regions": [o.as_json() for o in merged.overlaps],
-        },
-        "start_address": {**start.as_json(), "source": merged.start_source} if start else None,
-    }
     logger.info(
         "combine.written",
         outfile=str(settings.outfile),
@@ -86,4 +57,24 @@ def run(settings: CombineSettings) -> Report:
         parse_seconds=round(parsed - started, 4),
         seconds=round(time.perf_counter() - started, 4),
     )
-    return Report("combine", data, outfile=settings.outfile, warnings=warnings)
+    start = merged.start_address
+    return CombineResult(
+        outfile=settings.outfile,
+        size=len(text),
+        sha256=digest,
+        record_length=settings.record_length,
+        inputs=tuple(CombineInput(h.name, tuple(h.ranges), h.start_address) for h in inputs),
+        merged_ranges=tuple(merged.ranges),
+        gaps=tuple(merged.gaps),
+        overlap_policy=settings.on_overlap,
+        overlapping_bytes=merged.overlapping_bytes,
+        overridden_bytes=merged.overridden_bytes,
+        overlaps=tuple(merged.overlaps),
+        start_address=start,
+        start_source=merged.start_source if start else None,
+        findings=tuple(
+            Finding.warning("empty-input", f"{h.name} holds no data records")
+            for h in inputs
+            if not h.segments
+        ),
+    )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ota_action import files, log, signing
 from ota_action.errors import InputError
-from ota_action.report import Report
+from ota_action.results import KeygenResult
+from ota_action.secret import Secret
 from ota_action.settings.xbee import KeygenSettings
 
 
@@ -23,7 +24,7 @@ def _refuse_existing(path: Path, field: str) -> None:
     files.check_output_path(path, field=field)
 
 
-def run(settings: KeygenSettings) -> Report:
+def run(settings: KeygenSettings) -> KeygenResult:
     _refuse_existing(settings.private_out, "private_out")
     if settings.public_out is not None:
         if settings.public_out.resolve() == settings.private_out.resolve():
@@ -50,17 +51,13 @@ def run(settings: KeygenSettings) -> Report:
         public_out=None if settings.public_out is None else str(settings.public_out),
         fingerprint=fingerprint,
     )
-    return Report(
-        "keygen",
-        {
-            "private_out": str(settings.private_out),
-            "public_out": None if settings.public_out is None else str(settings.public_out),
-            "curve": "P-256 (secp256r1 / prime256v1)",
-            "fk": point,
-            "atfk": f"ATFK{point}",
-            "public_key_fingerprint": fingerprint,
-            "public_key_pem": signing.public_pem(public_key).decode("ascii"),
-            "private_key_base64": base64.b64encode(private_pem).decode("ascii"),
-        },
-        outfile=settings.private_out,
+    return KeygenResult(
+        private_out=settings.private_out,
+        public_out=settings.public_out,
+        fk=point,
+        public_key_fingerprint=fingerprint,
+        public_key_pem=signing.public_pem(public_key).decode("ascii"),
+        private_key_base64=Secret(
+            base64.b64encode(private_pem).decode("ascii"), source=f"the key written to {settings.private_out}"
+        ),
     )

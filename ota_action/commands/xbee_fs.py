@@ -1,7 +1,9 @@
 """``xbee-fs``: xbfs.bin + a key from a CI secret -> a signed XBee3 file-system OTA file.
 
 Also home of :func:`signature_verdict`, the XBee check ``verify --public-key`` runs.
-The key is read here (the edge) from the environment or a file, handed to
+The key arrives as a :class:`~ota_action.secret.Secret` in the runner's
+:class:`~ota_action.secret.KeyMaterial` argument (found by :func:`key_material`, never
+through ``os.environ`` by the signer) or as ``--key-file``; it is handed to
 :mod:`ota_action.signing` to parse, and only a signing closure reaches the pure
 :mod:`ota_action.xbee` builder.  Nothing about the key is logged but its public
 fingerprint and the form it was given in.
@@ -9,16 +11,17 @@ fingerprint and the form it was given in.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ota_action import files, log, signing, xbee
 from ota_action.errors import InputError
-from ota_action.report import Report
+from ota_action.results import OtaSummary, XbeeFsResult
+from ota_action.secret import KeyMaterial, Secret
 from ota_action.settings.xbee import XbeeFsSettings
+from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.elements import UPGRADE_IMAGE
-from ota_action.zigbee.image import ParsedImage, describe, parse_image
+from ota_action.zigbee.image import ParsedImage, parse_image
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -26,13 +29,42 @@ if TYPE_CHECKING:
 DIGI_EXTENSIONS = (".ota", ".otb", ".fsota")
 
 
-def read_key(settings: XbeeFsSettings, environ: Mapping[str, str]) -> signing.LoadedKey:
+def _from_environment(environ: Mapping[str, str], name: str, field: str) -> Secret | None:
+    value = environ.get(name, "")
+    return Secret(value, source=f"environment variable {name}", field=field) if value.strip() else None
+
+
+def key_material(settings: XbeeFsSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
+    """The key and passphrase to sign with: what the door holds (``given``, e.g. an Action
+    input) wins; otherwise the variables ``--key-env`` / ``--passphrase-env`` name.
+
+    ``given.missing_field`` set means the door has its own words for a missing key.
+    """
+    key = given.key or _from_environment(environ, settings.key_env, "key_env")
+    passphrase = given.passphrase or _from_environment(environ, settings.passphrase_env, "passphrase_env")
+    if given.missing_field is not None:
+        return KeyMaterial(
+            key=key,
+            passphrase=passphrase,
+            missing=given.missing,
+            missing_field=given.missing_field,
+            unlock_hint=given.unlock_hint,
+        )
+    return KeyMaterial(
+        key=key,
+        passphrase=passphrase,
+        missing=f"environment variable {settings.key_env} is not set or empty; put the P-256 private key "
+        "there (PEM, or one line of base64 of PEM or DER; name another variable with --key-env), "
+        "or give --key-file",
+        missing_field="key_env",
+        unlock_hint=f"environment variable {settings.passphrase_env}",
+    )
+
+
+def read_key(settings: XbeeFsSettings, secrets: KeyMaterial) -> signing.LoadedKey:
     """Find the one key source the user gave and load it; every problem names the source."""
-    env_value = environ.get(settings.key_env, "")
-    passphrase_value = environ.get(settings.passphrase_env, "")
-    passphrase = passphrase_value.encode("utf-8") if passphrase_value else None
-    passphrase_source = f"environment variable {settings.passphrase_env}"
-    env_source = f"environment variable {settings.key_env}"
+    passphrase = secrets.passphrase.reveal().encode("utf-8") if secrets.passphrase else None
+    passphrase_source = secrets.passphrase.source if secrets.passphrase else secrets.unlock_hint
     if settings.key_file is not None:
         if not settings.key_file.exists() and signing.looks_like_key(str(settings.key_file)):
             raise InputError(
@@ -43,21 +75,16 @@ def read_key(settings: XbeeFsSettings, environ: Mapping[str, str]) -> signing.Lo
         source = signing.KeySource(
             f"--key-file {str(settings.key_file)!r}", field="key_file", value=str(settings.key_file)
         )
-        if env_value.strip():
+        if secrets.key:
             raise source.error(
-                f"{env_source} is also set; give exactly one key source (unset it or drop --key-file)"
+                f"{secrets.key.source} is also set; give exactly one key source (unset it or drop --key-file)"
             )
         raw = files.read_input(settings.key_file, field="key_file")
     else:
-        if not env_value.strip():
-            raise InputError(
-                f"no signing key: {env_source} is not set or empty; put the P-256 private key "
-                "there (PEM, or one line of base64 of PEM or DER; name another variable with "
-                "--key-env), or give --key-file",
-                field="key_env",
-            )
-        source = signing.KeySource(env_source, field="key_env")
-        raw = env_value.encode("utf-8", "surrogateescape")
+        if not secrets.key:
+            raise InputError(f"no signing key: {secrets.missing}", field=secrets.missing_field)
+        source = signing.KeySource.of(secrets.key)
+        raw = secrets.key.reveal().encode("utf-8", "surrogateescape")
     return signing.load_private_key(raw, source, passphrase=passphrase, passphrase_source=passphrase_source)
 
 
@@ -87,7 +114,7 @@ def _fitting_signer(sign: xbee.Signer, allow_short: bool) -> tuple[xbee.Signer, 
     return fitted, notes
 
 
-def run(settings: XbeeFsSettings) -> Report:
+def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     logger = log.get()
     files.check_output_path(settings.outfile)
     raw = files.read_input(settings.image, field="image")
@@ -97,7 +124,7 @@ def run(settings: XbeeFsSettings) -> Report:
             field="image",
             value=str(settings.image),
         )
-    loaded = read_key(settings, os.environ)
+    loaded = read_key(settings, secrets)
     public_key = loaded.key.public_key()
     fingerprint = signing.fingerprint(public_key)
     logger.debug("xbee_fs.key_loaded", key_form=loaded.form, fingerprint=fingerprint)
@@ -114,23 +141,29 @@ def run(settings: XbeeFsSettings) -> Report:
     if not signing.verify(public_key, built.signature, padded):  # pragma: no cover - a bug
         raise RuntimeError("the signature just made does not verify")
     parsed = parse_image(built.data)
-    warnings = list(loaded.warnings)
+    warnings = [Finding.warning("passphrase-unused", w) for w in loaded.warnings]
     if (problem := xbee.version_warning(settings.version)) is not None:
-        warnings.append(problem)
+        warnings.append(Finding.warning("xbee-version", problem))
     if (ymodem := xbee.trailing_ymodem_padding(raw)) > 0:
         warnings.append(
-            f"the image ends in {ymodem} 0x1A byte(s): YMODEM padding? The signature will match, but "
-            "the file system may differ from the staging device's; download it with a YMODEM "
-            "receiver that honours the file length"
+            Finding.warning(
+                "ymodem-padding",
+                f"the image ends in {ymodem} 0x1A byte(s): YMODEM padding? The signature will match, but "
+                "the file system may differ from the staging device's; download it with a YMODEM "
+                "receiver that honours the file length",
+            )
         )
     form = notes[0] if notes else "as signed"
     if not signing.signature_length_ok(built.signature):
-        warnings.append(f"signature: {form}")
+        warnings.append(Finding.warning("signature-length", f"signature: {form}"))
     name = settings.outfile.name.lower()
     if not name.endswith(DIGI_EXTENSIONS):
         warnings.append(
-            f"output name {settings.outfile.name!r} does not end in .fsota, .ota or .otb; "
-            "digi-xbee and XCTU look for those"
+            Finding.warning(
+                "output-name",
+                f"output name {settings.outfile.name!r} does not end in .fsota, .ota or .otb; "
+                "digi-xbee and XCTU look for those",
+            )
         )
     files.write_atomic(settings.outfile, built.data)
     digest = files.sha256_hex(built.data)
@@ -149,27 +182,21 @@ def run(settings: XbeeFsSettings) -> Report:
         fingerprint=fingerprint,
         key_form=loaded.form,
     )
-    return Report(
-        "xbee-fs",
-        {
-            "outfile": str(settings.outfile),
-            "size": len(built.data),
-            "sha256": digest,
-            "image": str(settings.image),
-            "image_size": built.raw_size,
-            "padded_size": built.padded_size,
-            "padding": built.padded_size - built.raw_size,
-            "signature_length": len(built.signature),
-            "signature_form": form,
-            "signature": signature_text,
-            "public_key_fingerprint": fingerprint,
-            "fk": point,
-            "key_form": loaded.form,
-            **xbee.describe_version(settings.version),
-            **describe(parsed),
-        },
+    return XbeeFsResult(
         outfile=settings.outfile,
-        warnings=warnings,
+        size=len(built.data),
+        sha256=digest,
+        image=settings.image,
+        image_size=built.raw_size,
+        padded_size=built.padded_size,
+        signature_length=len(built.signature),
+        signature_form=form,
+        signature=signature_text,
+        public_key_fingerprint=fingerprint,
+        fk=point,
+        key_form=loaded.form,
+        ota=OtaSummary.of(parsed),
+        findings=tuple(warnings),
     )
 
 

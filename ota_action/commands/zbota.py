@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ota_action import files, log
-from ota_action.report import Report
+from ota_action.results import OtaSummary, ZbotaResult
 from ota_action.settings.zigbee import ZbotaSettings
 from ota_action.values import TagSpec
 from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, SubElement, check_writable_tags
 from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image, describe, parse_image
+from ota_action.zigbee.image import build_image, parse_image
 
 
 def _element(spec: TagSpec, fill: int) -> tuple[SubElement, dict[str, str]]:
@@ -32,7 +33,23 @@ def _element(spec: TagSpec, fill: int) -> tuple[SubElement, dict[str, str]]:
     return SubElement(spec.tag, data), {"source": str(spec.path)}
 
 
-def run(settings: ZbotaSettings) -> Report:
+def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int | None) -> OtaSummary:
+    """Say where each sub-element came from.  0xFFFF and 0x0003 are refused as user tags,
+    so any in the output are ours."""
+    given = iter(sources)
+    rows = []
+    for row in summary.sub_elements:
+        if row.tag == PADDING:
+            rows.append(replace(row, source=f"padding to align the upgrade image on {align} bytes"))
+        elif row.tag == IMAGE_INTEGRITY_CODE:
+            rows.append(replace(row, source="AES-MMO integrity code"))
+        else:
+            source = next(given)
+            rows.append(replace(row, source=source["source"], address_range=source.get("address_range")))
+    return summary.with_sources(tuple(rows))
+
+
+def run(settings: ZbotaSettings) -> ZbotaResult:
     logger = log.get()
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
@@ -57,16 +74,7 @@ def run(settings: ZbotaSettings) -> Report:
         header, elements, integrity=settings.integrity, align=settings.align, fill=settings.fill
     )
     built = time.perf_counter()
-    description = describe(parse_image(data, built_here=True))
-    # 0xFFFF and 0x0003 are refused as user tags, so any in the output are ours.
-    given = iter(sources)
-    for entry in description["sub_elements"]:
-        if entry["tag"] == PADDING:
-            entry["source"] = f"padding to align the upgrade image on {settings.align} bytes"
-        elif entry["tag"] == IMAGE_INTEGRITY_CODE:
-            entry["source"] = "AES-MMO integrity code"
-        else:
-            entry.update(next(given))
+    summary = _with_sources(OtaSummary.of(parse_image(data, built_here=True)), sources, settings.align)
     files.write_atomic(settings.outfile, data)
     digest = files.sha256_hex(data)
     logger.info(
@@ -74,12 +82,8 @@ def run(settings: ZbotaSettings) -> Report:
         outfile=str(settings.outfile),
         size=len(data),
         sha256=digest,
-        sub_elements=len(description["sub_elements"]),
-        integrity=description["integrity"]["stored"],
+        sub_elements=len(summary.sub_elements),
+        integrity=None if summary.integrity.stored is None else summary.integrity.stored.hex(),
         seconds=round(built - started, 4),
     )
-    return Report(
-        "zbota",
-        {"outfile": str(settings.outfile), "size": len(data), "sha256": digest, **description},
-        outfile=settings.outfile,
-    )
+    return ZbotaResult(outfile=settings.outfile, size=len(data), sha256=digest, ota=summary)

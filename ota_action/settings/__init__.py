@@ -24,6 +24,12 @@ from ota_action.errors import InputError
 from ota_action.values import parse_eui64, parse_file_version, parse_int
 
 T = TypeVar("T", bound="CommandSettings")
+ENV_PREFIX = "OTA_"
+
+
+def env_variable(field: str) -> str:
+    """The environment variable that sets a settings field (``mfg_id`` -> ``OTA_MFG_ID``)."""
+    return ENV_PREFIX + field.upper()
 
 
 def _uint(bits: int) -> BeforeValidator:
@@ -89,7 +95,7 @@ class CommandSettings(BaseSettings):
     """Base of every command's settings: ``OTA_*`` variables, empty means unset."""
 
     model_config = SettingsConfigDict(
-        env_prefix="OTA_",
+        env_prefix=ENV_PREFIX,
         env_ignore_empty=True,
         hide_input_in_errors=True,
         extra="forbid",
@@ -133,7 +139,7 @@ def load(model: type[T], values: Mapping[str, Any]) -> T:
         name = str(loc[0]) if loc else ""
         raw: Any = values.get(name)
         if raw is None and name:
-            raw = os.environ.get(f"OTA_{name.upper()}") or None
+            raw = os.environ.get(env_variable(name)) or None
         if isinstance(raw, list | tuple) and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(raw):
             raw = raw[loc[1]]
         shown = None

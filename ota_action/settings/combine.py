@@ -10,16 +10,14 @@ from pydantic_settings import NoDecode
 
 from ota_action.hexfile import StartAddress, parse_start_address
 from ota_action.settings import Cli, CommandSettings, option
-from ota_action.values import parse_int
+from ota_action.values import parse_int, split_lines
 
 OVERLAP_CHOICES = ("error", "keep-first", "keep-last")
 
 
 def _paths(value: Any) -> Any:
     """A list of paths, or newline-separated text (Action inputs, ``OTA_FILES``)."""
-    if isinstance(value, str):
-        return [line.strip() for line in value.splitlines() if line.strip()]
-    return value
+    return split_lines(value) if isinstance(value, str) else value
 
 
 def _overlap(value: Any) -> Any:

@@ -9,14 +9,12 @@ from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
-from ota_action.values import TagSpec, parse_int, parse_tag_spec
+from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
 
 
 def _lines(value: Any) -> Any:
     """Newline-separated text (Action inputs, ``OTA_TAGS``) becomes one item per line."""
-    if isinstance(value, str):
-        return [line.strip() for line in value.splitlines() if line.strip()]
-    return value
+    return split_lines(value) if isinstance(value, str) else value
 
 
 def _tag_spec(value: Any) -> Any:

@@ -1,0 +1,41 @@
+"""The Zigbee OTA file format, pure: bytes in, values out (ZigBee 095264r23).
+
+Library users and the commands import from here::
+
+    from ota_action.zigbee import OtaHeader, SubElement, build_image, parse_image, check_image
+
+Nothing in this package imports pydantic, structlog, argparse or GitHub code, or reads
+the environment; errors are :class:`ota_action.errors.FormatError` (a file is not what it
+claims) and :class:`ota_action.errors.InputError` (a value cannot be written).
+"""
+
+from __future__ import annotations
+
+from ota_action.zigbee.checks import Finding, Level, check_image
+from ota_action.zigbee.elements import ElementRef, SubElement, Tag, check_writable_tags, tag_name
+from ota_action.zigbee.header import FieldControl, OtaHeader, decode_header, encode_header, header_size
+from ota_action.zigbee.image import IntegrityResult, ParsedImage, build_image, parse_image
+from ota_action.zigbee.integrity import IntegrityVariant, aes_mmo, integrity_code
+
+__all__ = [
+    "ElementRef",
+    "FieldControl",
+    "Finding",
+    "IntegrityResult",
+    "IntegrityVariant",
+    "Level",
+    "OtaHeader",
+    "ParsedImage",
+    "SubElement",
+    "Tag",
+    "aes_mmo",
+    "build_image",
+    "check_image",
+    "check_writable_tags",
+    "decode_header",
+    "encode_header",
+    "header_size",
+    "integrity_code",
+    "parse_image",
+    "tag_name",
+]

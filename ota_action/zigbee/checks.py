@@ -28,12 +28,20 @@ class Level(enum.Enum):
 
 @dataclass(frozen=True)
 class Finding:
+    """One thing a command noticed.  ``code`` is stable (kebab-case, never reworded), so CI
+    can allow or deny a specific finding from ``--json``; ``message`` is for people."""
+
     level: Level
     code: str
     message: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {"level": self.level.value, "code": self.code, "message": self.message}
+    @classmethod
+    def error(cls, code: str, message: str) -> Finding:
+        return cls(Level.ERROR, code, message)
+
+    @classmethod
+    def warning(cls, code: str, message: str) -> Finding:
+        return cls(Level.WARNING, code, message)
 
 
 _VARIANT_TEXT = {
@@ -116,7 +124,3 @@ def check_image(parsed: ParsedImage) -> list[Finding]:
         elif integrity.variant in _VARIANT_TEXT:
             warning("integrity-variant", _VARIANT_TEXT[integrity.variant])
     return out
-
-
-def is_valid(findings: list[Finding]) -> bool:
-    return not any(f.level is Level.ERROR for f in findings)

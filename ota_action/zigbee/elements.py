@@ -6,6 +6,7 @@ accepts any tag, because real files carry reserved ones (0xCDEF from Nordic, 0x0
 
 from __future__ import annotations
 
+import enum
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,17 +16,36 @@ from ota_action.errors import InputError
 TAG_HEADER_SIZE = 6
 _TAG_HEADER = struct.Struct("<HI")
 
-UPGRADE_IMAGE = 0x0000
-ECDSA_SIGNATURE_SUITE_1 = 0x0001
-ECDSA_CERTIFICATE_SUITE_1 = 0x0002
-IMAGE_INTEGRITY_CODE = 0x0003
-PICTURE_DATA = 0x0004
-ECDSA_SIGNATURE_SUITE_2 = 0x0005
-ECDSA_CERTIFICATE_SUITE_2 = 0x0006
-MANUFACTURER_FIRST = 0xF000
-PADDING = 0xFFFF  # ota-action's (and ElCap's) alignment padding element
 
-TAG_NAMES = {
+class Tag(enum.IntEnum):
+    """Sub-element tag ids (§6.3.3, table 6.4) plus the padding element ota-action writes.
+
+    A reader meets any 16-bit value; only these have names (see :func:`tag_name`).
+    """
+
+    UPGRADE_IMAGE = 0x0000
+    ECDSA_SIGNATURE_SUITE_1 = 0x0001
+    ECDSA_CERTIFICATE_SUITE_1 = 0x0002
+    IMAGE_INTEGRITY_CODE = 0x0003
+    PICTURE_DATA = 0x0004
+    ECDSA_SIGNATURE_SUITE_2 = 0x0005
+    ECDSA_CERTIFICATE_SUITE_2 = 0x0006
+    MANUFACTURER_FIRST = 0xF000  # first of the manufacturer-specific range 0xF000-0xFFFF
+    PADDING = 0xFFFF  # ota-action's (and ElCap's) alignment padding element
+
+
+# The names the rest of the code (and other branches) import.
+UPGRADE_IMAGE = Tag.UPGRADE_IMAGE
+ECDSA_SIGNATURE_SUITE_1 = Tag.ECDSA_SIGNATURE_SUITE_1
+ECDSA_CERTIFICATE_SUITE_1 = Tag.ECDSA_CERTIFICATE_SUITE_1
+IMAGE_INTEGRITY_CODE = Tag.IMAGE_INTEGRITY_CODE
+PICTURE_DATA = Tag.PICTURE_DATA
+ECDSA_SIGNATURE_SUITE_2 = Tag.ECDSA_SIGNATURE_SUITE_2
+ECDSA_CERTIFICATE_SUITE_2 = Tag.ECDSA_CERTIFICATE_SUITE_2
+MANUFACTURER_FIRST = Tag.MANUFACTURER_FIRST
+PADDING = Tag.PADDING
+
+TAG_NAMES: dict[int, str] = {
     UPGRADE_IMAGE: "upgrade image",
     ECDSA_SIGNATURE_SUITE_1: "ECDSA signature (crypto suite 1)",
     ECDSA_CERTIFICATE_SUITE_1: "ECDSA signing certificate (crypto suite 1)",

@@ -8,8 +8,9 @@ it, so a field cannot be written one way and read another.
 
 from __future__ import annotations
 
+import enum
 import struct
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ota_action.errors import FormatError, InputError
@@ -19,9 +20,19 @@ HEADER_VERSION = 0x0100
 STRING_SIZE = 32
 FIXED_SIZE = 56
 
-FC_SECURITY_CREDENTIAL = 0x0001
-FC_DEVICE_SPECIFIC = 0x0002
-FC_HARDWARE_VERSIONS = 0x0004
+
+class FieldControl(enum.IntFlag):
+    """Header field-control bits (§6.3.4): each makes optional header fields present."""
+
+    SECURITY_CREDENTIAL = 0x0001
+    DEVICE_SPECIFIC = 0x0002
+    HARDWARE_VERSIONS = 0x0004
+
+
+# The names the rest of the code (and other branches) import.
+FC_SECURITY_CREDENTIAL = FieldControl.SECURITY_CREDENTIAL
+FC_DEVICE_SPECIFIC = FieldControl.DEVICE_SPECIFIC
+FC_HARDWARE_VERSIONS = FieldControl.HARDWARE_VERSIONS
 FC_KNOWN = FC_SECURITY_CREDENTIAL | FC_DEVICE_SPECIFIC | FC_HARDWARE_VERSIONS
 
 
@@ -151,9 +162,6 @@ class OtaHeader:
         """The string as people read it: up to the first NUL, undecodable bytes escaped."""
         raw = self.header_string.split(b"\0", 1)[0]
         return raw.decode("ascii", errors="backslashreplace")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def encode_header(header: OtaHeader) -> bytes:

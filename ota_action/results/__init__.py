@@ -1,0 +1,56 @@
+"""One frozen result type per command: what every front door renders.
+
+A command's runner returns one of these.  The result knows all its views, so the doors
+(``cli.py``, ``action.py``) only choose which to show and never look at the command name:
+
+- ``to_json()`` - what ``--json`` prints and the Action's ``summary-json`` carries:
+  ``command``, ``ok``, the command's own keys, then ``warnings`` and ``errors`` (message
+  lists) and ``findings`` (``[{"level", "code", "message"}]``, ``code`` stable for CI);
+- ``text()`` - the human summary; ``markdown()`` - the Actions step summary;
+- ``outputs(workspace)`` - the Action's step outputs, ``summary-json`` included;
+- ``ok`` / ``exit_code`` - from the findings: any error means invalid (exit 1);
+- ``written()`` - the files the run created.
+
+How to add a command
+--------------------
+1. Write its result: a ``@dataclass(frozen=True, kw_only=True)`` subclass of
+   :class:`Result` in a module here, with ``command = "name"`` and typed fields (a
+   secret it must carry is a :class:`ota_action.secret.Secret`, so ``repr()`` hides it).
+   Implement ``data()`` (its JSON keys), ``lines()`` (its text lines) and
+   ``markdown_body()``; override ``output_values(workspace)`` for Action outputs and
+   ``written()`` if it creates files.  Use :func:`md_table` / :func:`md_escape` for
+   Markdown and :class:`OtaSummary` for anything that describes an OTA file.  Findings
+   are :class:`ota_action.zigbee.checks.Finding` with a new kebab-case ``code``.
+2. Write the runner in ``ota_action/commands/<name>.py``: ``run(settings) -> YourResult``.
+3. Register it in :data:`ota_action.commands.COMMANDS` (a loader importing the settings
+   class and the runner, so ``--help`` stays instant).  Nothing else changes.
+4. Test the result built by hand: exact ``text()``, ``markdown()``, ``to_json()`` and
+   ``outputs()`` (see ``tests/test_results.py``).
+
+A command run on many files (a batch) returns one result whose fields hold the per-file
+results (e.g. ``tuple[VerifyResult, ...]``) and whose ``findings`` are theirs, each
+message prefixed with its file; ``ok`` then covers the whole batch.
+"""
+
+from __future__ import annotations
+
+from ota_action.results.base import Result, finding_json, md_escape, md_table
+from ota_action.results.combine import CombineInput, CombineResult
+from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
+from ota_action.results.xbee import KeygenResult, XbeeFsResult
+
+__all__ = [
+    "CombineInput",
+    "CombineResult",
+    "ElementRow",
+    "InspectResult",
+    "KeygenResult",
+    "OtaSummary",
+    "Result",
+    "VerifyResult",
+    "XbeeFsResult",
+    "ZbotaResult",
+    "finding_json",
+    "md_escape",
+    "md_table",
+]

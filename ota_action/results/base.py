@@ -1,0 +1,125 @@
+"""The base of every command's result, and the Markdown pieces results share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ota_action.errors import EXIT_INVALID, EXIT_OK
+from ota_action.zigbee.checks import Finding, Level
+
+
+def md_escape(value: object) -> str:
+    """One table cell or line of Markdown: no pipes or newlines from user text."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """A GitHub Markdown table, every cell escaped."""
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def relative_to(path: Path, workspace: Path) -> str | None:
+    """``path`` relative to the workspace (posix form), or None when it lies outside."""
+    try:
+        return path.resolve().relative_to(workspace).as_posix()
+    except ValueError:
+        return None
+
+
+def finding_json(finding: Finding) -> dict[str, str]:
+    return {"level": finding.level.value, "code": finding.code, "message": finding.message}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Result:
+    """What a command did, in every view a door may want.
+
+    A subclass sets ``command``, adds its fields, and implements :meth:`data` (its JSON
+    keys), :meth:`lines` (its text) and :meth:`markdown_body`; it may extend
+    :meth:`output_values` (Action outputs) and :meth:`written` (files it created).  The
+    views below add the parts every command shares, so the doors only choose one.
+    """
+
+    command: ClassVar[str]
+    findings: tuple[Finding, ...] = ()
+
+    # -- what a subclass provides ---------------------------------------------------------
+    def data(self) -> dict[str, Any]:
+        """The command's own JSON keys (between ``ok`` and the findings)."""
+        raise NotImplementedError
+
+    def lines(self) -> list[str]:
+        """The command's own lines of the human summary."""
+        raise NotImplementedError
+
+    def markdown_body(self) -> list[str]:
+        """The command's own part of the step summary (between the heading and the findings)."""
+        raise NotImplementedError
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        """Action outputs other than ``summary-json``; paths relative to ``workspace``."""
+        return {}
+
+    def written(self) -> tuple[Path, ...]:
+        """Files this run created (the Action gives them to the workspace's owner)."""
+        return ()
+
+    # -- shared ---------------------------------------------------------------------------
+    @property
+    def ok(self) -> bool:
+        return not any(f.level is Level.ERROR for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_INVALID
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f.message for f in self.findings if f.level is Level.WARNING]
+
+    @property
+    def errors(self) -> list[str]:
+        return [f.message for f in self.findings if f.level is Level.ERROR]
+
+    def to_json(self) -> dict[str, Any]:
+        """What ``--json`` prints and ``summary-json`` carries.
+
+        ``findings`` holds each warning and error with its stable ``code``; ``warnings``
+        and ``errors`` keep the plain message lists earlier versions printed.
+        """
+        return {
+            "command": self.command,
+            "ok": self.ok,
+            **self.data(),
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "findings": [finding_json(f) for f in self.findings],
+        }
+
+    def text(self) -> str:
+        """The human summary; warnings and errors follow the command's own lines."""
+        lines = self.lines()
+        lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"error: {e}" for e in self.errors]
+        return "\n".join(lines) + "\n"
+
+    def markdown(self) -> str:
+        """The Actions step summary."""
+        status = "✅" if self.ok else "❌"
+        lines = [f"### {status} ota-action {self.command}", "", *self.markdown_body()]
+        lines += [f"- ⚠️ {md_escape(w)}" for w in self.warnings]
+        lines += [f"- ❌ {md_escape(e)}" for e in self.errors]
+        return "\n".join(lines) + "\n"
+
+    def outputs(self, workspace: Path) -> dict[str, str]:
+        """The Action's step outputs, ``summary-json`` last."""
+        return {
+            **self.output_values(workspace),
+            "summary-json": json.dumps(self.to_json(), separators=(",", ":")),
+        }

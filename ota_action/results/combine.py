@@ -1,0 +1,153 @@
+"""Result of ``combine``: what each Intel HEX input held, and what the merged file holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ota_action.hexfile import Overlap, Range, StartAddress
+from ota_action.results.base import Result, md_table, relative_to
+from ota_action.results.ota import sha_markdown
+
+
+def ranges_text(ranges: Sequence[Range]) -> str:
+    return ", ".join(f"{r} ({r.size} bytes)" for r in ranges) or "none"
+
+
+@dataclass(frozen=True)
+class CombineInput:
+    """One input file: its data ranges and its own start address record."""
+
+    file: str
+    ranges: tuple[Range, ...]
+    start_address: StartAddress | None
+
+    @property
+    def size(self) -> int:
+        return sum(r.size for r in self.ranges)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "ranges": [r.as_json() for r in self.ranges],
+            "bytes": self.size,
+            "start_address": self.start_address.as_json() if self.start_address else None,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class CombineResult(Result):
+    """A merged Intel HEX file written."""
+
+    command = "combine"
+    outfile: Path
+    size: int
+    sha256: str
+    record_length: int
+    inputs: tuple[CombineInput, ...]
+    merged_ranges: tuple[Range, ...]
+    gaps: tuple[Range, ...]
+    overlap_policy: str
+    overlapping_bytes: int
+    overridden_bytes: int
+    overlaps: tuple[Overlap, ...]
+    start_address: StartAddress | None
+    start_source: str | None  # the file it came from, or "start-address"
+
+    @property
+    def data_bytes(self) -> int:
+        return sum(r.size for r in self.merged_ranges)
+
+    @property
+    def identical_bytes(self) -> int:
+        return self.overlapping_bytes - self.overridden_bytes
+
+    def data(self) -> dict[str, Any]:
+        start = self.start_address
+        return {
+            "outfile": str(self.outfile),
+            "size": self.size,
+            "sha256": self.sha256,
+            "record_length": self.record_length,
+            "data_bytes": self.data_bytes,
+            "inputs": [i.to_json() for i in self.inputs],
+            "merged_ranges": [r.as_json() for r in self.merged_ranges],
+            "gaps": [r.as_json() for r in self.gaps],
+            "overlaps": {
+                "policy": self.overlap_policy,
+                "overlapping_bytes": self.overlapping_bytes,
+                "identical_bytes": self.identical_bytes,
+                "overridden_bytes": self.overridden_bytes,
+                "regions": [o.as_json() for o in self.overlaps],
+            },
+            "start_address": {**start.as_json(), "source": self.start_source} if start else None,
+        }
+
+    def _start_text(self) -> str:
+        return f"{self.start_address} from {self.start_source}" if self.start_address else "none"
+
+    def lines(self) -> list[str]:
+        lines = ["Inputs:"]
+        for entry in self.inputs:
+            where = f" in {ranges_text(entry.ranges)}" if entry.ranges else ""
+            lines.append(f"  {entry.file}: {entry.size} bytes{where}")
+            if entry.start_address:
+                lines.append(f"    start address: {entry.start_address}")
+        where = f" in {ranges_text(self.merged_ranges)}" if self.merged_ranges else ""
+        lines.append(f"Merged: {self.data_bytes} bytes{where}")
+        lines.append(f"Gaps: {ranges_text(self.gaps)}")
+        if self.overlapping_bytes:
+            lines.append(
+                f"Overlaps ({self.overlap_policy}): {self.overlapping_bytes} bytes, {self.identical_bytes} "
+                f"identical, {self.overridden_bytes} overridden"
+            )
+            for o in self.overlaps:
+                line = f"  {o.where}: {o.first} / {o.second}"
+                if o.conflicting:
+                    line += f", {o.conflicting} differing bytes from {o.conflicts[0]}, kept {o.kept}"
+                else:
+                    line += ", identical"
+                lines.append(line)
+        else:
+            lines.append("Overlaps: none")
+        lines.append(f"Start address: {self._start_text()}")
+        lines += [
+            f"Records: {self.record_length} data bytes each, type 04 extended linear addresses",
+            f"File size: {self.size} bytes",
+            f"SHA-256: {self.sha256}",
+            f"Combined HEX written to: {self.outfile}",
+        ]
+        return lines
+
+    def markdown_body(self) -> list[str]:
+        rows = [
+            [e.file, e.size, ranges_text(e.ranges), str(e.start_address) if e.start_address else ""]
+            for e in self.inputs
+        ]
+        return [
+            *md_table(["Input", "Bytes", "Ranges", "Start address"], rows),
+            "",
+            f"**Merged:** {self.data_bytes} bytes in {ranges_text(self.merged_ranges)}",
+            "",
+            f"**Gaps:** {ranges_text(self.gaps)}",
+            "",
+            f"**Overlaps ({self.overlap_policy}):** {self.overlapping_bytes} bytes, {self.identical_bytes} "
+            f"identical, {self.overridden_bytes} overridden",
+            "",
+            f"**Start address:** {self._start_text()}",
+            "",
+            f"**Output:** `{self.outfile}`, {self.size} bytes, {self.record_length} data bytes per record",
+            *sha_markdown(self.sha256),
+        ]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {
+            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
+            "sha256": self.sha256,
+            "size": str(self.size),
+        }
+
+    def written(self) -> tuple[Path, ...]:
+        return (self.outfile,)

@@ -1,0 +1,154 @@
+"""Results of the XBee3 commands: ``xbee-fs`` (a signed file-system OTA file) and ``keygen``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ota_action.results.base import Result, md_table, relative_to
+from ota_action.results.ota import OtaSummary, sha_markdown
+from ota_action.secret import Secret
+from ota_action.signing import CURVE_TEXT
+from ota_action.xbee import describe_version
+
+
+@dataclass(frozen=True, kw_only=True)
+class XbeeFsResult(Result):
+    """A signed XBee3 file-system OTA file written."""
+
+    command = "xbee-fs"
+    outfile: Path
+    size: int
+    sha256: str
+    image: Path
+    image_size: int
+    padded_size: int
+    signature_length: int
+    signature_form: str  # "as signed", or how it was changed to fit 70-72 bytes
+    signature: str  # the one-line description: algorithm, length, form, key fingerprint
+    public_key_fingerprint: str
+    fk: str  # the device's ATFK value: the uncompressed point, upper-case hex
+    key_form: str  # how the key was given, e.g. "PEM (PKCS#8)"
+    ota: OtaSummary
+
+    @property
+    def padding(self) -> int:
+        return self.padded_size - self.image_size
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "outfile": str(self.outfile),
+            "size": self.size,
+            "sha256": self.sha256,
+            "image": str(self.image),
+            "image_size": self.image_size,
+            "padded_size": self.padded_size,
+            "padding": self.padding,
+            "signature_length": self.signature_length,
+            "signature_form": self.signature_form,
+            "signature": self.signature,
+            "public_key_fingerprint": self.public_key_fingerprint,
+            "fk": self.fk,
+            "key_form": self.key_form,
+            **describe_version(self.ota.header.file_version),
+            **self.ota.to_json(),
+        }
+
+    def lines(self) -> list[str]:
+        file_version = self.ota.header.file_version
+        version_facts = describe_version(file_version)
+        version = (
+            f"0x{file_version:08x} (VR {version_facts['vr']}, compatibility {version_facts['compatibility']}"
+        )
+        version += f", {version_facts['protocol']})" if version_facts["protocol"] else ")"
+        return [
+            *self.ota.text_lines(),
+            "XBee3 file system:",
+            f"  Image: {self.image} ({self.image_size} bytes)",
+            f"  Padded to: {self.padded_size} bytes ({self.padding} x 0xFF)",
+            f"  Signature: {self.signature_length} bytes DER, {self.signature_form}",
+            f"  File version: {version}",
+            f"  Key: {self.key_form}, fingerprint (sha256 of FK) {self.public_key_fingerprint}",
+            f"  FK (device public key): {self.fk}",
+            f"File size: {self.size} bytes",
+            f"SHA-256: {self.sha256}",
+            f"XBee3 file-system OTA image saved to: {self.outfile}",
+        ]
+
+    def markdown_body(self) -> list[str]:
+        return [
+            *self.ota.markdown_lines(self.outfile, self.size),
+            "",
+            f"**Signature:** {self.signature}",
+            *sha_markdown(self.sha256),
+        ]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {
+            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
+            "sha256": self.sha256,
+            "size": str(self.size),
+            **self.ota.output_values(),
+        }
+
+    def written(self) -> tuple[Path, ...]:
+        return (self.outfile,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeygenResult(Result):
+    """A P-256 key pair written.  The private key rides along on purpose (it is printed once,
+    for a CI secret), as a :class:`Secret`: ``repr()`` of the result never shows it."""
+
+    command = "keygen"
+    private_out: Path
+    public_out: Path | None
+    fk: str
+    public_key_fingerprint: str
+    public_key_pem: str
+    private_key_base64: Secret = field(repr=False)
+
+    @property
+    def atfk(self) -> str:
+        return f"ATFK{self.fk}"
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "private_out": str(self.private_out),
+            "public_out": None if self.public_out is None else str(self.public_out),
+            "curve": CURVE_TEXT,
+            "fk": self.fk,
+            "atfk": self.atfk,
+            "public_key_fingerprint": self.public_key_fingerprint,
+            "public_key_pem": self.public_key_pem,
+            "private_key_base64": self.private_key_base64.reveal(),
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"P-256 private key written to: {self.private_out} (mode 0600)"]
+        if self.public_out is not None:
+            lines.append(f"Public key written to: {self.public_out}")
+        return [
+            *lines,
+            f"Public key fingerprint (sha256 of FK): {self.public_key_fingerprint}",
+            "Set it on each XBee3 (local command mode, then ATWR):",
+            f"  {self.atfk}",
+            "Private key for a CI secret (one line of base64; this is the only time it is shown "
+            "- keep it secret):",
+            f"  {self.private_key_base64.reveal()}",
+        ]
+
+    def markdown_body(self) -> list[str]:
+        # A step summary is kept with the run: it never holds the private key.
+        rows: list[tuple[str, object]] = [
+            ("Private key file", self.private_out),
+            ("Public key file", self.public_out or "-"),
+            ("Curve", CURVE_TEXT),
+            ("Public key fingerprint", self.public_key_fingerprint),
+            ("ATFK", self.atfk),
+        ]
+        return md_table(["Field", "Value"], rows)
+
+    def written(self) -> tuple[Path, ...]:
+        return (self.private_out,) if self.public_out is None else (self.private_out, self.public_out)

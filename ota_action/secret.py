@@ -1,0 +1,78 @@
+"""Secrets as values that never print themselves, from a front door to the signer.
+
+A door (the CLI, the Action) finds the signing key and its passphrase wherever the user
+put them and wraps each in a :class:`Secret` that knows its *source* as the user named
+it ("input signing-key", "environment variable OTA_SIGNING_KEY").  The command receives
+them in a :class:`KeyMaterial` argument, never through ``os.environ``, and every message
+about a secret names that source.  ``repr()``, ``str()`` and f-strings of a Secret show
+``**********``; only :meth:`Secret.reveal` gives the value, and only the signer calls it.
+
+This module imports nothing heavy: the Action builds Secrets before anything is printed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
+
+HIDDEN = "**********"
+
+
+class Secret:
+    """A secret string and where it came from; it never shows its value by accident."""
+
+    __slots__ = ("_value", "field", "named_by_field", "source")
+
+    def __init__(self, value: str, *, source: str, field: str | None = None, named_by_field: bool = False):
+        self._value = value
+        self.source = source  # how messages name it: "input signing-key"
+        # The settings field (or Action input, spelt as a field) a message about it
+        # should blame, and whether the door's name for that field already says where the
+        # secret came from (an Action input does; --key-env does not name the variable).
+        self.field = field
+        self.named_by_field = named_by_field
+
+    def reveal(self) -> str:
+        """The value itself: for the signer, never for a message."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value.strip())
+
+    def __repr__(self) -> str:
+        return HIDDEN
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return HIDDEN
+
+    def __reduce__(self) -> NoReturn:  # pickling would write the value somewhere
+        raise TypeError("a Secret cannot be pickled")
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """The signing secrets a door found, and how it tells a user where to put a missing key.
+
+    ``missing`` completes "no signing key: ..." in the door's own words; ``missing_field``
+    is the option or input that message blames; ``unlock_hint`` names where an
+    encrypted key's passphrase should go.
+    """
+
+    key: Secret | None = None
+    passphrase: Secret | None = None
+    missing: str = "no key source was given"
+    missing_field: str | None = None
+    unlock_hint: str = "environment variable OTA_SIGNING_KEY_PASSPHRASE"
+
+    def secrets(self) -> tuple[Secret, ...]:
+        return tuple(s for s in (self.key, self.passphrase) if s is not None)
+
+
+NO_SECRETS = KeyMaterial()
