@@ -426,16 +426,18 @@ def _p256_pem(passphrase: bytes | None = None) -> str:
     ).decode()
 
 
+XBEE_FS = {
+    "command": "xbee-fs",
+    "image": "xbfs.bin",
+    "outfile": "dist/fs.ota",
+    "mfg-id": "0x101E",
+    "version": "0x0000100B",
+}
+
+
 def test_xbee_fs(runner: FakeRunner) -> None:
     (runner.workspace / "xbfs.bin").write_bytes(bytes(range(256)) * 16)
-    inputs = {
-        "command": "xbee-fs",
-        "image": "xbfs.bin",
-        "outfile": "dist/fs.ota",
-        "mfg-id": "0x101E",
-        "version": "0x0000100B",
-        "signing-key": _p256_pem(),
-    }
+    inputs = {**XBEE_FS, "signing-key": _p256_pem()}
     run = runner.run(inputs)
     assert run.code == 0, run.stdout + run.stderr
     written = run.workspace / run.outputs["ota-file"]
@@ -594,8 +596,9 @@ def test_secrets_are_masked_first_and_never_leak(runner: FakeRunner) -> None:
 def test_secrets_are_not_printed_outside_github(runner: FakeRunner) -> None:
     """Nothing consumes ``::add-mask::`` elsewhere: printing it would show the secret."""
     key = _p256_pem()
+    (runner.workspace / "xbfs.bin").write_bytes(bytes(range(256)) * 16)
     run = runner.run(
-        {**ZBOTA, "signing-key": key, "signing-key-passphrase": PASSPHRASE},
+        {**XBEE_FS, "signing-key": key, "signing-key-passphrase": PASSPHRASE},
         {"GITHUB_ACTIONS": None, "GITHUB_OUTPUT": None},
     )
     assert run.code == 0
