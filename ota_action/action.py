@@ -109,8 +109,8 @@ class TakenSecrets:
         return KeyMaterial(
             key=self.inputs.get("signing-key"),
             passphrase=self.inputs.get("signing-key-passphrase"),
-            missing="input signing-key is not set; give the P-256 private key from a secret "
-            "(PEM, or one line of base64 of PEM or DER), or a key file in input key-file",
+            missing="give the P-256 private key from a secret (PEM, or one line of base64 of PEM "
+            "or DER), or a key file in input key-file",
             missing_field="signing_key",
             unlock_hint="input signing-key-passphrase",
         )

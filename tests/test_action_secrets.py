@@ -1,0 +1,144 @@
+"""The Action's secret channel, run in-process so ``os.environ`` itself can be watched.
+
+Secrets are taken out of the environment before anything runs and reach the signer as
+:class:`~ota_action.secret.Secret` objects; messages name the input the user gave.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ota_action import action, log, signing
+from tests.test_action import PASSPHRASE, _p256_pem, workflow_commands
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "xbfs.bin").write_bytes(bytes(range(256)) * 16)
+    for key in [k for k in os.environ if k.startswith(("INPUT_", "OTA_", "GITHUB_"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(ws)
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(ws))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out.txt"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    yield ws
+    log.reset()
+
+
+def run_action(monkeypatch: pytest.MonkeyPatch, inputs: dict[str, str]) -> tuple[int, str]:
+    for name, value in inputs.items():
+        monkeypatch.setenv(f"INPUT_{name.upper()}", value)
+    out = io.StringIO()
+    code = action.main(out)
+    return code, out.getvalue()
+
+
+XBEE = {"command": "xbee-fs", "image": "xbfs.bin", "outfile": "fs.ota", "version": "100D"}
+
+
+def _environ_holds(*secrets: str) -> list[str]:
+    return [k for k, v in os.environ.items() for s in secrets if s.strip() and s.strip() in v]
+
+
+def test_the_secret_is_never_in_os_environ(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _p256_pem(PASSPHRASE.encode())
+    seen: list[list[str]] = []
+    real = signing.load_private_key
+
+    def watching(*args: object, **kwargs: object) -> signing.LoadedKey:
+        # What a child process started now would inherit.
+        seen.append(_environ_holds(key, PASSPHRASE))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signing, "load_private_key", watching)
+    code, out = run_action(monkeypatch, {**XBEE, "signing-key": key, "signing-key-passphrase": PASSPHRASE})
+    assert code == 0, out
+    assert seen == [[]]  # the signer ran, and the environment held no secret
+    assert _environ_holds(key, PASSPHRASE) == []
+    assert "INPUT_SIGNING-KEY" not in os.environ
+    assert "OTA_SIGNING_KEY" not in os.environ
+
+
+def test_ota_variables_are_taken_out_of_the_environment_too(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = _p256_pem()
+    monkeypatch.setenv("OTA_SIGNING_KEY", key)
+    code, out = run_action(monkeypatch, XBEE)
+    assert code == 0, out
+    assert _environ_holds(key) == []
+    masks = [c.message for c in workflow_commands(out) if c.name == "add-mask"]
+    assert {line.strip() for line in key.splitlines() if "PRIVATE KEY" not in line} <= set(masks)
+
+
+def test_a_bad_key_input_is_named_as_the_input(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run_action(monkeypatch, {**XBEE, "signing-key": "not a key at all"})
+    assert code == 2
+    errors = [c for c in workflow_commands(out) if c.name == "error"]
+    assert errors[0].props["title"] == "Input signing-key"
+    assert errors[0].message == "input signing-key: is not a private key in PEM, DER or base64 form"
+    assert "environment variable" not in out
+
+
+def test_a_wrong_passphrase_names_both_inputs(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = _p256_pem(PASSPHRASE.encode())
+    code, out = run_action(monkeypatch, {**XBEE, "signing-key": key, "signing-key-passphrase": "wrong one"})
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.message == (
+        "input signing-key: the passphrase in input signing-key-passphrase does not decrypt this key "
+        "(wrong passphrase, or a damaged key)"
+    )
+
+
+def test_a_missing_key_names_the_inputs(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out = run_action(monkeypatch, XBEE)
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.props["title"] == "Input signing-key"
+    assert error.message.startswith(
+        "input signing-key: no signing key: give the P-256 private key from a secret"
+    )
+    assert "input key-file" in error.message
+    assert "--key-env" not in error.message
+
+
+def test_key_file_is_its_own_input(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (workspace / "k.pem").write_text(_p256_pem())
+    code, out = run_action(monkeypatch, {**XBEE, "key-file": "k.pem"})
+    assert code == 0, out
+    assert (workspace / "fs.ota").is_file()
+
+
+def test_key_file_and_signing_key_together_are_refused(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace / "k.pem").write_text(_p256_pem())
+    code, out = run_action(monkeypatch, {**XBEE, "key-file": "k.pem", "signing-key": _p256_pem()})
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.props["title"] == "Input key-file"
+    assert "input signing-key is also set; give exactly one key source" in error.message
+
+
+@pytest.mark.parametrize("name", ["signing-key", "signing-key-passphrase"])
+@pytest.mark.parametrize("command", ["zbota", "combine", "inspect", "verify"])
+def test_a_command_that_does_not_sign_refuses_secrets(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, command: str, name: str
+) -> None:
+    code, out = run_action(monkeypatch, {"command": command, name: "s3cret-value-here"})
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.props["title"] == f"Input {name}"
+    assert (
+        error.message == f"input {name}: is not used by command {command}: it signs nothing; remove the input"
+    )
+    assert _environ_holds("s3cret-value-here") == []
