@@ -50,7 +50,7 @@ class Result:
     findings: tuple[Finding, ...] = ()
 
     # -- what a subclass provides ---------------------------------------------------------
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         """The command's own JSON keys (between ``ok`` and the findings)."""
         raise NotImplementedError
 

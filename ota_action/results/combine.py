@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ota_action.hexfile import Overlap, Range, StartAddress
 from ota_action.results.base import Result, md_table, relative_to
@@ -28,7 +27,7 @@ class CombineInput:
     def size(self) -> int:
         return sum(r.size for r in self.ranges)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "file": self.file,
             "ranges": [r.as_json() for r in self.ranges],
@@ -64,7 +63,7 @@ class CombineResult(Result):
     def identical_bytes(self) -> int:
         return self.overlapping_bytes - self.overridden_bytes
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         start = self.start_address
         return {
             "outfile": str(self.outfile),

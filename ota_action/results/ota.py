@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from ota_action.results.base import Result, md_escape, md_table, relative_to
 from ota_action.zigbee.elements import tag_name
@@ -31,8 +30,8 @@ class ElementRow:
     def name(self) -> str:
         return tag_name(self.tag)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
             "tag": self.tag,
             "length": self.length,
             "offset": self.offset,
@@ -68,7 +67,7 @@ class OtaSummary:
     def with_sources(self, sources: tuple[ElementRow, ...]) -> OtaSummary:
         return replace(self, sub_elements=sources)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """Snake_case spec names, integers as numbers."""
         h = self.header
         dest = h.upgrade_file_destination
@@ -177,7 +176,7 @@ class ZbotaResult(Result):
     sha256: str
     ota: OtaSummary
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         return {"outfile": str(self.outfile), "size": self.size, "sha256": self.sha256, **self.ota.to_json()}
 
     def lines(self) -> list[str]:
@@ -212,7 +211,7 @@ class InspectResult(Result):
     sha256: str
     ota: OtaSummary
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         return {"file": str(self.file), "sha256": self.sha256, **self.ota.to_json()}
 
     def lines(self) -> list[str]:
@@ -236,7 +235,7 @@ class VerifyResult(InspectResult):
     command = "verify"
     signature: str | None = None
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         out = super().data()
         if self.signature is not None:
             out["signature"] = self.signature

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ota_action.results.base import Result, md_table, relative_to
 from ota_action.results.ota import OtaSummary, sha_markdown
@@ -36,7 +35,7 @@ class XbeeFsResult(Result):
     def padding(self) -> int:
         return self.padded_size - self.image_size
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         return {
             "outfile": str(self.outfile),
             "size": self.size,
@@ -113,7 +112,7 @@ class KeygenResult(Result):
     def atfk(self) -> str:
         return f"ATFK{self.fk}"
 
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, object]:
         return {
             "private_out": str(self.private_out),
             "public_out": None if self.public_out is None else str(self.public_out),
