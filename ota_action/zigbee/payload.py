@@ -240,8 +240,9 @@ def _silabs(f: BinaryIO, offset: int, length: int, *, gbl: bool) -> Payload:
         if len(raw) < size:
             if not raw:
                 return result(
-                    False, f"{scheme.name} image ends at offset {at} without the end tag "
-                    f"0x{scheme.end_tag:0{scheme.width}X}"
+                    False,
+                    f"{scheme.name} image ends at offset {at} without the end tag "
+                    f"0x{scheme.end_tag:0{scheme.width}X}",
                 )
             return result(
                 False,

@@ -42,7 +42,7 @@ def crc32_range(f: BinaryIO, start: int, stop: int, crc: int = 0) -> int:
     return crc
 
 
-class FileSlice(io.RawIOBase, BinaryIO):  # type: ignore[misc]
+class FileSlice(io.RawIOBase, BinaryIO):
     """A read-only window ``[offset, offset + length)`` of ``f`` that looks like a whole file.
 
     The inner OTA file of a container is decoded through this, so the parser and every
