@@ -144,7 +144,7 @@ def check_image(
                 f"0x{trailer.stored:08X}; the file computes to 0x{trailer.computed:08X}",
             )
         elif trailer is not None and trailer.computed is not None:
-            warning("trailing-bytes", f"{text}; they are not its CRC-32 (0x{trailer.computed:08X})")
+            warning("trailing-bytes", f"{text} (nor a CRC-32 of it, which is 0x{trailer.computed:08X})")
         else:
             warning("trailing-bytes", text)
     if walk_problem:
@@ -212,16 +212,15 @@ def _check_container(
     container: Container, error: Callable[[str, str], None], note: Callable[[str, str], None]
 ) -> None:
     kind = _CONTAINER_TEXT.get(container.kind, f"a {container.kind} container")
-    text = (
-        f"the OTA file is inside {kind}: {container.length} bytes at offset {container.offset}, "
-        f"followed by a {container.trailer_length}-byte container trailer"
-    )
+    text = f"the OTA file is inside {kind}: {container.length} bytes at offset {container.offset}"
+    if container.trailer_length:
+        text += f", with a {container.trailer_length}-byte trailer after it"
     if container.valid is False:
         error("container", f"{text}; the container's SHA-512 does not match its contents")
     elif container.valid:
         note("container", f"{text}; the container's SHA-512 matches")
     else:
-        note("container", f"{text} that ota-action does not check")
+        note("container", f"{text}; the container has nothing ota-action can check")
 
 
 def is_valid(findings: list[Finding]) -> bool:
