@@ -31,7 +31,9 @@ def gbl_tag(tag: int, value: bytes, length: int | None = None) -> bytes:
     return struct.pack("<II", tag, len(value) if length is None else length) + value
 
 
-def gbl(program: bytes = b"\x11" * 300, *, version: int = 0x03000000, gbl_type: int = 0, bad_crc: bool = False) -> bytes:
+def gbl(
+    program: bytes = b"\x11" * 300, *, version: int = 0x03000000, gbl_type: int = 0, bad_crc: bool = False
+) -> bytes:
     body = gbl_tag(GBL_HEADER, struct.pack("<II", version, gbl_type)) + gbl_tag(GBL_PROG, program)
     body += struct.pack("<II", GBL_END, 4)
     crc = zlib.crc32(body) ^ (1 if bad_crc else 0)
