@@ -321,8 +321,7 @@ class MergeAction:
                 "but a different digest"
             )
         return (
-            f"{new} is older than {old} already in the index for the same manufacturer, "
-            "image type and model"
+            f"{new} is older than {old} already in the index for the same manufacturer, image type and model"
         )
 
 
