@@ -15,8 +15,9 @@ non-URL ``url`` as a path relative to its data directory, so a z2m local entry c
 both and the index belongs in that directory.
 
 ``fileSize``/``file_size`` is the length of the file a device downloads.  zigbee-OTA
-records the header's total image size instead; when trailing bytes make them differ
-zigpy refuses the download (it checks the length), which :func:`size_warning` says.
+records the header's total image size instead; when trailing bytes make them differ,
+zigpy refuses such an entry's download (it compares the length with the index), which
+:func:`size_warning` points out.
 
 Pure functions only: hashing reads a passed file object; writing is the caller's job.
 """
@@ -122,8 +123,8 @@ def size_warning(facts: FileFacts) -> str | None:
         return None
     return (
         f"{facts.file_name}: the file is {facts.file_size} bytes but its header says the image is "
-        f"{facts.total_image_size}; the index gives the file length, and zigpy refuses a download "
-        "whose length differs from the header's total image size"
+        f"{facts.total_image_size}; the index gives the file length (zigpy checks the download "
+        "against it and rejects the file when an index gives the header's size instead)"
     )
 
 
@@ -215,7 +216,9 @@ def _relpath(relpath: str | None, facts: FileFacts) -> str:
 
 def index_entries(document: Any, fmt: IndexFormat) -> list[dict[str, Any]]:
     """The entry list of an index document, after checking its shape (InputError otherwise)."""
-    items = document.get("firmwares") if fmt is IndexFormat.ZIGPY and isinstance(document, dict) else document
+    items = document
+    if fmt is IndexFormat.ZIGPY:
+        items = document.get("firmwares") if isinstance(document, dict) else None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         shape = '{"firmwares": [objects]}' if fmt is IndexFormat.ZIGPY else "a JSON list of objects"
         raise InputError(f"is not a {fmt.value} index: expected {shape}", field="merge")
