@@ -176,7 +176,7 @@ def test_zigpy_local_providers_load_and_fetch(tmp_path: Path, fmt: IndexFormat) 
         assert found is not None
         for meta in found:
             image = await meta.fetch()  # length + checksum validated, then parsed by zigpy
-            assert image.serialize() == data
+            assert image.serialize() == data  # type: ignore[no-untyped-call]
         return found
 
     (meta,) = asyncio.run(load())
@@ -191,7 +191,7 @@ def test_zigpy_local_providers_load_and_fetch(tmp_path: Path, fmt: IndexFormat) 
 
 @pytest.mark.parametrize("fmt", list(IndexFormat))
 def test_zigpy_schema_with_format_checker_accepts_remote_entries(fmt: IndexFormat) -> None:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
     from zigpy.ota import json_schemas, providers
 
     data = _image()
@@ -208,6 +208,7 @@ def test_zigpy_schema_with_format_checker_accepts_remote_entries(fmt: IndexForma
     else:
         (meta,) = providers.BaseZigpyProvider._load_zigpy_index(document)
         assert meta.checksum == "sha3-256:" + hashlib.sha3_256(data).hexdigest()
+    assert isinstance(meta, providers.RemoteOtaImageMetadata)
     assert meta.url == "https://example.com/ota/fw.ota"
 
 
