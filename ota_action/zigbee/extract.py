@@ -1,0 +1,326 @@
+"""Take an OTA file apart into files that ``zbota`` puts back together byte for byte (issue 14).
+
+:func:`plan_extract` decides, without writing anything, which files an ``extract`` writes
+(``NN-0xTTTT.bin``: element number and tag, always plain relative names) and the content
+of ``ota.json``: the header values and, under ``zbota_args``, the exact ``zbota`` argument
+list (every option but ``-o``, file names relative to the extract directory) that rebuilds
+the file.  When the file holds something ``zbota`` cannot write, ``zbota_args`` is None and
+``not_rebuildable`` says what.
+
+Three ``zbota`` options are needed beyond today's, and are used only when a file needs
+them (spelling as in issue 14):
+
+* ``--integrity-variant=covers-tag-header|short-padding-only`` with ``--integrity``;
+* ``--allow-duplicate-tag`` for a tag id that appears more than once (Lumi 0xF006);
+* ``--string-hex=<64 hex digits>`` for a header string that is not printable ASCII
+  followed by NUL padding (spaces-only strings, NUL inside, non-ASCII bytes).
+
+:func:`rebuild` is the reference for what ``zbota`` must do with them; the tests prove it
+against real files until ``build_image`` takes an integrity variant itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from ota_action.zigbee.elements import (
+    IMAGE_INTEGRITY_CODE,
+    PADDING,
+    SIGNATURE_TAGS,
+    TAG_HEADER_SIZE,
+    UPGRADE_IMAGE,
+    SubElement,
+    encode_tag_header,
+    is_reserved,
+    tag_name,
+)
+from ota_action.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, encode_header, header_size
+from ota_action.zigbee.image import padding_length
+from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, match_integrity
+from ota_action.zigbee.layout import Layout, read_exact, read_layout, variant_digest
+
+MANIFEST_NAME = "ota.json"
+DEFAULT_STACK_VERSION = 0x0002
+MAX_ALIGN = 0x100000  # zbota --align upper bound
+
+
+@dataclass(frozen=True)
+class ExtractFile:
+    """One file an extract writes: ``name`` relative to the directory, data ``[offset, offset+length)``."""
+
+    name: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What ``zbota`` is given to rebuild a file: the structured form of ``zbota_args``."""
+
+    header: OtaHeader  # as OtaHeader.create makes it (total size 0)
+    tags: tuple[tuple[int, str], ...]  # (tag id, file name), in file order
+    integrity: IntegrityVariant | None
+    align: int | None
+    fill: int
+    allow_reserved_tag: bool
+    allow_duplicate_tag: bool
+    string_hex: bool
+
+
+@dataclass(frozen=True)
+class ExtractPlan:
+    files: tuple[ExtractFile, ...]
+    recipe: Recipe | None
+    not_rebuildable: str | None
+    manifest: dict[str, Any]  # the ota.json document
+
+    @property
+    def zbota_args(self) -> list[str] | None:
+        return None if self.recipe is None else zbota_args(self.recipe)
+
+
+def element_file_name(number: int, tag: int, width: int = 2) -> str:
+    return f"{number:0{width}d}-0x{tag:04X}.bin"
+
+
+def _printable(text: bytes) -> bool:
+    return all(0x20 <= b <= 0x7E for b in text)
+
+
+def string_option(raw: bytes) -> tuple[str | None, bool]:
+    """(``--string`` text, False), (hex, True), or (None, False) for 32 NULs.
+
+    Text is used only when it survives every front door unchanged: printable ASCII, not
+    starting or ending with a space, then NUL padding.  Anything else is given as hex.
+    """
+    text = raw.rstrip(b"\0")
+    if not text:
+        return None, False
+    if _printable(text) and text == text.strip(b" "):
+        return text.decode("ascii"), False
+    return raw.hex(), True
+
+
+def header_values(header: OtaHeader) -> dict[str, Any]:
+    """The header as ``ota.json`` records it: numbers, the string as text and as raw hex."""
+    dest = header.upgrade_file_destination
+    return {
+        "header_version": header.header_version,
+        "header_length": header.header_length,
+        "field_control": header.field_control,
+        "manufacturer_code": header.manufacturer_code,
+        "image_type": header.image_type,
+        "file_version": header.file_version,
+        "zigbee_stack_version": header.zigbee_stack_version,
+        "header_string": header.header_string_text,
+        "header_string_hex": header.header_string.hex(),
+        "total_image_size": header.total_image_size,
+        "security_credential_version": header.security_credential_version,
+        "upgrade_file_destination": None if dest is None else f"{dest:016X}",
+        "minimum_hardware_version": header.minimum_hardware_version,
+        "maximum_hardware_version": header.maximum_hardware_version,
+    }
+
+
+def _find_align(before: int, pad: int) -> int | None:
+    """The smallest power-of-two ``--align`` for which zbota inserts exactly ``pad`` bytes."""
+    align = 2
+    while align <= MAX_ALIGN:
+        if padding_length(before + TAG_HEADER_SIZE, align) == pad:
+            return align
+        align *= 2
+    return None
+
+
+def _recipe(
+    src: BinaryIO, layout: Layout, names: Sequence[str]
+) -> tuple[Recipe | None, str | None, IntegrityVariant | None]:
+    """The rebuild recipe, or the reason there is none; also the integrity variant found."""
+    h = layout.header
+    if layout.problem is not None:
+        return None, f"the sub-element walk does not end cleanly: {layout.problem}", None
+    if layout.trailing_bytes:
+        return None, f"{layout.trailing_bytes} bytes follow the total image size; zbota writes none", None
+    if h.header_version != HEADER_VERSION:
+        return None, f"header version 0x{h.header_version:04X}; zbota writes 0x{HEADER_VERSION:04X}", None
+    if h.field_control & ~0x0007:
+        return None, f"field control 0x{h.field_control:04X} sets reserved bits", None
+    if h.header_length != header_size(h.field_control):
+        return None, f"header length {h.header_length} is longer than field control needs", None
+    elements = list(layout.elements)
+    variant: IntegrityVariant | None = None
+    codes = [i for i, e in enumerate(elements) if e.tag == IMAGE_INTEGRITY_CODE]
+    if codes:
+        code = elements[codes[0]]
+        if codes != [len(elements) - 1] or code.length != DIGEST_SIZE:
+            return None, "the integrity element (0x0003) is not a single 16-byte element at the end", None
+        covered = read_exact(src, 0, code.offset + TAG_HEADER_SIZE)
+        stored = read_exact(src, code.data_offset, DIGEST_SIZE)
+        variant = match_integrity(covered, code.offset, stored)
+        if variant is None:
+            return None, "the integrity code matches none of the known variants", None
+    signed = [e for e in elements if e.tag in SIGNATURE_TAGS]
+    if signed:
+        return None, f"zbota cannot write Smart Energy signature element 0x{signed[0].tag:04X}", variant
+    align, fill = None, 0xFF
+    pads = [i for i, e in enumerate(elements) if e.tag == PADDING]
+    if pads:
+        reason = "a 0xFFFF element that is not zbota's --align padding"
+        firsts = [i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE]
+        if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
+            return None, reason, variant
+        pad = elements[pads[0]]
+        data = read_exact(src, pad.data_offset, pad.length)
+        if pad.length and data != data[:1] * pad.length:
+            return None, reason, variant
+        fill = data[0] if pad.length else 0xFF
+        before = pad.offset
+        align = _find_align(before, pad.length)
+        if align is None:
+            return None, reason, variant
+    user = [(e.tag, names[i]) for i, e in enumerate(elements) if e.tag not in (PADDING, IMAGE_INTEGRITY_CODE)]
+    if not user:
+        return None, "zbota needs at least one sub-element besides padding and the integrity code", variant
+    counts = Counter(tag for tag, _ in user)
+    text, as_hex = string_option(h.header_string)
+    header = OtaHeader.create(
+        manufacturer_code=h.manufacturer_code,
+        image_type=h.image_type,
+        file_version=h.file_version,
+        header_string=h.header_string if as_hex else (text or "").encode("ascii"),
+        zigbee_stack_version=h.zigbee_stack_version,
+        security_credential_version=h.security_credential_version,
+        upgrade_file_destination=h.upgrade_file_destination,
+        minimum_hardware_version=h.minimum_hardware_version,
+        maximum_hardware_version=h.maximum_hardware_version,
+    )
+    recipe = Recipe(
+        header=header,
+        tags=tuple(user),
+        integrity=variant,
+        align=align,
+        fill=fill,
+        allow_reserved_tag=any(is_reserved(t) for t, _ in user),
+        allow_duplicate_tag=any(n > 1 for n in counts.values()),
+        string_hex=as_hex,
+    )
+    return recipe, None, variant
+
+
+def zbota_args(recipe: Recipe) -> list[str]:
+    """The ``zbota`` arguments (all but ``-o``) for ``recipe``, each ``--option=value``.
+
+    The ``=`` form keeps a value that starts with ``-`` from being read as an option.
+    """
+    h = recipe.header
+    args = [
+        f"--mfg-id=0x{h.manufacturer_code:04X}",
+        f"--image-type=0x{h.image_type:04X}",
+        f"--version=0x{h.file_version:08X}",
+    ]
+    text, as_hex = string_option(h.header_string)
+    if as_hex:
+        args.append(f"--string-hex={text}")
+    elif text is not None:
+        args.append(f"--string={text}")
+    if h.zigbee_stack_version != DEFAULT_STACK_VERSION:
+        args.append(f"--stack-version=0x{h.zigbee_stack_version:04X}")
+    if h.security_credential_version is not None:
+        args.append(f"--credentials=0x{h.security_credential_version:02X}")
+    if h.upgrade_file_destination is not None:
+        args.append(f"--dest-eui64={h.upgrade_file_destination:016X}")
+    if h.minimum_hardware_version is not None:
+        args.append(f"--min-hwv=0x{h.minimum_hardware_version:04X}")
+    if h.maximum_hardware_version is not None:
+        args.append(f"--max-hwv=0x{h.maximum_hardware_version:04X}")
+    args += [f"--tag=0x{tag:04X}:{name}" for tag, name in recipe.tags]
+    if recipe.align is not None:
+        args.append(f"--align={recipe.align}")
+        if recipe.fill != 0xFF:
+            args.append(f"--fill=0x{recipe.fill:02X}")
+    if recipe.integrity is not None:
+        args.append("--integrity")
+        if recipe.integrity is not IntegrityVariant.STANDARD:
+            args.append(f"--integrity-variant={recipe.integrity.value}")
+    if recipe.allow_reserved_tag:
+        args.append("--allow-reserved-tag")
+    if recipe.allow_duplicate_tag:
+        args.append("--allow-duplicate-tag")
+    return args
+
+
+def plan_extract(src: BinaryIO, size: int) -> ExtractPlan:
+    """Decide the files and ``ota.json`` of an extract of the ``size``-byte file ``src``."""
+    layout = read_layout(src, size)
+    width = max(2, len(str(max(len(layout.elements) - 1, 0))))
+    names = [element_file_name(i, e.tag, width) for i, e in enumerate(layout.elements)]
+    files = tuple(
+        ExtractFile(n, e.data_offset, e.length) for n, e in zip(names, layout.elements, strict=True)
+    )
+    recipe, reason, variant = _recipe(src, layout, names)
+    manifest: dict[str, Any] = {
+        "header": header_values(layout.header),
+        "file_size": layout.file_size,
+        "trailing_bytes": layout.trailing_bytes,
+        "walk_problem": layout.problem,
+        "integrity_variant": None if variant is None else variant.value,
+        "sub_elements": [
+            {
+                "file": name,
+                "tag": e.tag,
+                "name": tag_name(e.tag),
+                "offset": e.offset,
+                "length": e.length,
+            }
+            for name, e in zip(names, layout.elements, strict=True)
+        ],
+        "zbota_args": None if recipe is None else zbota_args(recipe),
+        "not_rebuildable": reason,
+    }
+    return ExtractPlan(files=files, recipe=recipe, not_rebuildable=reason, manifest=manifest)
+
+
+def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
+    """What ``zbota`` with :func:`zbota_args` writes: the reference for the new options.
+
+    Equal to ``build_image(header, elements, integrity=..., align=..., fill=...)`` except
+    that the integrity code is computed in ``recipe.integrity``'s variant; ``build_image``
+    needs an ``integrity_variant`` parameter to do this itself (header strings of any 32
+    bytes it already takes through ``OtaHeader.create``).
+    """
+    elements = [SubElement(tag, read(name)) for tag, name in recipe.tags]
+    if recipe.align is not None:
+        index = next(i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE)
+        before = recipe.header.header_length + sum(TAG_HEADER_SIZE + len(e.data) for e in elements[:index])
+        pad = padding_length(before + TAG_HEADER_SIZE, recipe.align)
+        if pad is not None:
+            elements.insert(index, SubElement(PADDING, bytes([recipe.fill]) * pad))
+    total = recipe.header.header_length + sum(TAG_HEADER_SIZE + len(e.data) for e in elements)
+    if recipe.integrity is not None:
+        total += TAG_HEADER_SIZE + DIGEST_SIZE
+    out = bytearray(encode_header(recipe.header.with_total_size(total)))
+    for element in elements:
+        out += element.encode()
+    if recipe.integrity is not None:
+        offset = len(out)
+        out += encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE)
+        out += variant_digest(bytes(out), offset, recipe.integrity)
+    return bytes(out)
+
+
+__all__ = [
+    "MANIFEST_NAME",
+    "STRING_SIZE",
+    "ExtractFile",
+    "ExtractPlan",
+    "Recipe",
+    "element_file_name",
+    "header_values",
+    "plan_extract",
+    "rebuild",
+    "string_option",
+    "zbota_args",
+]
