@@ -229,4 +229,3 @@ def _check_container(
         note("container", f"{text}; the container's SHA-512 matches")
     else:
         note("container", f"{text}; the container has nothing ota-action can check")
-
