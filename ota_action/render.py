@@ -44,6 +44,13 @@ def _integrity_text(d: dict[str, Any]) -> str:
     return f"INVALID (stored {integrity.get('stored')})"
 
 
+def _unlisted_note(d: dict[str, Any]) -> str | None:
+    total, listed = d.get("sub_elements_total", 0), d.get("sub_elements_listed", 0)
+    if total <= listed:
+        return None
+    return f"... and {total - listed} more sub-elements not listed ({total} in all)"
+
+
 def _ota_text(d: dict[str, Any]) -> list[str]:
     lines = ["Zigbee OTA Header:"]
     lines += [f"  {name}: {value}" for name, value in _header_rows(d)]
@@ -58,6 +65,8 @@ def _ota_text(d: dict[str, Any]) -> list[str]:
         lines.append(line)
         if element.get("address_range"):
             lines.append(f"    HEX address range: {element['address_range']}")
+    if (note := _unlisted_note(d)) is not None:
+        lines.append(f"  {note}")
     lines.append(f"Integrity code: {_integrity_text(d)}")
     if d.get("trailing_bytes"):
         lines.append(f"Trailing bytes after total image size: {d['trailing_bytes']}")
@@ -242,6 +251,8 @@ def markdown(report: Report) -> str:
                 for e in d.get("sub_elements", [])
             ],
         )
+        if (note := _unlisted_note(d)) is not None:
+            lines += ["", note]
         lines += ["", f"**Integrity code:** {_integrity_text(d)}"]
     elif report.command == "combine":
         lines += _combine_md(d)

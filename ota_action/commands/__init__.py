@@ -7,12 +7,14 @@ Modules are named as strings and imported only when their command runs, so
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     from ota_action.report import Report
     from ota_action.settings import CommandSettings
+    from ota_action.zigbee.aes import Backend
 
 
 class Runner(Protocol):
@@ -79,3 +81,21 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
     )
 }
+
+
+def aes_backend(environ: Mapping[str, str] | None = None) -> Backend:
+    """The AES backend for AES-MMO: ``OTA_AES_BACKEND`` (libcrypto or cryptography), else the fastest.
+
+    Resolved here, at the edge, so the core never reads the environment.  An unknown
+    name or an unavailable libcrypto is a one-line InputError, not a traceback.
+    """
+    import os
+
+    from ota_action.errors import InputError
+    from ota_action.zigbee import aes
+
+    name = (os.environ if environ is None else environ).get("OTA_AES_BACKEND") or None
+    try:
+        return aes.get(name)
+    except (ValueError, RuntimeError) as exc:
+        raise InputError(f"OTA_AES_BACKEND: {exc}") from None

@@ -6,13 +6,14 @@ any file is read, and nothing is written until the merge has succeeded.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
 
 from ota_action import files, log
 from ota_action.errors import InputError
-from ota_action.hexfile import HexData, merge, read_hex, to_hex
+from ota_action.hexfile import RANGES_LISTED, HexData, bounded_ranges, iter_hex, merge, read_hex
 from ota_action.report import Report
 from ota_action.settings.combine import CombineSettings
 
@@ -37,10 +38,12 @@ def _check_names(inputs: list[Path], outfile: Path) -> None:
     files.check_output_path(outfile)
 
 
-def _input_summary(h: HexData) -> dict[str, Any]:
+def _input_summary(h: HexData, limit: int) -> dict[str, Any]:
+    ranges = h.ranges
     return {
         "file": h.name,
-        "ranges": [r.as_json() for r in h.ranges],
+        "ranges": bounded_ranges(ranges, limit),
+        "ranges_total": len(ranges),
         "bytes": h.size,
         "start_address": h.start_address.as_json() if h.start_address else None,
     }
@@ -53,26 +56,38 @@ def run(settings: CombineSettings) -> Report:
     inputs = [read_hex(path, field="files") for path in settings.files]
     parsed = time.perf_counter()
     merged = merge(inputs, on_overlap=settings.on_overlap, start=settings.start_address)
-    text = to_hex(merged.segments, merged.start_address, record_length=settings.record_length)
-    files.write_atomic(settings.outfile, text)
-    digest = files.sha256_hex(text)
+    sha = hashlib.sha256()
+    size = 0
+    with files.atomic_output(settings.outfile) as out:
+        for piece in iter_hex(merged.segments, merged.start_address, record_length=settings.record_length):
+            out.write(piece)
+            sha.update(piece)
+            size += len(piece)
+    digest = sha.hexdigest()
     warnings = [f"{h.name} holds no data records" for h in inputs if not h.segments]
     start = merged.start_address
+    ranges, gaps = merged.ranges, merged.gaps
+    # Bounded lists, each with its count: the summary stays readable (and within the
+    # Action's output limits) whatever the inputs hold.
+    per_input = max(10, RANGES_LISTED // len(inputs))
     data = {
         "outfile": str(settings.outfile),
-        "size": len(text),
+        "size": size,
         "sha256": digest,
         "record_length": settings.record_length,
-        "data_bytes": sum(r.size for r in merged.ranges),
-        "inputs": [_input_summary(h) for h in inputs],
-        "merged_ranges": [r.as_json() for r in merged.ranges],
-        "gaps": [r.as_json() for r in merged.gaps],
+        "data_bytes": sum(r.size for r in ranges),
+        "inputs": [_input_summary(h, per_input) for h in inputs],
+        "merged_ranges": bounded_ranges(ranges),
+        "merged_ranges_total": len(ranges),
+        "gaps": bounded_ranges(gaps),
+        "gaps_total": len(gaps),
         "overlaps": {
             "policy": settings.on_overlap,
             "overlapping_bytes": merged.overlapping_bytes,
             "identical_bytes": merged.overlapping_bytes - merged.overridden_bytes,
             "overridden_bytes": merged.overridden_bytes,
-            "regions": [o.as_json() for o in merged.overlaps],
+            "regions": [o.as_json() for o in merged.overlaps[:RANGES_LISTED]],
+            "regions_total": merged.overlaps_total,
         },
         "start_address": {**start.as_json(), "source": merged.start_source} if start else None,
     }
@@ -80,7 +95,7 @@ def run(settings: CombineSettings) -> Report:
         "combine.written",
         outfile=str(settings.outfile),
         inputs=len(inputs),
-        size=len(text),
+        size=size,
         sha256=digest,
         overridden=merged.overridden_bytes,
         parse_seconds=round(parsed - started, 4),

@@ -7,7 +7,6 @@ real vendors do (bytes after the image, the non-standard integrity variants).
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from dataclasses import dataclass
 
 from ota_action.zigbee.elements import (
@@ -91,7 +90,7 @@ def check_image(parsed: ParsedImage) -> list[Finding]:
         )
     if parsed.walk_problem:
         error("sub-elements", parsed.walk_problem)
-    counts = Counter(e.tag for e in parsed.elements)
+    counts = parsed.tag_counts
     for tag, count in sorted(counts.items()):
         if count < 2:
             continue
@@ -100,10 +99,10 @@ def check_image(parsed: ParsedImage) -> list[Finding]:
             warning("duplicate-tag", text)
         else:
             error("duplicate-tag", text)
-    tags = [e.tag for e in parsed.elements]
-    if IMAGE_INTEGRITY_CODE in tags and tags[-1] != IMAGE_INTEGRITY_CODE:
+    last = parsed.last_element
+    if IMAGE_INTEGRITY_CODE in counts and last is not None and last.tag != IMAGE_INTEGRITY_CODE:
         warning("integrity-position", "the integrity code 0x0003 is not the last sub-element")
-    for tag in sorted(set(tags) & SIGNATURE_TAGS):
+    for tag in sorted(set(counts) & SIGNATURE_TAGS):
         warning(
             "signature-unverifiable",
             f"tag 0x{tag:04X} ({tag_name(tag)}) cannot be verified: Smart Energy suites use "
