@@ -127,12 +127,12 @@ def test_digest_past_the_long_form_limit_is_refused_not_wrapped() -> None:
 def test_integrity_variants_in_one_pass_equal_separate_hashes(name: str, position: int) -> None:
     backend = aes.get(name)
     data = random.Random(position).randbytes(position + 22)
-    digests = integrity_digests(
-        (data[i : i + 7] for i in range(0, len(data), 7)), position, backend=backend
-    )
+    digests = integrity_digests((data[i : i + 7] for i in range(0, len(data), 7)), position, backend=backend)
     assert digests[IntegrityVariant.STANDARD] == reference_mmo(data[:position])
     assert digests[IntegrityVariant.COVERS_TAG_HEADER] == reference_mmo(data[: position + 6])
-    assert digests[IntegrityVariant.SHORT_PADDING_ONLY] == reference_mmo(data[:position], short_form_only=True)
+    assert digests[IntegrityVariant.SHORT_PADDING_ONLY] == reference_mmo(
+        data[:position], short_form_only=True
+    )
     stored = reference_mmo(data[: position + 6])
     assert match_integrity(data, position, stored, backend=backend) is IntegrityVariant.COVERS_TAG_HEADER
 
