@@ -19,7 +19,6 @@ import pytest
 
 from ota_action.zigbee.elements import ElementRef
 from ota_action.zigbee.header import OtaHeader, encode_header
-from ota_action.zigbee.integrity import IntegrityVariant
 from ota_action.zigbee.image import (
     FillSource,
     parse_file,
@@ -27,6 +26,7 @@ from ota_action.zigbee.image import (
     plan_image,
     write_image,
 )
+from ota_action.zigbee.integrity import IntegrityVariant
 from tests.conftest import run_cli
 
 LIMIT = 512 << 20  # address space: Python + cryptography need ~300 MiB, the old engine far more
