@@ -17,7 +17,7 @@ from ota_action.zigbee.elements import (
 )
 from ota_action.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
 from ota_action.zigbee.image import ParsedImage
-from ota_action.zigbee.integrity import IntegrityVariant
+from ota_action.zigbee.integrity import MAX_INPUT, IntegrityVariant
 
 
 class Level(enum.Enum):
@@ -110,7 +110,13 @@ def check_image(parsed: ParsedImage) -> list[Finding]:
         )
     integrity = parsed.integrity
     if integrity.present:
-        if integrity.variant is None:
+        if integrity.variant is None and integrity.offset is not None and integrity.offset >= MAX_INPUT:
+            error(
+                "integrity",
+                f"the integrity code covers {integrity.offset} bytes, past AES-MMO's limit of {MAX_INPUT} "
+                "(2^29) bytes, and does not match the 16-bit short-padding-only form either",
+            )
+        elif integrity.variant is None:
             error("integrity", "the integrity code does not match the file under any known rule")
         elif integrity.variant in _VARIANT_TEXT:
             warning("integrity-variant", _VARIANT_TEXT[integrity.variant])
