@@ -295,6 +295,36 @@ def signer(key: EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
     return sign
 
 
+def digest_signer(key: EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
+    """Like :func:`signer`, for a SHA-256 digest computed while streaming (``Prehashed``).
+
+    RFC 6979 derives the nonce from the key and the message *hash*, so signing the
+    digest gives byte-for-byte the signature :func:`signer` gives for the message.
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    algorithm = ec.ECDSA(utils.Prehashed(hashes.SHA256()), deterministic_signing=True)
+
+    def sign(digest: bytes) -> bytes:
+        return key.sign(digest, algorithm)
+
+    return sign
+
+
+def verify_digest(public_key: EllipticCurvePublicKey, signature: bytes, digest: bytes) -> bool:
+    """:func:`verify` for a SHA-256 digest computed while streaming."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    try:
+        public_key.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def verify(public_key: EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
     """True when ``signature`` (DER) is a valid ECDSA/SHA-256 signature of ``data``."""
     from cryptography.exceptions import InvalidSignature

@@ -6,6 +6,11 @@ ECDSA P-256/SHA-256 signature appended, both inside ONE 0x0000 upgrade-image
 sub-element whose length covers image *and* signature, under a standard 56-byte OTA
 header (manufacturer 0x101E, image type 0x0100).  Nothing follows the signature.
 
+Streaming: :func:`check_image_size` refuses what cannot fit before anything is read,
+:func:`hash_padded` computes the SHA-256 of the padded image in one pass (the command
+signs that digest, ``Prehashed``), and :func:`plan_fs_ota` plus
+:func:`~ota_action.zigbee.image.write_image` write the file in chunks.
+
 This module is pure: signing is a callable handed in by the command, so no key ever
 passes through here, and :func:`split_payload` is what ``verify --public-key`` uses to
 find the signed bytes again (the 2048-multiple prefix; the rest is the signature).
@@ -13,15 +18,26 @@ find the signed bytes again (the 2048-multiple prefix; the rest is the signature
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ota_action.errors import InputError
 from ota_action.values import parse_file_version
-from ota_action.zigbee.elements import UPGRADE_IMAGE, SubElement
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image
+from ota_action.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE
+from ota_action.zigbee.header import FIXED_SIZE, OtaHeader
+from ota_action.zigbee.image import (
+    MAX_TOTAL_SIZE,
+    BytesSource,
+    ConcatSource,
+    FillSource,
+    ImagePlan,
+    Source,
+    plan_image,
+    write_image,
+)
 
 DIGI_MANUFACTURER = 0x101E
 FS_IMAGE_TYPE = 0x0100
@@ -32,11 +48,75 @@ YMODEM_PAD = 0x1A
 PROTOCOLS = {1: "Zigbee", 2: "802.15.4", 3: "DigiMesh"}
 
 Signer = Callable[[bytes], bytes]
+MAX_SIGNATURE = 72  # bytes; a DER ECDSA P-256 signature is at most this long
+OTA_OVERHEAD = FIXED_SIZE + TAG_HEADER_SIZE  # the 56-byte header and the 0x0000 tag header
+MAX_RAW_SIZE = (MAX_TOTAL_SIZE - OTA_OVERHEAD - MAX_SIGNATURE) // BLOCK * BLOCK
+
+
+def padded_size(raw_size: int) -> int:
+    """``raw_size`` rounded up to a multiple of 2048."""
+    return raw_size + (-raw_size) % BLOCK
 
 
 def pad(raw: bytes) -> bytes:
     """``raw`` with 0xFF appended up to a multiple of 2048 bytes (nothing if aligned)."""
     return raw + bytes([FILL]) * ((-len(raw)) % BLOCK)
+
+
+def check_image_size(raw_size: int) -> None:
+    """Sizes first: refuse an empty image, or one whose padded size plus a signature
+    cannot fit the OTA header's u32 total image size, before anything is read."""
+    if raw_size == 0:
+        raise InputError("is empty; give the xbfs.bin downloaded with ATFS GET /sys/xbfs.bin", field="image")
+    if raw_size > MAX_RAW_SIZE:
+        raise InputError(
+            f"is {raw_size} bytes; padded to 2048 bytes and followed by a {MAX_SIGNATURE}-byte "
+            f"signature it must fit the OTA total image size, a u32: at most {MAX_RAW_SIZE} bytes",
+            field="image",
+        )
+
+
+def padding_source(raw_size: int) -> FillSource:
+    return FillSource(padded_size(raw_size) - raw_size, FILL)
+
+
+def hash_padded(chunks: Iterable[bytes | bytearray | memoryview], raw_size: int) -> tuple[bytes, int]:
+    """(SHA-256 of the padded image, how many 0x1A bytes end the raw image), in one pass.
+
+    ``chunks`` are the raw image's bytes; the 0xFF padding is hashed after them.
+    """
+    sha = hashlib.sha256()
+    ymodem = 0
+    for chunk in chunks:
+        sha.update(chunk)
+        data = bytes(chunk)
+        stripped = len(data) - len(data.rstrip(bytes([YMODEM_PAD])))
+        ymodem = ymodem + stripped if stripped == len(data) else stripped
+    for chunk in padding_source(raw_size).chunks():
+        sha.update(chunk)
+    return sha.digest(), ymodem
+
+
+def fs_header(
+    *,
+    file_version: int,
+    manufacturer_code: int = DIGI_MANUFACTURER,
+    image_type: int = FS_IMAGE_TYPE,
+    header_string: bytes = b"",
+) -> OtaHeader:
+    return OtaHeader.create(
+        manufacturer_code=manufacturer_code,
+        image_type=image_type,
+        file_version=file_version,
+        header_string=header_string,
+    )
+
+
+def plan_fs_ota(header: OtaHeader, raw: Source, signature: bytes) -> ImagePlan:
+    """The file: one 0x0000 element holding the image, its 0xFF padding and the signature."""
+    check_image_size(raw.length)
+    payload = ConcatSource((raw, padding_source(raw.length), BytesSource(signature)))
+    return plan_image(header, [(UPGRADE_IMAGE, payload)], field="image")
 
 
 @dataclass(frozen=True)
@@ -62,19 +142,24 @@ def build_fs_ota(
     image_type: int = FS_IMAGE_TYPE,
     header_string: bytes = b"",
 ) -> FsImage:
-    """Pad ``raw``, sign the padded bytes with ``sign``, and wrap both in an OTA file."""
-    if not raw:
-        raise InputError("is empty; give the xbfs.bin downloaded with ATFS GET /sys/xbfs.bin", field="image")
-    padded = pad(raw)
-    signature = sign(padded)
-    header = OtaHeader.create(
+    """Pad ``raw``, sign the padded bytes with ``sign``, and wrap both in an OTA file (in memory)."""
+    check_image_size(len(raw))
+    signature = sign(pad(raw))
+    header = fs_header(
+        file_version=file_version,
         manufacturer_code=manufacturer_code,
         image_type=image_type,
-        file_version=file_version,
         header_string=header_string,
     )
-    data = build_image(header, [SubElement(UPGRADE_IMAGE, padded + signature)])
-    return FsImage(data, len(raw), len(padded), signature)
+    out = io.BytesIO()
+    write_image(plan_fs_ota(header, BytesSource(raw), signature), out)
+    return FsImage(out.getvalue(), len(raw), padded_size(len(raw)), signature)
+
+
+def split_length(payload_length: int) -> tuple[int, int]:
+    """(signed image length, signature length) of a payload: see :func:`split_payload`."""
+    cut = payload_length - payload_length % BLOCK
+    return cut, payload_length - cut
 
 
 def split_payload(payload: bytes) -> tuple[bytes, bytes]:
@@ -83,7 +168,7 @@ def split_payload(payload: bytes) -> tuple[bytes, bytes]:
     Signatures are at most 72 bytes, so the split is unambiguous; the device's own rule
     is undocumented, but with 2048 alignment the DER length gives the same answer.
     """
-    cut = len(payload) - len(payload) % BLOCK
+    cut, _ = split_length(len(payload))
     return payload[:cut], payload[cut:]
 
 

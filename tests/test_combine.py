@@ -101,6 +101,7 @@ def test_disjoint_merge_is_the_union_by_intelhex_and_summary_is_exact(
         "identical_bytes": 0,
         "overridden_bytes": 0,
         "regions": [],
+        "regions_total": 0,
     }
     lines = text.decode().splitlines()
     assert lines[-2:] == [record(5, 0, bytes.fromhex("00010101")), EOF]

@@ -6,6 +6,7 @@ cross-checked with zigpy), so a wrong decoder here cannot also write its own exp
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from ota_action.zigbee.image import build_image, parse_image, rebuild_inputs
+from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, SubElement
+from ota_action.zigbee.header import OtaHeader
+from ota_action.zigbee.image import ParsedImage, build_image, parse_image
 from ota_action.zigbee.integrity import aes_mmo
 from tests.conftest import CORPUS, run_cli
 
@@ -146,6 +149,20 @@ def test_verify_verdicts(expected: Expected) -> None:
         assert f"{expected.trailing} bytes after the total image size" in warnings
     if expected.integrity.get("B") == "PASS":
         assert "short-padding-only" in warnings
+
+
+def rebuild_inputs(data: bytes, parsed: ParsedImage) -> tuple[OtaHeader, list[SubElement], bool]:
+    """The header and elements that build_image needs to reproduce ``parsed``.
+
+    Padding elements are kept as ordinary elements and an integrity element, if last,
+    becomes ``integrity=True``.
+    """
+    refs = list(parsed.elements)
+    integrity = bool(refs) and refs[-1].tag == IMAGE_INTEGRITY_CODE
+    if integrity:
+        refs = refs[:-1]
+    header = dataclasses.replace(parsed.header, total_image_size=0)
+    return header, [SubElement(r.tag, parsed.element_data(data, r)) for r in refs], integrity
 
 
 def test_rebuild_byte_for_byte(expected: Expected) -> None:

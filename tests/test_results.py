@@ -129,6 +129,8 @@ OTA_JSON = {
             "source": "AES-MMO integrity code",
         },
     ],
+    "sub_elements_total": 2,
+    "sub_elements_listed": 2,
     "trailing_bytes": 0,
     "file_size": 94,
     "integrity": {"present": True, "valid": True, "variant": "standard", "stored": STORED.hex()},
@@ -232,15 +234,19 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         sha256=SHA,
         record_length=16,
         inputs=(
-            CombineInput("a.hex", (Range(0, 0x40),), start),
-            CombineInput("b.hex", (Range(0x20, 0x60),), None),
+            CombineInput("a.hex", (Range(0, 0x40),), start, 64, 1),
+            CombineInput("b.hex", (Range(0x20, 0x60),), None, 64, 1),
         ),
         merged_ranges=(Range(0, 0x60),),
+        merged_ranges_total=1,
+        data_bytes=96,
         gaps=(),
+        gaps_total=0,
         overlap_policy="keep-last",
         overlapping_bytes=32,
         overridden_bytes=2,
         overlaps=(overlap,),
+        overlaps_total=1,
         start_address=start,
         start_source="a.hex",
     )
@@ -290,10 +296,12 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
                 "kept": "b.hex",
             }
         ],
+        "regions_total": 1,
     }
     assert data["inputs"][0] == {
         "file": "a.hex",
         "ranges": [{"start": 0, "end": 0x3F, "size": 64, "range": "0x00000000-0x0000003F"}],
+        "ranges_total": 1,
         "bytes": 64,
         "start_address": {"record_type": 5, "value": 0x101, "text": "EIP 0x00000101 (type 05)"},
     }

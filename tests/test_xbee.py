@@ -6,6 +6,7 @@ tool), digi-xbee's ``_OTAFile`` and zigpy's ``OTAImage``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import subprocess
@@ -397,13 +398,13 @@ def test_signature_with_no_70_to_72_byte_form(tmp_path: Path, monkeypatch: pytes
     private.public_key().verify(SHORT_SIGNATURE, padded, ec.ECDSA(hashes.SHA256()))
 
     def fixed_signer(key: object) -> xbee.Signer:
-        def sign(data: bytes) -> bytes:
-            assert data == padded
+        def sign(digest: bytes) -> bytes:
+            assert digest == hashlib.sha256(padded).digest()  # the streamed hash of the padded image
             return SHORT_SIGNATURE
 
         return sign
 
-    monkeypatch.setattr(signing, "signer", fixed_signer)
+    monkeypatch.setattr(signing, "digest_signer", fixed_signer)
     image = tmp_path / "xbfs.bin"
     image.write_bytes(SHORT_RAW)
     err = _fails(image, tmp_path)
@@ -425,7 +426,7 @@ def test_69_byte_signature_is_replaced_by_its_twin(tmp_path: Path, monkeypatch: 
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     monkeypatch.setenv("OTA_SIGNING_KEY", pem.decode())
-    monkeypatch.setattr(signing, "signer", lambda key: lambda data: SIGNATURE_69)
+    monkeypatch.setattr(signing, "digest_signer", lambda key: lambda digest: SIGNATURE_69)
     image = tmp_path / "xbfs.bin"
     image.write_bytes(SHORT_RAW)
     data = _build(image, tmp_path / "fs.fsota")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
+    from ota_action.zigbee.aes import Backend
 
 S = TypeVar("S", bound="CommandSettings")
 R = TypeVar("R", bound="Result")
@@ -127,3 +128,21 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
     )
 }
+
+
+def aes_backend(environ: Mapping[str, str] | None = None) -> Backend:
+    """The AES backend for AES-MMO: ``OTA_AES_BACKEND`` (libcrypto or cryptography), else the fastest.
+
+    Resolved here, at the edge, so the core never reads the environment.  An unknown
+    name or an unavailable libcrypto is a one-line InputError, not a traceback.
+    """
+    import os
+
+    from ota_action.errors import InputError
+    from ota_action.zigbee import aes
+
+    name = (os.environ if environ is None else environ).get("OTA_AES_BACKEND") or None
+    try:
+        return aes.get(name)
+    except (ValueError, RuntimeError) as exc:
+        raise InputError(f"OTA_AES_BACKEND: {exc}") from None

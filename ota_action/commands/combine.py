@@ -6,12 +6,13 @@ any file is read, and nothing is written until the merge has succeeded.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
 from ota_action import files, log
 from ota_action.errors import InputError
-from ota_action.hexfile import merge, read_hex, to_hex
+from ota_action.hexfile import RANGES_LISTED, iter_hex, merge, read_hex
 from ota_action.results import CombineInput, CombineResult
 from ota_action.settings.combine import CombineSettings
 from ota_action.zigbee.checks import Finding
@@ -44,32 +45,48 @@ def run(settings: CombineSettings) -> CombineResult:
     inputs = [read_hex(path, field="files") for path in settings.files]
     parsed = time.perf_counter()
     merged = merge(inputs, on_overlap=settings.on_overlap, start=settings.start_address)
-    text = to_hex(merged.segments, merged.start_address, record_length=settings.record_length)
-    files.write_atomic(settings.outfile, text)
-    digest = files.sha256_hex(text)
+    sha = hashlib.sha256()
+    size = 0
+    with files.atomic_output(settings.outfile) as out:
+        for piece in iter_hex(merged.segments, merged.start_address, record_length=settings.record_length):
+            out.write(piece)
+            sha.update(piece)
+            size += len(piece)
+    digest = sha.hexdigest()
     logger.info(
         "combine.written",
         outfile=str(settings.outfile),
         inputs=len(inputs),
-        size=len(text),
+        size=size,
         sha256=digest,
         overridden=merged.overridden_bytes,
         parse_seconds=round(parsed - started, 4),
         seconds=round(time.perf_counter() - started, 4),
     )
     start = merged.start_address
+    # Bounded lists, each with its count: the summary stays readable (and within the
+    # Action's output limits) whatever the inputs hold.
+    per_input = max(10, RANGES_LISTED // len(inputs))
+    ranges, gaps = merged.ranges, merged.gaps
     return CombineResult(
         outfile=settings.outfile,
-        size=len(text),
+        size=size,
         sha256=digest,
         record_length=settings.record_length,
-        inputs=tuple(CombineInput(h.name, tuple(h.ranges), h.start_address) for h in inputs),
-        merged_ranges=tuple(merged.ranges),
-        gaps=tuple(merged.gaps),
+        inputs=tuple(
+            CombineInput(h.name, tuple(h.ranges[:per_input]), h.start_address, h.size, len(h.ranges))
+            for h in inputs
+        ),
+        merged_ranges=tuple(ranges[:RANGES_LISTED]),
+        merged_ranges_total=len(ranges),
+        data_bytes=sum(r.size for r in ranges),
+        gaps=tuple(gaps[:RANGES_LISTED]),
+        gaps_total=len(gaps),
         overlap_policy=settings.on_overlap,
         overlapping_bytes=merged.overlapping_bytes,
         overridden_bytes=merged.overridden_bytes,
-        overlaps=tuple(merged.overlaps),
+        overlaps=tuple(merged.overlaps[:RANGES_LISTED]),
+        overlaps_total=merged.overlaps_total,
         start_address=start,
         start_source=merged.start_source if start else None,
         findings=tuple(

@@ -11,8 +11,11 @@ fingerprint and the form it was given in.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ota_action import files, log, signing, xbee
 from ota_action.errors import InputError
@@ -21,7 +24,7 @@ from ota_action.secret import KeyMaterial, Secret
 from ota_action.settings.xbee import XbeeFsSettings
 from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.elements import UPGRADE_IMAGE
-from ota_action.zigbee.image import ParsedImage, parse_image
+from ota_action.zigbee.image import FileSource, ParsedImage, Source, read_chunks, write_image
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -114,37 +117,68 @@ def _fitting_signer(sign: xbee.Signer, allow_short: bool) -> tuple[xbee.Signer, 
     return fitted, notes
 
 
+@dataclass(frozen=True)
+class _Hashed:
+    """A source that hashes what it yields: the second read must be the bytes signed."""
+
+    inner: Source
+    sha: Any
+
+    @property
+    def length(self) -> int:
+        return self.inner.length
+
+    def chunks(self) -> Iterator[bytes | bytearray | memoryview]:
+        for chunk in self.inner.chunks():
+            self.sha.update(chunk)
+            yield chunk
+
+
 def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     logger = log.get()
     files.check_output_path(settings.outfile)
-    raw = files.read_input(settings.image, field="image")
-    if not raw:
-        raise InputError(
-            "is empty; give the xbfs.bin downloaded with ATFS GET /sys/xbfs.bin",
-            field="image",
-            value=str(settings.image),
-        )
+    size = files.input_size(settings.image, field="image")
+    try:
+        xbee.check_image_size(size)
+    except InputError as exc:
+        exc.value = str(settings.image)
+        raise
     loaded = read_key(settings, secrets)
     public_key = loaded.key.public_key()
     fingerprint = signing.fingerprint(public_key)
     logger.debug("xbee_fs.key_loaded", key_form=loaded.form, fingerprint=fingerprint)
-    sign, notes = _fitting_signer(signing.signer(loaded.key), settings.allow_short_signature)
-    built = xbee.build_fs_ota(
-        raw,
+    sign, notes = _fitting_signer(signing.digest_signer(loaded.key), settings.allow_short_signature)
+    header = xbee.fs_header(
         file_version=settings.version,
-        sign=sign,
         manufacturer_code=settings.mfg_id,
         image_type=settings.image_type,
         header_string=(settings.string or "").encode("ascii"),
     )
-    padded = built.data[-built.payload_length :][: built.padded_size]
-    if not signing.verify(public_key, built.signature, padded):  # pragma: no cover - a bug
+    source = FileSource(settings.image, size, field="image")
+    # Pass 1 hashes the padded image (the signature goes in the header's sizes, so it
+    # must exist before the file starts); pass 2 writes it and hashes it again.
+    digest, ymodem = xbee.hash_padded(source.chunks(), size)
+    signature = sign(digest)
+    if not signing.verify_digest(public_key, signature, digest):  # pragma: no cover - a bug
         raise RuntimeError("the signature just made does not verify")
-    parsed = parse_image(built.data)
+    again = hashlib.sha256()
+    plan = xbee.plan_fs_ota(header, _Hashed(source, again), signature)
+    with files.atomic_output(settings.outfile) as out:
+        written = write_image(plan, out)
+        for chunk in xbee.padding_source(size).chunks():
+            again.update(chunk)
+        if again.digest() != digest:
+            raise InputError(
+                "changed while being read; its signature would not match",
+                field="image",
+                value=str(settings.image),
+            )
+    parsed = written.parsed()
+    padded_size = xbee.padded_size(size)
     warnings = [Finding.warning("passphrase-unused", w) for w in loaded.warnings]
     if (problem := xbee.version_warning(settings.version)) is not None:
         warnings.append(Finding.warning("xbee-version", problem))
-    if (ymodem := xbee.trailing_ymodem_padding(raw)) > 0:
+    if ymodem > 0:
         warnings.append(
             Finding.warning(
                 "ymodem-padding",
@@ -154,7 +188,7 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
             )
         )
     form = notes[0] if notes else "as signed"
-    if not signing.signature_length_ok(built.signature):
+    if not signing.signature_length_ok(signature):
         warnings.append(Finding.warning("signature-length", f"signature: {form}"))
     name = settings.outfile.name.lower()
     if not name.endswith(DIGI_EXTENSIONS):
@@ -165,31 +199,27 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
                 "digi-xbee and XCTU look for those",
             )
         )
-    files.write_atomic(settings.outfile, built.data)
-    digest = files.sha256_hex(built.data)
     point = signing.public_point(public_key).hex().upper()
-    signature_text = (
-        f"{signing.ALGORITHM}, {len(built.signature)}-byte DER ({form}), key fingerprint {fingerprint}"
-    )
+    signature_text = f"{signing.ALGORITHM}, {len(signature)}-byte DER ({form}), key fingerprint {fingerprint}"
     logger.info(
         "xbee_fs.written",
         outfile=str(settings.outfile),
-        size=len(built.data),
-        sha256=digest,
-        image_size=built.raw_size,
-        padded_size=built.padded_size,
-        signature_length=len(built.signature),
+        size=written.size,
+        sha256=written.sha256,
+        image_size=size,
+        padded_size=padded_size,
+        signature_length=len(signature),
         fingerprint=fingerprint,
         key_form=loaded.form,
     )
     return XbeeFsResult(
         outfile=settings.outfile,
-        size=len(built.data),
-        sha256=digest,
+        size=written.size,
+        sha256=written.sha256,
         image=settings.image,
-        image_size=built.raw_size,
-        padded_size=built.padded_size,
-        signature_length=len(built.signature),
+        image_size=size,
+        padded_size=padded_size,
+        signature_length=len(signature),
         signature_form=form,
         signature=signature_text,
         public_key_fingerprint=fingerprint,
@@ -200,32 +230,38 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     )
 
 
-def signature_verdict(data: bytes, parsed: ParsedImage, public_key_path: Path) -> tuple[str, list[str]]:
+def signature_verdict(f: BinaryIO, parsed: ParsedImage, public_key_path: Path) -> tuple[str, list[str]]:
     """Check an XBee file-system signature: (one-line verdict, errors).
 
     The signed bytes are the 2048-multiple prefix of the first 0x0000 element's data;
-    what follows is the DER signature.  A bad key file is an InputError (exit 2); a
-    file whose signature does not check is a verdict with errors (exit 1).
+    what follows is the DER signature.  They are hashed from ``f`` in chunks.  A bad key
+    file is an InputError (exit 2); a file whose signature does not check is a verdict
+    with errors (exit 1).
     """
     source = signing.KeySource(
         f"--public-key {str(public_key_path)!r}", field="public_key", value=str(public_key_path)
     )
     public_key = signing.load_public_key(files.read_input(public_key_path, field="public_key"), source)
     fingerprint = signing.fingerprint(public_key)
-    refs = [e for e in parsed.elements if e.tag == UPGRADE_IMAGE]
-    if not refs:
+    ref = parsed.first_of.get(UPGRADE_IMAGE)
+    if ref is None:
         verdict = "INVALID: no upgrade image (tag 0x0000) holds a signed image"
         return verdict, [verdict]
-    image, signature = xbee.split_payload(parsed.element_data(data, refs[0]))
-    if not image or not signature:
+    image_length, signature_length = xbee.split_length(ref.length)
+    if not image_length or not signature_length:
         verdict = (
-            f"INVALID: the upgrade image is {len(image) + len(signature)} bytes; an XBee file-system "
+            f"INVALID: the upgrade image is {ref.length} bytes; an XBee file-system "
             "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
         )
         return verdict, [verdict]
-    if not signing.verify(public_key, signature, image):
+    sha = hashlib.sha256()
+    for chunk in read_chunks(f, ref.data_offset, ref.data_offset + image_length):
+        sha.update(chunk)
+    f.seek(ref.data_offset + image_length)
+    signature = f.read(signature_length)
+    if not signing.verify_digest(public_key, signature, sha.digest()):
         verdict = (
-            f"INVALID: the {len(signature)}-byte signature after the {len(image)}-byte image does not "
+            f"INVALID: the {len(signature)}-byte signature after the {image_length}-byte image does not "
             f"verify with key fingerprint {fingerprint}"
         )
         return verdict, [verdict]

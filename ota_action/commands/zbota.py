@@ -1,36 +1,47 @@
-"""``zbota``: settings in, a Zigbee OTA file out, described by parsing what was written."""
+"""``zbota``: settings in, a Zigbee OTA file out, streamed and described from what was written.
+
+Sizes first: every tag's length comes from ``stat``, its NULL length, or a streaming
+parse of its .hex, and :func:`~ota_action.zigbee.image.plan_image` refuses a file the
+format cannot hold before any data is read.  Then the file is streamed to a temporary
+file and renamed into place; the description comes from the writer, not a re-parse.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Any
 
 from ota_action import files, log
+from ota_action.commands import aes_backend
 from ota_action.results import OtaSummary, ZbotaResult
 from ota_action.settings.zigbee import ZbotaSettings
 from ota_action.values import TagSpec
-from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, SubElement, check_writable_tags
+from ota_action.zigbee.checks import Finding
+from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
 from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image, parse_image
+from ota_action.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
 
 
-def _element(spec: TagSpec, fill: int) -> tuple[SubElement, dict[str, str]]:
-    """The sub-element a tag spec stands for, and how to describe its source."""
+def _is_hex(spec: TagSpec) -> bool:
+    return spec.path is not None and spec.path.suffix.lower() == ".hex" and spec.path.is_file()
+
+
+def _element(spec: TagSpec, fill: int, warnings: list[str]) -> tuple[Source, dict[str, str]]:
+    """The data source a tag spec stands for, and how to describe it."""
     if spec.path is None:
         length = spec.length or 0
-        return SubElement(spec.tag, bytes([fill]) * length), {
-            "source": f"NULL data ({length} x 0x{fill:02X})"
-        }
-    if spec.path.suffix.lower() == ".hex" and spec.path.is_file():
-        from ota_action.hexfile import hex_to_image
+        return FillSource(length, fill), {"source": f"NULL data ({length} x 0x{fill:02X})"}
+    if _is_hex(spec):
+        from ota_action.hexfile import hex_source
 
-        image = hex_to_image(spec.path, fill=fill, field="tags")
-        return SubElement(spec.tag, image.data), {
+        image = hex_source(spec.path, fill=fill, field="tags")
+        warnings.extend(image.warnings)
+        return image, {
             "source": str(spec.path),
             "address_range": f"0x{image.start:08X}-0x{image.end - 1:08X}",
         }
-    data = files.read_input(spec.path, field="tags")
-    return SubElement(spec.tag, data), {"source": str(spec.path)}
+    return FileSource(spec.path, files.input_size(spec.path, field="tags")), {"source": str(spec.path)}
 
 
 def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int | None) -> OtaSummary:
@@ -54,6 +65,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
     check_writable_tags((t.tag for t in settings.tags), allow_reserved=settings.allow_reserved_tag)
+    backend = aes_backend() if settings.integrity else None
     header = OtaHeader.create(
         manufacturer_code=settings.mfg_id,
         image_type=settings.image_type,
@@ -65,25 +77,42 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         minimum_hardware_version=settings.min_hwv,
         maximum_hardware_version=settings.max_hwv,
     )
+    plan_options: dict[str, Any] = {
+        "integrity": settings.integrity,
+        "align": settings.align,
+        "fill": settings.fill,
+    }
+    warnings: list[str] = []
+    # Sizes first: the NULL tags and plain files alone may already be too much; refuse
+    # that before parsing any .hex (whose length is known only after a parse).
+    known = [
+        (s.tag, FillSource(0) if _is_hex(s) else _element(s, settings.fill, warnings)[0])
+        for s in settings.tags
+    ]
+    plan_image(header, known, **plan_options)
     elements, sources = [], []
     for spec in settings.tags:
-        element, source = _element(spec, settings.fill)
-        elements.append(element)
-        sources.append(source)
-    data = build_image(
-        header, elements, integrity=settings.integrity, align=settings.align, fill=settings.fill
-    )
-    built = time.perf_counter()
-    summary = _with_sources(OtaSummary.of(parse_image(data, built_here=True)), sources, settings.align)
-    files.write_atomic(settings.outfile, data)
-    digest = files.sha256_hex(data)
+        source, described = _element(spec, settings.fill, warnings)
+        elements.append((spec.tag, source))
+        sources.append(described)
+    plan = plan_image(header, elements, **plan_options)
+    with files.atomic_output(settings.outfile) as out:
+        built = write_image(plan, out, backend=backend)
+    written = time.perf_counter()
+    summary = _with_sources(OtaSummary.of(built.parsed()), sources, settings.align)
     logger.info(
         "zbota.written",
         outfile=str(settings.outfile),
-        size=len(data),
-        sha256=digest,
-        sub_elements=len(summary.sub_elements),
+        size=built.size,
+        sha256=built.sha256,
+        sub_elements=summary.sub_elements_total,
         integrity=None if summary.integrity.stored is None else summary.integrity.stored.hex(),
-        seconds=round(built - started, 4),
+        seconds=round(written - started, 4),
     )
-    return ZbotaResult(outfile=settings.outfile, size=len(data), sha256=digest, ota=summary)
+    return ZbotaResult(
+        outfile=settings.outfile,
+        size=built.size,
+        sha256=built.sha256,
+        ota=summary,
+        findings=tuple(Finding.warning("hex-gap-fill", w) for w in warnings),
+    )

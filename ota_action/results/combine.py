@@ -11,26 +11,30 @@ from ota_action.results.base import Result, md_table, relative_to
 from ota_action.results.ota import sha_markdown
 
 
-def ranges_text(ranges: Sequence[Range]) -> str:
-    return ", ".join(f"{r} ({r.size} bytes)" for r in ranges) or "none"
+def ranges_text(ranges: Sequence[Range], total: int | None = None) -> str:
+    """The listed ranges, and how many more were not listed (lists are bounded)."""
+    text = ", ".join(f"{r} ({r.size} bytes)" for r in ranges) or "none"
+    if total is not None and total > len(ranges):
+        text += f" and {total - len(ranges)} more ({total} in all)"
+    return text
 
 
 @dataclass(frozen=True)
 class CombineInput:
-    """One input file: its data ranges and its own start address record."""
+    """One input file: its data ranges (at most a bounded number listed, ``ranges_total``
+    counts them all), its data bytes and its own start address record."""
 
     file: str
     ranges: tuple[Range, ...]
     start_address: StartAddress | None
-
-    @property
-    def size(self) -> int:
-        return sum(r.size for r in self.ranges)
+    size: int
+    ranges_total: int
 
     def to_json(self) -> dict[str, object]:
         return {
             "file": self.file,
             "ranges": [r.as_json() for r in self.ranges],
+            "ranges_total": self.ranges_total,
             "bytes": self.size,
             "start_address": self.start_address.as_json() if self.start_address else None,
         }
@@ -46,18 +50,18 @@ class CombineResult(Result):
     sha256: str
     record_length: int
     inputs: tuple[CombineInput, ...]
-    merged_ranges: tuple[Range, ...]
+    merged_ranges: tuple[Range, ...]  # at most RANGES_LISTED; the totals count them all
+    merged_ranges_total: int
+    data_bytes: int
     gaps: tuple[Range, ...]
+    gaps_total: int
     overlap_policy: str
     overlapping_bytes: int
     overridden_bytes: int
     overlaps: tuple[Overlap, ...]
+    overlaps_total: int
     start_address: StartAddress | None
     start_source: str | None  # the file it came from, or "start-address"
-
-    @property
-    def data_bytes(self) -> int:
-        return sum(r.size for r in self.merged_ranges)
 
     @property
     def identical_bytes(self) -> int:
@@ -73,13 +77,16 @@ class CombineResult(Result):
             "data_bytes": self.data_bytes,
             "inputs": [i.to_json() for i in self.inputs],
             "merged_ranges": [r.as_json() for r in self.merged_ranges],
+            "merged_ranges_total": self.merged_ranges_total,
             "gaps": [r.as_json() for r in self.gaps],
+            "gaps_total": self.gaps_total,
             "overlaps": {
                 "policy": self.overlap_policy,
                 "overlapping_bytes": self.overlapping_bytes,
                 "identical_bytes": self.identical_bytes,
                 "overridden_bytes": self.overridden_bytes,
                 "regions": [o.as_json() for o in self.overlaps],
+                "regions_total": self.overlaps_total,
             },
             "start_address": {**start.as_json(), "source": self.start_source} if start else None,
         }
@@ -90,13 +97,15 @@ class CombineResult(Result):
     def lines(self) -> list[str]:
         lines = ["Inputs:"]
         for entry in self.inputs:
-            where = f" in {ranges_text(entry.ranges)}" if entry.ranges else ""
+            where = f" in {ranges_text(entry.ranges, entry.ranges_total)}" if entry.ranges else ""
             lines.append(f"  {entry.file}: {entry.size} bytes{where}")
             if entry.start_address:
                 lines.append(f"    start address: {entry.start_address}")
-        where = f" in {ranges_text(self.merged_ranges)}" if self.merged_ranges else ""
+        where = (
+            f" in {ranges_text(self.merged_ranges, self.merged_ranges_total)}" if self.merged_ranges else ""
+        )
         lines.append(f"Merged: {self.data_bytes} bytes{where}")
-        lines.append(f"Gaps: {ranges_text(self.gaps)}")
+        lines.append(f"Gaps: {ranges_text(self.gaps, self.gaps_total)}")
         if self.overlapping_bytes:
             lines.append(
                 f"Overlaps ({self.overlap_policy}): {self.overlapping_bytes} bytes, {self.identical_bytes} "
@@ -109,6 +118,8 @@ class CombineResult(Result):
                 else:
                     line += ", identical"
                 lines.append(line)
+            if self.overlaps_total > len(self.overlaps):
+                lines.append(f"  ... and {self.overlaps_total - len(self.overlaps)} more overlap regions")
         else:
             lines.append("Overlaps: none")
         lines.append(f"Start address: {self._start_text()}")
@@ -122,15 +133,21 @@ class CombineResult(Result):
 
     def markdown_body(self) -> list[str]:
         rows = [
-            [e.file, e.size, ranges_text(e.ranges), str(e.start_address) if e.start_address else ""]
+            [
+                e.file,
+                e.size,
+                ranges_text(e.ranges, e.ranges_total),
+                str(e.start_address) if e.start_address else "",
+            ]
             for e in self.inputs
         ]
         return [
             *md_table(["Input", "Bytes", "Ranges", "Start address"], rows),
             "",
-            f"**Merged:** {self.data_bytes} bytes in {ranges_text(self.merged_ranges)}",
+            f"**Merged:** {self.data_bytes} bytes in "
+            f"{ranges_text(self.merged_ranges, self.merged_ranges_total)}",
             "",
-            f"**Gaps:** {ranges_text(self.gaps)}",
+            f"**Gaps:** {ranges_text(self.gaps, self.gaps_total)}",
             "",
             f"**Overlaps ({self.overlap_policy}):** {self.overlapping_bytes} bytes, {self.identical_bytes} "
             f"identical, {self.overridden_bytes} overridden",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ota_action.results.base import Result, md_escape, md_table, relative_to
-from ota_action.zigbee.elements import tag_name
+from ota_action.zigbee.elements import ELEMENTS_LISTED, tag_name
 from ota_action.zigbee.header import MAGIC, OtaHeader
 from ota_action.zigbee.image import IntegrityResult, ParsedImage
 
@@ -53,16 +53,30 @@ class OtaSummary:
     integrity: IntegrityResult
     file_size: int
     trailing_bytes: int = 0
+    elements_total: int = 0  # all sub-elements; ``sub_elements`` lists at most ELEMENTS_LISTED
 
     @classmethod
     def of(cls, parsed: ParsedImage) -> OtaSummary:
+        listed = parsed.elements[:ELEMENTS_LISTED]
         return cls(
             header=parsed.header,
-            sub_elements=tuple(ElementRow(e.tag, e.length, e.offset) for e in parsed.elements),
+            sub_elements=tuple(ElementRow(e.tag, e.length, e.offset) for e in listed),
             integrity=parsed.integrity,
             file_size=parsed.file_size,
             trailing_bytes=parsed.trailing_bytes,
+            elements_total=max(parsed.elements_total, len(parsed.elements)),
         )
+
+    @property
+    def sub_elements_total(self) -> int:
+        return max(self.elements_total, len(self.sub_elements))
+
+    def unlisted_note(self) -> str | None:
+        """The line that says how many sub-elements were not listed, if any."""
+        total, listed = self.sub_elements_total, len(self.sub_elements)
+        if total <= listed:
+            return None
+        return f"... and {total - listed} more sub-elements not listed ({total} in all)"
 
     def with_sources(self, sources: tuple[ElementRow, ...]) -> OtaSummary:
         return replace(self, sub_elements=sources)
@@ -88,6 +102,8 @@ class OtaSummary:
             "minimum_hardware_version": h.minimum_hardware_version,
             "maximum_hardware_version": h.maximum_hardware_version,
             "sub_elements": [e.to_json() for e in self.sub_elements],
+            "sub_elements_total": self.sub_elements_total,
+            "sub_elements_listed": len(self.sub_elements),
             "trailing_bytes": self.trailing_bytes,
             "file_size": self.file_size,
             "integrity": {
@@ -142,6 +158,8 @@ class OtaSummary:
             lines.append(line)
             if e.address_range:
                 lines.append(f"    HEX address range: {e.address_range}")
+        if (note := self.unlisted_note()) is not None:
+            lines.append(f"  {note}")
         lines.append(f"Integrity code: {self.integrity_text()}")
         if self.trailing_bytes:
             lines.append(f"Trailing bytes after total image size: {self.trailing_bytes}")
@@ -155,6 +173,8 @@ class OtaSummary:
             ["Tag", "Name", "Length", "Offset", "Source"],
             [[f"0x{e.tag:04X}", e.name, e.length, e.offset, e.source or ""] for e in self.sub_elements],
         )
+        if (note := self.unlisted_note()) is not None:
+            lines += ["", note]
         lines += ["", f"**Integrity code:** {self.integrity_text()}"]
         return lines
 

@@ -27,7 +27,7 @@ from ota_action.zigbee.elements import (
 )
 from ota_action.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
 from ota_action.zigbee.image import ParsedImage
-from ota_action.zigbee.integrity import IntegrityVariant
+from ota_action.zigbee.integrity import MAX_INPUT, IntegrityVariant
 from ota_action.zigbee.layouts import HUE_SBL, TELINK_ENCRYPTED, Layout
 from ota_action.zigbee.payload import Payload
 from ota_action.zigbee.trailers import CRC32_LE, Trailer
@@ -157,7 +157,8 @@ def check_image(
             warning("trailing-bytes", text)
     if walk_problem:
         error("sub-elements", walk_problem)
-    counts = Counter(e.tag for e in elements)
+    # The standard walk lists at most 1000 elements but counts every tag.
+    counts = parsed.tag_counts if layout is None else Counter(e.tag for e in elements)
     for tag, count in sorted(counts.items()):
         if count < 2:
             continue
@@ -172,10 +173,10 @@ def check_image(
             f"tag 0x{tag:04X} is in the reserved range 0x0007-0xEFFF, which the specification "
             "keeps for future use",
         )
-    tags = [e.tag for e in elements]
-    if IMAGE_INTEGRITY_CODE in tags and tags[-1] != IMAGE_INTEGRITY_CODE:
+    last = parsed.last_element if layout is None else (elements[-1] if elements else None)
+    if IMAGE_INTEGRITY_CODE in counts and last is not None and last.tag != IMAGE_INTEGRITY_CODE:
         warning("integrity-position", "the integrity code 0x0003 is not the last sub-element")
-    for tag in sorted(set(tags) & SIGNATURE_TAGS):
+    for tag in sorted(set(counts) & SIGNATURE_TAGS):
         warning(
             "signature-unverifiable",
             f"tag 0x{tag:04X} ({tag_name(tag)}) cannot be verified: Smart Energy suites use "
@@ -183,7 +184,13 @@ def check_image(
         )
     integrity = parsed.integrity
     if integrity.present:
-        if integrity.variant is None:
+        if integrity.variant is None and integrity.offset is not None and integrity.offset >= MAX_INPUT:
+            error(
+                "integrity",
+                f"the integrity code covers {integrity.offset} bytes, past AES-MMO's limit of {MAX_INPUT} "
+                "(2^29) bytes, and does not match the 16-bit short-padding-only form either",
+            )
+        elif integrity.variant is None:
             error("integrity", "the integrity code does not match the file under any known rule")
         elif integrity.variant in _VARIANT_TEXT:
             warning("integrity-variant", _VARIANT_TEXT[integrity.variant])

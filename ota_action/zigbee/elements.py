@@ -7,9 +7,11 @@ accepts any tag, because real files carry reserved ones (0xCDEF from Nordic, 0x0
 from __future__ import annotations
 
 import enum
+import io
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from ota_action.errors import InputError
 
@@ -108,34 +110,78 @@ class Walk:
     """The result of walking sub-elements from ``start`` to ``stop``.
 
     ``problem`` is None when the walk ends exactly at ``stop``; otherwise it says how it
-    failed (a truncated tag header, or an element that runs past ``stop``).
+    failed (a truncated tag header, or an element that runs past ``stop``).  Memory is
+    bounded whatever the file holds: ``elements`` keeps the first ``limit`` elements in
+    file order, ``total`` counts them all, ``counts`` per tag, ``first`` is each tag's
+    first element and ``last`` the last one (at most 65536 tags, so both stay small).
     """
 
     elements: tuple[ElementRef, ...]
     problem: str | None
+    total: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
+    first: dict[int, ElementRef] = field(default_factory=dict)
+    last: ElementRef | None = None
+
+
+ELEMENTS_LISTED = 1000  # elements a walk keeps in order; the rest are only counted
+_WINDOW = 1 << 16  # bytes read at once while walking; a long element is skipped by a seek
 
 
 def walk(data: bytes | memoryview, start: int, stop: int) -> Walk:
-    """List the sub-elements between ``start`` and ``stop`` without copying their data."""
+    """List every sub-element between ``start`` and ``stop`` of bytes already in memory."""
+    return walk_file(io.BytesIO(data), start, stop, limit=None)
+
+
+def walk_file(f: BinaryIO, start: int, stop: int, *, limit: int | None = ELEMENTS_LISTED) -> Walk:
+    """Walk the sub-elements of a seekable file between ``start`` and ``stop``.
+
+    Tag headers are read through a small window, so a flood of zero-length elements
+    costs one read per 64 KiB and an element's data is never read, only seeked over.
+    ``f`` is left open at an unspecified position.
+    """
     found: list[ElementRef] = []
+    counts: dict[int, int] = {}
+    first: dict[int, ElementRef] = {}
+    last_values: tuple[int, int, int] | None = None
+    total = 0
+    window, window_start = b"", start
     offset = start
+    unpack = _TAG_HEADER.unpack_from
+    problem: str | None = None
     while offset < stop:
         if offset + TAG_HEADER_SIZE > stop:
-            return Walk(
-                tuple(found),
-                f"{stop - offset} stray bytes at offset {offset}, too few for a 6-byte tag header",
-            )
-        tag, length = _TAG_HEADER.unpack_from(data, offset)
-        ref = ElementRef(tag, length, offset)
-        if ref.end > stop:
-            return Walk(
-                tuple(found),
+            problem = f"{stop - offset} stray bytes at offset {offset}, too few for a 6-byte tag header"
+            break
+        at = offset - window_start
+        if at < 0 or at + TAG_HEADER_SIZE > len(window):
+            f.seek(offset)
+            window, window_start, at = f.read(min(_WINDOW, stop - offset)), offset, 0
+            if len(window) < TAG_HEADER_SIZE:
+                problem = f"the file ends at offset {offset + len(window)}, inside a tag header"
+                break
+        tag, length = unpack(window, at)
+        end = offset + TAG_HEADER_SIZE + length
+        if end > stop:
+            problem = (
                 f"sub-element 0x{tag:04X} at offset {offset} claims {length} bytes and runs "
-                f"{ref.end - stop} bytes past the total image size {stop}",
+                f"{end - stop} bytes past the total image size {stop}"
             )
-        found.append(ref)
-        offset = ref.end
-    return Walk(tuple(found), None)
+            break
+        # The flood case (millions of empty elements) runs this loop: build objects only
+        # for what is kept, count the rest.
+        total += 1
+        if tag in counts:
+            counts[tag] += 1
+        else:
+            counts[tag] = 1
+            first[tag] = ElementRef(tag, length, offset)
+        if limit is None or len(found) < limit:
+            found.append(first[tag] if first[tag].offset == offset else ElementRef(tag, length, offset))
+        last_values = (tag, length, offset)
+        offset = end
+    last = None if last_values is None else ElementRef(*last_values)
+    return Walk(tuple(found), problem, total, counts, first, last)
 
 
 def check_writable_tags(tags: Iterable[int], *, allow_reserved: bool = False) -> None:

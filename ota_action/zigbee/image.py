@@ -1,22 +1,38 @@
-"""Build and parse whole OTA upgrade files.
+"""Build and parse whole OTA upgrade files, streaming: sizes first, bytes later.
 
-:func:`build_image` writes the layout ota-action promises: sub-elements in the order
-given, an optional 0xFFFF padding element so the first upgrade image's data starts on
-an ``align`` boundary, and the integrity code last, computed (rule A) over every byte
-before it with the total image size already counting it.
+Writing is two steps.  :func:`plan_image` lays the file out from the header and each
+element's *length* alone (from ``stat``, a tag spec, or a parsed .hex), and refuses
+what the format cannot hold before a byte is read: the total image size is a u32, and
+AES-MMO's long form ends at 2^29 bytes.  :func:`write_image` then streams the header,
+tag headers and each source's chunks to a binary file, computing the integrity code
+(rule A: AES-MMO over every byte before the 0x0003 element, whose total image size
+already counts it) and the SHA-256 as the bytes go out, and returns a
+:class:`BuiltImage` that describes what was written, so nothing is parsed back.
 
-:func:`parse_image` reads any file, ours or a vendor's, without trusting it: the walk
-is bounded by the total image size, bytes after it are reported, never absorbed.
+The layout ota-action promises: sub-elements in the order given, an optional 0xFFFF
+padding element so the first upgrade image's data starts on an ``align`` boundary, and
+the integrity code last.
+
+Reading is :func:`parse_file`: the header from the first 64 KiB, the sub-element walk
+by seeks (bounded memory, see :class:`~ota_action.zigbee.elements.Walk`), then one
+sequential pass in chunks for the SHA-256 and every integrity variant.  It reads any
+file, ours or a vendor's, without trusting it: the walk is bounded by the total image
+size, bytes after it are reported, never absorbed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+import hashlib
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from ota_action.errors import InputError
+from ota_action.zigbee.aes import Backend
 from ota_action.zigbee.elements import (
+    ELEMENTS_LISTED,
     IMAGE_INTEGRITY_CODE,
     PADDING,
     TAG_HEADER_SIZE,
@@ -25,13 +41,139 @@ from ota_action.zigbee.elements import (
     SubElement,
     encode_tag_header,
     tag_name,
-    walk,
+    walk_file,
 )
 from ota_action.zigbee.header import OtaHeader, decode_header, encode_header
-from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, integrity_code, match_integrity
+from ota_action.zigbee.integrity import (
+    DIGEST_SIZE,
+    MAX_INPUT,
+    IntegrityVariant,
+    MmoHasher,
+    integrity_digests,
+    match_digests,
+)
 
 INTEGRITY_ELEMENT_SIZE = TAG_HEADER_SIZE + DIGEST_SIZE
 MAX_TOTAL_SIZE = 0xFFFFFFFF
+CHUNK = 1 << 20  # bytes moved at once when streaming
+HEADER_READ = 1 << 16  # the header length is a u16, so the header always fits in this
+
+
+# --- sources ----------------------------------------------------------------------------
+
+
+class Source(Protocol):
+    """The data of one sub-element: its length is known before any byte is produced."""
+
+    @property
+    def length(self) -> int: ...
+
+    def chunks(self) -> Iterator[bytes | bytearray | memoryview]: ...
+
+
+@dataclass(frozen=True)
+class BytesSource:
+    data: bytes
+
+    @property
+    def length(self) -> int:
+        return len(self.data)
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.data
+
+
+@dataclass(frozen=True)
+class FillSource:
+    """``length`` copies of ``fill``, generated a chunk at a time (a NULL tag, padding)."""
+
+    length: int
+    fill: int = 0xFF
+
+    def chunks(self) -> Iterator[bytes]:
+        block = bytes([self.fill]) * min(self.length, CHUNK)
+        left = self.length
+        while left > 0:
+            yield block if left >= len(block) else block[:left]
+            left -= len(block)
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file's bytes; ``length`` is what ``stat`` said, and exactly that many are produced.
+
+    A file that shrinks or grows between planning and writing is an InputError naming
+    ``field`` (the header's total size was already written from ``length``).
+    """
+
+    path: Path
+    length: int
+    field: str = "tags"
+
+    def chunks(self) -> Iterator[bytes]:
+        left = self.length
+        try:
+            with open(self.path, "rb") as f:
+                while left > 0:
+                    chunk = f.read(min(CHUNK, left))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    yield chunk
+                grew = left == 0 and bool(f.read(1))
+        except OSError as exc:
+            raise InputError(
+                f"cannot be read: {exc.strerror}", field=self.field, value=str(self.path)
+            ) from None
+        if left or grew:
+            raise InputError(
+                f"changed size while being read (it was {self.length} bytes)",
+                field=self.field,
+                value=str(self.path),
+            )
+
+
+@dataclass(frozen=True)
+class ConcatSource:
+    """Several sources as one element's data (an XBee image, its padding, its signature)."""
+
+    parts: tuple[Source, ...]
+
+    @property
+    def length(self) -> int:
+        return sum(p.length for p in self.parts)
+
+    def chunks(self) -> Iterator[bytes | bytearray | memoryview]:
+        for part in self.parts:
+            yield from part.chunks()
+
+
+# --- planning and writing -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedElement:
+    tag: int
+    source: Source
+    offset: int  # of the tag id
+
+    @property
+    def ref(self) -> ElementRef:
+        return ElementRef(self.tag, self.source.length, self.offset)
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """Where every byte of the file will go; ``header`` already carries the total size."""
+
+    header: OtaHeader
+    elements: tuple[PlannedElement, ...]
+    integrity: bool
+    total_size: int
+
+    @property
+    def integrity_offset(self) -> int | None:
+        return self.total_size - INTEGRITY_ELEMENT_SIZE if self.integrity else None
 
 
 def padding_length(data_start: int, align: int) -> int | None:
@@ -48,18 +190,23 @@ def padding_length(data_start: int, align: int) -> int | None:
     return (-(data_start + TAG_HEADER_SIZE)) % align
 
 
-def build_image(
+def plan_image(
     header: OtaHeader,
-    elements: Sequence[SubElement],
+    sources: Sequence[tuple[int, Source]],
     *,
     integrity: bool = False,
     align: int | None = None,
     fill: int = 0xFF,
-) -> bytes:
-    """Assemble an OTA file from a header made by :meth:`OtaHeader.create` and its elements."""
-    parts = list(elements)
+    field: str = "tags",
+) -> ImagePlan:
+    """Lay out a file from a header made by :meth:`OtaHeader.create` and (tag, source) pairs.
+
+    Only lengths are used.  Refusals name ``field`` (the option holding the data) or
+    ``integrity``/``align``, and state the limit.
+    """
+    parts = list(sources)
     if align is not None:
-        firsts = [i for i, e in enumerate(parts) if e.tag == UPGRADE_IMAGE]
+        firsts = [i for i, (tag, _) in enumerate(parts) if tag == UPGRADE_IMAGE]
         if not firsts:
             raise InputError(
                 "needs an upgrade image (tag 0x0000) whose data it can align",
@@ -67,28 +214,30 @@ def build_image(
                 value=str(align),
             )
         index = firsts[0]
-        before = header.header_length + sum(TAG_HEADER_SIZE + len(e.data) for e in parts[:index])
+        before = header.header_length + sum(TAG_HEADER_SIZE + s.length for _, s in parts[:index])
         pad = padding_length(before + TAG_HEADER_SIZE, align)
         if pad is not None:
-            parts.insert(index, SubElement(PADDING, bytes([fill]) * pad))
-    total = header.header_length + sum(TAG_HEADER_SIZE + len(e.data) for e in parts)
-    if integrity:
-        total += INTEGRITY_ELEMENT_SIZE
+            parts.insert(index, (PADDING, FillSource(pad, fill)))
+    planned: list[PlannedElement] = []
+    offset = header.header_length
+    for tag, source in parts:
+        planned.append(PlannedElement(tag, source, offset))
+        offset += TAG_HEADER_SIZE + source.length
+    total = offset + (INTEGRITY_ELEMENT_SIZE if integrity else 0)
     if total > MAX_TOTAL_SIZE:
         raise InputError(
-            f"the file would be {total} bytes; the total image size field holds at most {MAX_TOTAL_SIZE}",
-            field="tags",
+            f"the file would be {total} bytes; the OTA header's total image size is a u32 "
+            f"and holds at most {MAX_TOTAL_SIZE} bytes",
+            field=field,
         )
-    out = bytearray(encode_header(header.with_total_size(total)))
-    for element in parts:
-        out += encode_tag_header(element.tag, len(element.data))
-        out += element.data
-    if integrity:
-        digest = integrity_code(bytes(out))
-        out += encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE) + digest
-    if len(out) != total:  # pragma: no cover - a bug in the size arithmetic above
-        raise RuntimeError(f"built {len(out)} bytes but the header says {total}")
-    return bytes(out)
+    if integrity and offset >= MAX_INPUT:
+        raise InputError(
+            f"the integrity code would cover {offset} bytes; AES-MMO (Zigbee Annex B.6) stores "
+            f"the length in 32 bits and ends below {MAX_INPUT} bytes (512 MiB), so no standard "
+            "code exists for a file this large: leave out --integrity",
+            field="integrity",
+        )
+    return ImagePlan(header.with_total_size(total), tuple(planned), integrity, total)
 
 
 @dataclass(frozen=True)
@@ -101,14 +250,139 @@ class IntegrityResult:
 
 
 @dataclass(frozen=True)
+class BuiltImage:
+    """What :func:`write_image` wrote: enough to describe the file without reading it."""
+
+    header: OtaHeader
+    size: int
+    sha256: str
+    elements: tuple[ElementRef, ...]
+    integrity: IntegrityResult
+
+    def parsed(self) -> ParsedImage:
+        """The file as :func:`parse_file` would describe it (it was just written so)."""
+        return ParsedImage.from_refs(
+            self.header, self.size, self.elements, integrity=self.integrity, sha256=self.sha256
+        )
+
+
+def write_image(plan: ImagePlan, out: BinaryIO, *, backend: Backend | None = None) -> BuiltImage:
+    """Stream the planned file to ``out``; hash (SHA-256, and AES-MMO if planned) on the way."""
+    sha = hashlib.sha256()
+    mmo = MmoHasher(backend=backend) if plan.integrity else None
+    written = 0
+
+    def emit(chunk: bytes | bytearray | memoryview) -> None:
+        nonlocal written
+        out.write(chunk)
+        sha.update(chunk)
+        if mmo is not None:
+            mmo.update(chunk)
+        written += len(chunk)
+
+    emit(encode_header(plan.header))
+    for element in plan.elements:
+        emit(encode_tag_header(element.tag, element.source.length))
+        start = written
+        for chunk in element.source.chunks():
+            emit(chunk)
+        if written - start != element.source.length:  # pragma: no cover - a Source bug
+            raise RuntimeError(
+                f"source of tag 0x{element.tag:04X} gave {written - start} bytes, not {element.source.length}"
+            )
+    refs = [e.ref for e in plan.elements]
+    integrity = IntegrityResult(present=False, valid=None, variant=None)
+    if mmo is not None:
+        offset = written
+        code = mmo.digest()
+        emit(encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE) + code)
+        refs.append(ElementRef(IMAGE_INTEGRITY_CODE, DIGEST_SIZE, offset))
+        integrity = IntegrityResult(True, True, IntegrityVariant.STANDARD, code, offset)
+    if written != plan.total_size:  # pragma: no cover - a bug in the size arithmetic
+        raise RuntimeError(f"wrote {written} bytes but the header says {plan.total_size}")
+    return BuiltImage(plan.header, written, sha.hexdigest(), tuple(refs), integrity)
+
+
+def build_image(
+    header: OtaHeader,
+    elements: Sequence[SubElement],
+    *,
+    integrity: bool = False,
+    align: int | None = None,
+    fill: int = 0xFF,
+) -> bytes:
+    """The whole file as bytes, for elements already in memory (tests, small tools)."""
+    plan = plan_image(
+        header, [(e.tag, BytesSource(e.data)) for e in elements], integrity=integrity, align=align, fill=fill
+    )
+    out = io.BytesIO()
+    write_image(plan, out)
+    return out.getvalue()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def read_chunks(f: BinaryIO, start: int, stop: int, *, size: int = CHUNK) -> Iterator[bytes]:
+    """The bytes of ``f`` from ``start`` to ``stop`` (or its end), ``size`` at a time."""
+    f.seek(start)
+    pos = start
+    while pos < stop:
+        chunk = f.read(min(size, stop - pos))
+        if not chunk:
+            return
+        pos += len(chunk)
+        yield chunk
+
+
+@dataclass(frozen=True)
 class ParsedImage:
-    """Everything a reader can say about a file; no field raises when accessed."""
+    """Everything a reader can say about a file; no field raises when accessed.
+
+    ``elements`` lists at most the first :data:`ELEMENTS_LISTED` sub-elements;
+    ``elements_total``, ``tag_counts``, ``first_of`` (each tag's first element) and
+    ``last_element`` describe all of them.
+    """
 
     header: OtaHeader
     file_size: int
     elements: tuple[ElementRef, ...]
     walk_problem: str | None
     integrity: IntegrityResult
+    elements_total: int = 0
+    tag_counts: dict[int, int] = field(default_factory=dict)
+    first_of: dict[int, ElementRef] = field(default_factory=dict)
+    last_element: ElementRef | None = None
+    sha256: str | None = None
+
+    @classmethod
+    def from_refs(
+        cls,
+        header: OtaHeader,
+        file_size: int,
+        refs: Sequence[ElementRef],
+        *,
+        integrity: IntegrityResult,
+        walk_problem: str | None = None,
+        sha256: str | None = None,
+    ) -> ParsedImage:
+        counts: dict[int, int] = {}
+        first: dict[int, ElementRef] = {}
+        for ref in refs:
+            counts[ref.tag] = counts.get(ref.tag, 0) + 1
+            first.setdefault(ref.tag, ref)
+        return cls(
+            header,
+            file_size,
+            tuple(refs[:ELEMENTS_LISTED]),
+            walk_problem,
+            integrity,
+            len(refs),
+            counts,
+            first,
+            refs[-1] if refs else None,
+            sha256,
+        )
 
     @property
     def image_end(self) -> int:
@@ -122,58 +396,78 @@ class ParsedImage:
         return bytes(memoryview(data)[ref.data_offset : ref.end])
 
 
-def parse_image(data: bytes | memoryview, *, built_here: bool = False) -> ParsedImage:
-    """Decode ``data`` as an OTA file.  Only a missing or wrong header raises (FormatError).
+def parse_file(f: BinaryIO, size: int, *, backend: Backend | None = None) -> ParsedImage:
+    """Decode the seekable binary file ``f`` of ``size`` bytes as an OTA file.
 
-    ``built_here`` is for bytes :func:`build_image` has just returned: their integrity
-    code was computed (rule A) a moment ago, so it is reported as standard instead of
-    being hashed a second time, which would double the cost of ``zbota --integrity``.
+    Only a missing or wrong header raises (FormatError), after reading at most 64 KiB.
+    Then sub-elements are walked by seeks and the file is read once, in chunks, for its
+    SHA-256 and the integrity variants.  ``f`` is not closed.
     """
-    header = decode_header(data)
-    size = len(data)
+    f.seek(0)
+    header = decode_header(f.read(min(size, HEADER_READ)))
     stop = min(header.total_image_size, size)
     if header.total_image_size < header.header_length:
-        found = walk(data, header.header_length, header.header_length)
+        found = walk_file(f, header.header_length, header.header_length)
         problem: str | None = (
             f"total image size {header.total_image_size} is smaller than the header length "
             f"{header.header_length}"
         )
     else:
-        found = walk(data, header.header_length, stop)
+        found = walk_file(f, header.header_length, stop)
         problem = found.problem
         if problem is None and header.total_image_size > size:
             problem = f"total image size {header.total_image_size} is beyond the end of the {size}-byte file"
+    sha = hashlib.sha256()
+
+    def hashed(chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            sha.update(chunk)
+            yield chunk
+
+    integrity = IntegrityResult(present=False, valid=None, variant=None)
+    ref = found.first.get(IMAGE_INTEGRITY_CODE)
+    stored = b""
+    if ref is not None:
+        f.seek(ref.data_offset)
+        stored = f.read(min(ref.length, DIGEST_SIZE + 1))
+    stream = hashed(read_chunks(f, 0, size))
+    if ref is not None:
+        if ref.length != DIGEST_SIZE:
+            integrity = IntegrityResult(True, False, None, stored[:DIGEST_SIZE], ref.offset)
+        else:
+            digests = integrity_digests(stream, ref.offset, backend=backend)
+            variant = match_digests(digests, stored)
+            integrity = IntegrityResult(True, variant is not None, variant, stored, ref.offset)
+    for _ in stream:  # the rest of the file (integrity_digests stops at its range), for the SHA-256
+        pass
     return ParsedImage(
         header=header,
         file_size=size,
         elements=found.elements,
         walk_problem=problem,
-        integrity=check_integrity(data, found.elements, assume_standard=built_here),
+        integrity=integrity,
+        elements_total=found.total,
+        tag_counts=found.counts,
+        first_of=found.first,
+        last_element=found.last,
+        sha256=sha.hexdigest(),
     )
 
 
-def check_integrity(
-    data: bytes | memoryview, elements: Sequence[ElementRef], *, assume_standard: bool = False
-) -> IntegrityResult:
-    """Check the first 0x0003 element against every known coverage rule."""
-    refs = [e for e in elements if e.tag == IMAGE_INTEGRITY_CODE]
-    if not refs:
-        return IntegrityResult(present=False, valid=None, variant=None)
-    ref = refs[0]
-    stored = bytes(memoryview(data)[ref.data_offset : ref.end])
-    if ref.length != DIGEST_SIZE:
-        return IntegrityResult(True, False, None, stored, ref.offset)
-    if assume_standard:
-        return IntegrityResult(True, True, IntegrityVariant.STANDARD, stored, ref.offset)
-    variant = match_integrity(data, ref.offset, stored)
-    return IntegrityResult(True, variant is not None, variant, stored, ref.offset)
+def parse_image(data: bytes | memoryview, *, backend: Backend | None = None) -> ParsedImage:
+    """:func:`parse_file` for bytes already in memory."""
+    return parse_file(io.BytesIO(data), len(data), backend=backend)
 
 
-def describe(parsed: ParsedImage) -> dict[str, Any]:
-    """The JSON form of a parsed file: snake_case spec names, integers as numbers."""
+def describe(parsed: ParsedImage, *, limit: int = ELEMENTS_LISTED) -> dict[str, Any]:
+    """The JSON form of a parsed file: snake_case spec names, integers as numbers.
+
+    At most ``limit`` sub-elements are listed; ``sub_elements_total`` counts them all.
+    """
     h = parsed.header
     dest = h.upgrade_file_destination
     integrity = parsed.integrity
+    listed = parsed.elements[:limit]
     return {
         "header_version": h.header_version,
         "header_length": h.header_length,
@@ -190,9 +484,10 @@ def describe(parsed: ParsedImage) -> dict[str, Any]:
         "minimum_hardware_version": h.minimum_hardware_version,
         "maximum_hardware_version": h.maximum_hardware_version,
         "sub_elements": [
-            {"tag": e.tag, "length": e.length, "offset": e.offset, "name": tag_name(e.tag)}
-            for e in parsed.elements
+            {"tag": e.tag, "length": e.length, "offset": e.offset, "name": tag_name(e.tag)} for e in listed
         ],
+        "sub_elements_total": max(parsed.elements_total, len(parsed.elements)),
+        "sub_elements_listed": len(listed),
         "trailing_bytes": parsed.trailing_bytes,
         "file_size": parsed.file_size,
         "integrity": {
@@ -204,29 +499,25 @@ def describe(parsed: ParsedImage) -> dict[str, Any]:
     }
 
 
-def rebuild_inputs(data: bytes, parsed: ParsedImage) -> tuple[OtaHeader, list[SubElement], bool]:
-    """The header and elements that :func:`build_image` needs to reproduce ``parsed``.
-
-    Used to prove the writer against real files: padding elements are kept as ordinary
-    elements and an integrity element, if last, becomes ``integrity=True``.
-    """
-    refs = list(parsed.elements)
-    integrity = bool(refs) and refs[-1].tag == IMAGE_INTEGRITY_CODE
-    if integrity:
-        refs = refs[:-1]
-    header = replace(parsed.header, total_image_size=0)
-    return header, [SubElement(r.tag, parsed.element_data(data, r)) for r in refs], integrity
-
-
 __all__ = [
+    "CHUNK",
     "INTEGRITY_ELEMENT_SIZE",
     "PADDING",
+    "BuiltImage",
+    "BytesSource",
+    "ConcatSource",
+    "FileSource",
+    "FillSource",
+    "ImagePlan",
     "IntegrityResult",
     "ParsedImage",
+    "Source",
     "build_image",
-    "check_integrity",
     "describe",
     "padding_length",
+    "parse_file",
     "parse_image",
-    "rebuild_inputs",
+    "plan_image",
+    "read_chunks",
+    "write_image",
 ]

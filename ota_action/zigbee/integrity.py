@@ -1,32 +1,43 @@
 """AES-MMO (Zigbee spec 05-3474 Annex B.6) and the OTA image integrity code (tag 0x0003).
 
-AES-MMO is a strictly serial chain: every block is encrypted under the previous digest,
-so each block needs a fresh AES key schedule.  ``cryptography`` builds a whole cipher
-context per key (~3.4 us/block), which is what the portable backend does.  When the
-system ``libcrypto`` is loadable we call its ``AES_set_encrypt_key``/``AES_encrypt``
-through ctypes instead (~0.9 us/block, about 4x faster); that backend must pass the
-spec's own vector when loaded or it is not used.  ``OTA_AES_BACKEND=cryptography``
-forces the portable one.
+:class:`MmoHasher` is the incremental form (``update()``/``digest()``/``copy()``, like
+:mod:`hashlib`): files are hashed in chunks as they are read or written, never held
+whole.  :func:`aes_mmo` is the one-shot form, a thin wrapper over it.  The AES block
+function comes from :mod:`ota_action.zigbee.aes`; callers pass the backend they want.
+
+Length limit: the spec's padding stores the message length in bits, in 16 bits below
+8192 bytes and in 32 bits from there on, so AES-MMO ends at 2^32 bits = 2^29 bytes
+(512 MiB).  Asking for the digest of 2^29 bytes or more raises ValueError; writers
+refuse such an image before writing anything, verifiers report the code as uncheckable.
 
 Real files disagree about which bytes the integrity code covers (see
 ``IntegrityVariant``); every range rule lives in :func:`integrity_ranges` so a verifier
-and a writer cannot drift apart.
+and a writer cannot drift apart, and :func:`integrity_digests` computes all of them in
+one pass over the bytes.
 """
 
 from __future__ import annotations
 
 import enum
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-BLOCK = 16
+from ota_action.zigbee import aes
+from ota_action.zigbee.aes import Backend
+
+BLOCK = aes.BLOCK
 DIGEST_SIZE = 16
 SHORT_FORM_LIMIT = 8192  # bytes; from here on the bit length needs the 32-bit form
 MAX_INPUT = 1 << 29  # bytes; the 32-bit bit-length field ends here
+# Blocks handed to the backend per call: large enough to amortise the call, small
+# enough that the bytes copy per call stays well under a megabyte.
+_RUN = 1 << 16
 
-_Chain = Callable[[bytes], bytes]
-"""``chain(padded) -> digest``: the MMO chain over a whole padded message."""
+BACKEND_NAMES = aes.NAMES
+
+
+def backend(name: str | None = None) -> Backend:
+    """The named AES backend (``libcrypto`` or ``cryptography``), or the fastest for None."""
+    return aes.get(name)
 
 
 def mmo_padding(length: int, *, short_form_only: bool = False) -> bytes:
@@ -46,97 +57,79 @@ def mmo_padding(length: int, *, short_form_only: bool = False) -> bytes:
     raise ValueError(f"AES-MMO input of {length} bytes is too long (limit {MAX_INPUT} bytes)")
 
 
-def _cryptography_chain() -> _Chain:
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+class MmoHasher:
+    """Incremental AES-MMO: feed bytes with :meth:`update`, read :meth:`digest` at any time.
 
-    def chain(padded: bytes) -> bytes:
-        # Locals and int XOR: the loop body is the whole cost (a cipher context per block).
-        from_bytes, aes, ecb, cipher = int.from_bytes, algorithms.AES, modes.ECB(), Cipher  # noqa: S305 - MMO is defined on raw AES blocks
-        h = bytes(BLOCK)
-        for i in range(0, len(padded), BLOCK):
-            m = padded[i : i + BLOCK]
-            c = cipher(aes(h), ecb).encryptor().update(m)
-            h = (from_bytes(c, "little") ^ from_bytes(m, "little")).to_bytes(BLOCK, "little")
-        return h
-
-    return chain
-
-
-def _libcrypto_chain() -> _Chain | None:
-    """The chain on the system libcrypto's AES via ctypes, or None when unavailable.
-
-    No ``argtypes`` on purpose: ctypes' automatic conversion of ``bytes`` to ``char *``
-    and of a string buffer to a pointer is 3x cheaper than declared conversions.
+    Only the chain state (16 bytes) and at most 15 pending bytes are kept, whatever the
+    length.  :meth:`digest` does not end the hasher, and :meth:`copy` forks it, so one
+    pass over a file yields the digests of several prefixes and both padding forms.
     """
-    import ctypes
 
-    for name in ("libcrypto.so.3", "libcrypto.so"):
-        try:
-            lib = ctypes.CDLL(name)
-            set_key = lib.AES_set_encrypt_key
-            aes_encrypt = lib.AES_encrypt
-            break
-        except (OSError, AttributeError):
-            continue
-    else:
-        return None
-    # struct aes_key_st { uint32 rd_key[60]; int rounds; } is 244 bytes; over-allocate.
-    key_schedule = ctypes.create_string_buffer(512)
-    out = ctypes.create_string_buffer(BLOCK)
+    __slots__ = ("_backend", "_length", "_pending", "_state")
 
-    def chain(padded: bytes) -> bytes:
-        from_bytes = int.from_bytes
-        h = bytes(BLOCK)
-        for i in range(0, len(padded), BLOCK):
-            m = padded[i : i + BLOCK]
-            set_key(h, 128, key_schedule)
-            aes_encrypt(m, out, key_schedule)
-            h = (from_bytes(out.raw, "little") ^ from_bytes(m, "little")).to_bytes(BLOCK, "little")
-        return h
+    def __init__(self, data: bytes | bytearray | memoryview = b"", *, backend: Backend | None = None) -> None:
+        self._backend = backend or aes.get()
+        self._state = bytes(DIGEST_SIZE)
+        self._pending = b""
+        self._length = 0
+        if data:
+            self.update(data)
 
-    return chain
+    @property
+    def backend(self) -> Backend:
+        return self._backend
 
+    @property
+    def length(self) -> int:
+        """Bytes fed so far."""
+        return self._length
 
-@dataclass(frozen=True)
-class Backend:
-    """One way of running the MMO chain; ``name`` is reported by the benchmark."""
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        self._length += len(view)
+        compress = self._backend.compress
+        pos = 0
+        if self._pending:
+            need = BLOCK - len(self._pending)
+            if len(view) < need:
+                self._pending += bytes(view)
+                return
+            self._state = compress(self._state, self._pending + bytes(view[:need]))
+            self._pending = b""
+            pos = need
+        whole = pos + (len(view) - pos) // BLOCK * BLOCK
+        step = _RUN * BLOCK
+        while pos < whole:
+            stop = min(pos + step, whole)
+            self._state = compress(self._state, bytes(view[pos:stop]))
+            pos = stop
+        self._pending = bytes(view[whole:])
 
-    name: str
-    chain: _Chain
+    def digest(self, *, short_form_only: bool = False) -> bytes:
+        """The digest of everything fed so far (ValueError from 2^29 bytes, long form)."""
+        tail = self._pending + mmo_padding(self._length, short_form_only=short_form_only)
+        return self._backend.compress(self._state, tail)
 
+    def hexdigest(self, *, short_form_only: bool = False) -> str:
+        return self.digest(short_form_only=short_form_only).hex()
 
-BACKEND_NAMES = ("libcrypto", "cryptography")
-_BACKENDS: dict[str, Backend] = {}
-_SELF_TEST = (b"\xc0", bytes.fromhex("AE3A102A28D43EE0D4A09E22788B206C"))  # spec C.5.1
-
-
-def backend(name: str | None = None) -> Backend:
-    """Return the named AES backend (``libcrypto`` or ``cryptography``), or the best one."""
-    wanted = name or os.environ.get("OTA_AES_BACKEND") or "auto"
-    if wanted not in ("auto", *BACKEND_NAMES):
-        raise ValueError(f"unknown AES backend {wanted!r} (use libcrypto or cryptography)")
-    if wanted in _BACKENDS:
-        return _BACKENDS[wanted]
-    chosen: Backend | None = None
-    if wanted in ("auto", "libcrypto"):
-        fast = _libcrypto_chain()
-        message, digest = _SELF_TEST
-        if fast is not None and fast(message + mmo_padding(len(message))) == digest:
-            chosen = Backend("libcrypto", fast)
-        elif wanted == "libcrypto":
-            raise RuntimeError("the libcrypto AES backend is not available on this system")
-    if chosen is None:
-        chosen = Backend("cryptography", _cryptography_chain())
-    _BACKENDS[wanted] = chosen
-    return chosen
+    def copy(self) -> MmoHasher:
+        twin = MmoHasher.__new__(MmoHasher)
+        twin._backend, twin._state = self._backend, self._state
+        twin._pending, twin._length = self._pending, self._length
+        return twin
 
 
 def aes_mmo(
-    message: bytes | memoryview, *, short_form_only: bool = False, backend_name: str | None = None
+    message: bytes | bytearray | memoryview,
+    *,
+    short_form_only: bool = False,
+    backend_name: str | None = None,
+    backend: Backend | None = None,
 ) -> bytes:
     """AES-MMO digest of ``message`` per Zigbee spec Annex B.6 (linear time)."""
-    padded = bytes(message) + mmo_padding(len(message), short_form_only=short_form_only)
-    return backend(backend_name).chain(padded)
+    chosen = backend or aes.get(backend_name)
+    return MmoHasher(message, backend=chosen).digest(short_form_only=short_form_only)
 
 
 class IntegrityVariant(enum.Enum):
@@ -164,16 +157,57 @@ def integrity_ranges(element_offset: int) -> list[tuple[IntegrityVariant, int, b
     ]
 
 
-def integrity_code(image_before_element: bytes | memoryview) -> bytes:
-    """The integrity code ota-action writes (rule A) for the bytes before the 0x0003 element."""
-    return aes_mmo(image_before_element)
+def integrity_digests(
+    chunks: Iterable[bytes | bytearray | memoryview], element_offset: int, *, backend: Backend | None = None
+) -> dict[IntegrityVariant, bytes | None]:
+    """Every variant's digest in one pass over ``chunks`` (the file from offset 0).
 
-
-def match_integrity(data: bytes | memoryview, element_offset: int, stored: bytes) -> IntegrityVariant | None:
-    """Return the variant whose digest equals ``stored``, or None if none does."""
+    Bytes past ``element_offset + 6`` are ignored.  A variant whose range the chunks do
+    not reach, or that the long form cannot hash (2^29 bytes or more), maps to None.
+    """
+    hasher = MmoHasher(backend=backend)
+    out: dict[IntegrityVariant, bytes | None] = {v: None for v, _, _ in integrity_ranges(element_offset)}
+    at_element: MmoHasher | None = None
+    for chunk in chunks:
+        view = memoryview(chunk).cast("B")
+        if at_element is None:
+            take = min(len(view), element_offset - hasher.length)
+            hasher.update(view[:take])
+            view = view[take:]
+            if hasher.length == element_offset:
+                at_element = hasher.copy()
+        if at_element is not None and view:
+            hasher.update(view[: element_offset + 6 - hasher.length])
+        if hasher.length >= element_offset + 6:
+            break
+    if element_offset == 0:
+        at_element = hasher if hasher.length == 0 else at_element
     for variant, end, short_only in integrity_ranges(element_offset):
-        if end > len(data):
+        source = at_element if end == element_offset else hasher
+        if source is None or source.length != end:
             continue
-        if aes_mmo(memoryview(data)[:end], short_form_only=short_only) == stored:
+        try:
+            out[variant] = source.digest(short_form_only=short_only)
+        except ValueError:  # past the long form's 2^29 bytes: no such digest exists
+            out[variant] = None
+    return out
+
+
+def integrity_code(image_before_element: bytes | memoryview, *, backend: Backend | None = None) -> bytes:
+    """The integrity code ota-action writes (rule A) for the bytes before the 0x0003 element."""
+    return aes_mmo(image_before_element, backend=backend)
+
+
+def match_integrity(
+    data: bytes | memoryview, element_offset: int, stored: bytes, *, backend: Backend | None = None
+) -> IntegrityVariant | None:
+    """Return the variant whose digest equals ``stored``, or None if none does."""
+    return match_digests(integrity_digests([data], element_offset, backend=backend), stored)
+
+
+def match_digests(digests: dict[IntegrityVariant, bytes | None], stored: bytes) -> IntegrityVariant | None:
+    """The first variant (in :func:`integrity_ranges` order) whose digest is ``stored``."""
+    for variant, digest in digests.items():
+        if digest is not None and digest == stored:
             return variant
     return None
