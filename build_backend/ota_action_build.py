@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from setuptools import build_meta as _setuptools
+from setuptools import build_meta as _setuptools  # type: ignore[import-untyped]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -87,8 +87,13 @@ def readme_uses() -> tuple[list[str], dict[str, set[str]]]:
 
 
 def _diff(expected: dict[str, set[str]], declared: dict[str, set[str]], where: str) -> list[str]:
-    problems = [f"{where} lacks input {n!r} (used by {sorted(expected[n])})" for n in expected.keys() - declared.keys()]
-    problems += [f"{where} declares {n!r}, which no settings field needs" for n in declared.keys() - expected.keys()]
+    problems = [
+        f"{where} lacks input {n!r} (used by {sorted(expected[n])})"
+        for n in expected.keys() - declared.keys()
+    ]
+    problems += [
+        f"{where} declares {n!r}, which no settings field needs" for n in declared.keys() - expected.keys()
+    ]
     problems += [
         f"{where}: {n!r} is used by {sorted(expected[n])}, it says {sorted(declared[n])}"
         for n in expected.keys() & declared.keys()

@@ -29,7 +29,18 @@ def test_building_a_wheel_leaves_no_build_directory_in_the_checkout(tmp_path: Pa
     _copy_sources(source)
     before = sorted(p.name for p in source.iterdir())
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), "."],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            ".",
+        ],
         cwd=source,
         capture_output=True,
         text=True,
