@@ -8,7 +8,7 @@ file, verify it (Action mode and CLI mode), and fail cleanly on a bad input.
 
 The base root file system (a tarball) and buildah's store are cached under
 ``.cache/container/`` (``OTA_CONTAINER_CACHE`` moves it), so only the first run pays
-for debootstrap.  One test function, so parallel workers never build at once.
+for debootstrap, and the build uses ``--layers`` so a second run reuses the layers.  One test function, so parallel workers never build at once.
 """
 
 from __future__ import annotations
@@ -99,11 +99,16 @@ def image(tmp_path: Path) -> tuple[Buildah, dict[str, Any]]:
     need_tool("debootstrap")
     CACHE.mkdir(parents=True, exist_ok=True)
     _base_image(buildah, tmp_path)
-    build = ["bud", "--isolation", "chroot", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", IMAGE]
+    # --layers keeps each instruction's result as an intermediate image, so a rebuild reuses
+    # every layer whose inputs did not change (the dependency layer survives source edits).
+    build = ["bud", "--layers", "--isolation", "chroot", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}"]
+    build += ["-t", IMAGE]
     if CA_BUNDLE.is_file():  # pip inside RUN needs the host's CA bundle
         build += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
     buildah(*build, "-f", str(ROOT / "Dockerfile"), str(ROOT), timeout=1800)
-    buildah("rmi", "--prune", check=False)  # the previous build's image, now untagged
+    # The previous build's final image, now untagged and childless; intermediate layer
+    # images have children and are kept for the next build.
+    buildah("rmi", "--prune", check=False)
     config = json.loads(buildah("inspect", "--type", "image", IMAGE).stdout)["OCIv1"]["config"]
     return buildah, config
 
