@@ -44,6 +44,8 @@ import pytest
 
 from ota_action import cli
 
+pytest_plugins = ("pytester",)  # tests/test_test_rules.py runs this conftest on sample tests
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI") == "true"
 CORPUS_VARIABLE = "OTA_TEST_CORPUS"

@@ -8,7 +8,8 @@ file, verify it (Action mode and CLI mode), and fail cleanly on a bad input.
 
 The base root file system (a tarball) and buildah's store are cached under
 ``.cache/container/`` (``OTA_CONTAINER_CACHE`` moves it), so only the first run pays
-for debootstrap, and the build uses ``--layers`` so a second run reuses the layers.  One test function, so parallel workers never build at once.
+for debootstrap, and the build uses ``--layers`` so a second run reuses the layers.
+One test function, so parallel workers never build at once.
 """
 
 from __future__ import annotations
