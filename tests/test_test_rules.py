@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 def test_plain():
@@ -29,7 +29,7 @@ def test_real_files(corpus_dir):
 @pytest.mark.corpus
 def test_marked():
     pass
-'''
+"""
 
 
 @pytest.fixture
