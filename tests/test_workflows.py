@@ -48,8 +48,9 @@ def action() -> dict[str, Any]:
     return data
 
 
-def test_action_yml_matches_the_github_actions_schema() -> None:
-    result = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml")
+@pytest.mark.parametrize("path", ["action.yml", "portable/action.yml"])
+def test_action_yml_matches_the_github_actions_schema(path: str) -> None:
+    result = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
