@@ -170,6 +170,21 @@ def _needs_passphrase(loader: Callable[[bytes, bytes | None], object], material:
     return False
 
 
+_KEY_FILE_SUFFIXES = (b".pem", b".der", b".key", b".p8", b".pk8")
+
+
+def _not_a_key(raw: bytes) -> str:
+    """The "not a key" problem, with the fix when the text is evidently a file name."""
+    text = raw.strip()
+    one_line = b"\n" not in text and len(text) < 256
+    if one_line and (b"/" in text or b"\\" in text or text.lower().endswith(_KEY_FILE_SUFFIXES)):
+        return (
+            "is not a private key in PEM, DER or base64 form; it looks like a file name: give a key "
+            "file with key-file (--key-file on the command line), the key text itself here"
+        )
+    return "is not a private key in PEM, DER or base64 form"
+
+
 def load_private_key(
     raw: bytes,
     source: KeySource,
@@ -215,7 +230,7 @@ def load_private_key(
         try:
             key = loader(material, None)
         except Exception:
-            raise source.error("is not a private key in PEM, DER or base64 form") from None
+            raise source.error(_not_a_key(raw)) from None
         warnings.append(
             f"{passphrase_source} is set but the key is not encrypted; the passphrase was ignored"
         )
@@ -229,11 +244,11 @@ def load_private_key(
             raise source.error(
                 f"is an encrypted key and no passphrase was given; put it in {passphrase_source}"
             ) from None
-        raise source.error("is not a private key in PEM, DER or base64 form") from None
+        raise source.error(_not_a_key(raw)) from None
     except UnsupportedAlgorithm:
         raise source.error("holds a key of an algorithm or curve this tool cannot use") from None
     except Exception:
-        raise source.error("is not a private key in PEM, DER or base64 form") from None
+        raise source.error(_not_a_key(raw)) from None
     problem = _describe_wrong_type(key)
     if problem is not None:
         raise source.error(problem)

@@ -8,7 +8,8 @@ file, verify it (Action mode and CLI mode), and fail cleanly on a bad input.
 
 The base root file system (a tarball) and buildah's store are cached under
 ``.cache/container/`` (``OTA_CONTAINER_CACHE`` moves it), so only the first run pays
-for debootstrap.  One test function, so parallel workers never build at once.
+for debootstrap, and the build uses ``--layers`` so a second run reuses the layers.
+One test function, so parallel workers never build at once.
 """
 
 from __future__ import annotations
@@ -92,6 +93,39 @@ def _base_image(buildah: Buildah, tmp: Path) -> None:
         buildah("rm", ctr, check=False)
 
 
+CONTEXT_LABEL = "org.ota-action.test.context"
+
+
+def context_digest() -> str:
+    """SHA-256 of what the build reads: Dockerfile, .dockerignore and the files it lets in.
+
+    .dockerignore is a whitelist (``*`` then ``!path`` lines), so those paths are the
+    whole build context. An image labelled with this digest (and the base's id) needs no
+    rebuild at all; otherwise ``--layers`` reuses what it can.
+    """
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8")
+    assert "\n*\n" in f"\n{ignore}", ".dockerignore must stay a whitelist"
+    files = [ROOT / "Dockerfile", ROOT / ".dockerignore"]
+    for line in ignore.splitlines():
+        if line.startswith("!"):
+            path = ROOT / line[1:].strip().rstrip("/")
+            files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for path in files:
+        if "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _built_from(buildah: Buildah, digest: str) -> bool:
+    found = buildah("inspect", "--type", "image", IMAGE, check=False)
+    if found.returncode != 0:
+        return False
+    labels = json.loads(found.stdout)["OCIv1"]["config"].get("Labels") or {}
+    return bool(labels.get(CONTEXT_LABEL) == digest)
+
+
 @pytest.fixture
 def image(tmp_path: Path) -> tuple[Buildah, dict[str, Any]]:
     _need_root()
@@ -99,11 +133,19 @@ def image(tmp_path: Path) -> tuple[Buildah, dict[str, Any]]:
     need_tool("debootstrap")
     CACHE.mkdir(parents=True, exist_ok=True)
     _base_image(buildah, tmp_path)
-    build = ["bud", "--isolation", "chroot", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", IMAGE]
-    if CA_BUNDLE.is_file():  # pip inside RUN needs the host's CA bundle
-        build += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
-    buildah(*build, "-f", str(ROOT / "Dockerfile"), str(ROOT), timeout=1800)
-    buildah("rmi", "--prune", check=False)  # the previous build's image, now untagged
+    base_id = json.loads(buildah("inspect", "--type", "image", BASE_IMAGE).stdout)["FromImageID"]
+    digest = hashlib.sha256(f"{base_id}:{context_digest()}".encode()).hexdigest()
+    if not _built_from(buildah, digest):
+        # --layers keeps each instruction's result as an intermediate image, so a rebuild
+        # reuses every layer whose inputs did not change (dependencies survive source edits).
+        build = ["bud", "--layers", "--isolation", "chroot", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}"]
+        build += ["--label", f"{CONTEXT_LABEL}={digest}", "-t", IMAGE]
+        if CA_BUNDLE.is_file():  # pip inside RUN needs the host's CA bundle
+            build += ["-v", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"]
+        buildah(*build, "-f", str(ROOT / "Dockerfile"), str(ROOT), timeout=1800)
+        # The previous build's final image, now untagged and childless; intermediate layer
+        # images have children and are kept for the next build.
+        buildah("rmi", "--prune", check=False)
     config = json.loads(buildah("inspect", "--type", "image", IMAGE).stdout)["OCIv1"]["config"]
     return buildah, config
 

@@ -2,6 +2,7 @@
 
 The expectations are parsed from ``MANIFEST.md`` (decoded there with an independent parser and
 cross-checked with zigpy), so a wrong decoder here cannot also write its own expectations.
+Collected only when the corpus is switched on (``OTA_TEST_CORPUS``, see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, SubElement
 from ota_action.zigbee.header import OtaHeader
 from ota_action.zigbee.image import ParsedImage, build_image, parse_image
 from ota_action.zigbee.integrity import aes_mmo
-from tests.conftest import CORPUS, run_cli
+from tests.conftest import CORPUS_ON, corpus_path, run_cli
+
+pytestmark = pytest.mark.corpus
 
 
 @dataclass
@@ -37,9 +40,9 @@ class Expected:
 
 
 def _manifest() -> list[Expected]:
-    path = CORPUS / "MANIFEST.md"
-    if not path.exists():
+    if not CORPUS_ON:
         return []
+    path = corpus_path("ota") / "MANIFEST.md"
     entries = []
     for block in re.split(r"^### \d+\. ", path.read_text(), flags=re.M)[1:]:
         name = re.match(r"`([^`]+)`", block)
@@ -78,8 +81,6 @@ VARIANT_OF_RULE = {"A": "standard", "C": "covers-tag-header", "B": "short-paddin
 
 
 def test_manifest_is_read() -> None:
-    if not MANIFEST:
-        pytest.skip("corpus not available")
     assert len(MANIFEST) == 6
     assert sum(1 for e in MANIFEST if e.integrity) == 2
 
@@ -101,8 +102,8 @@ def _inspect(path: Path) -> dict[str, Any]:
     return data
 
 
-def test_inspect_matches_manifest(expected: Expected) -> None:
-    path = CORPUS / expected.name
+def test_inspect_matches_manifest(expected: Expected, corpus: Path) -> None:
+    path = corpus / expected.name
     data = _inspect(path)
     h = expected.header
     assert data["header_version"] == h["hdr_ver"]
@@ -124,8 +125,8 @@ def test_inspect_matches_manifest(expected: Expected) -> None:
     assert data["trailing_bytes"] == expected.trailing
 
 
-def test_integrity_verdict_matches_manifest(expected: Expected) -> None:
-    data = _inspect(CORPUS / expected.name)
+def test_integrity_verdict_matches_manifest(expected: Expected, corpus: Path) -> None:
+    data = _inspect(corpus / expected.name)
     integrity = data["integrity"]
     assert isinstance(integrity, dict)
     if not expected.integrity:
@@ -139,8 +140,8 @@ def test_integrity_verdict_matches_manifest(expected: Expected) -> None:
     assert integrity["stored"] == expected.stored
 
 
-def test_verify_verdicts(expected: Expected) -> None:
-    result = run_cli("verify", CORPUS / expected.name, "--json")
+def test_verify_verdicts(expected: Expected, corpus: Path) -> None:
+    result = run_cli("verify", corpus / expected.name, "--json")
     data = json.loads(result.out)
     assert result.code == 0, data["errors"]
     assert data["valid"] is True
@@ -165,9 +166,9 @@ def rebuild_inputs(data: bytes, parsed: ParsedImage) -> tuple[OtaHeader, list[Su
     return header, [SubElement(r.tag, parsed.element_data(data, r)) for r in refs], integrity
 
 
-def test_rebuild_byte_for_byte(expected: Expected) -> None:
+def test_rebuild_byte_for_byte(expected: Expected, corpus: Path) -> None:
     """Feed the header values and extracted sub-elements back to the writer."""
-    data = (CORPUS / expected.name).read_bytes()
+    data = (corpus / expected.name).read_bytes()
     parsed = parse_image(data)
     header, elements, integrity = rebuild_inputs(data, parsed)
     image = data[: parsed.header.total_image_size]

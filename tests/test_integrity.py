@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,6 @@ from ota_action.zigbee.integrity import (
     match_integrity,
     mmo_padding,
 )
-from tests.conftest import CORPUS
 
 
 def seq(n: int) -> bytes:
@@ -145,25 +145,37 @@ def test_short_inputs_where_a_and_b_agree_report_standard() -> None:
     assert match_integrity(data, 500, stored) is IntegrityVariant.STANDARD
 
 
-def _corpus_bytes(name: str) -> bytes:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip("corpus not available")
-    return path.read_bytes()
+@pytest.mark.parametrize("length", [8192, 9000, 20000])
+def test_synthetic_image_of_each_variant_is_recognised(length: int) -> None:
+    """Beyond 8191 bytes the three rules give three different codes; each is told apart."""
+    data = seq(length) + b"\x03\x00\x10\x00\x00\x00"
+    codes = {
+        IntegrityVariant.STANDARD: aes_mmo(data[:length]),
+        IntegrityVariant.COVERS_TAG_HEADER: aes_mmo(data[: length + 6]),
+        IntegrityVariant.SHORT_PADDING_ONLY: aes_mmo(data[:length], short_form_only=True),
+    }
+    assert len(set(codes.values())) == 3
+    for variant, stored in codes.items():
+        assert match_integrity(data, length, stored) is variant
+    assert match_integrity(data, length, bytes(16)) is None
 
 
-def test_silabs_sample_digest() -> None:
-    data = _corpus_bytes("ota-static-sample.ota")
+# Digests of real files, collected only with the corpus switched on (OTA_TEST_CORPUS); the
+# same variants are covered above with synthetic inputs on a fresh clone.
+
+
+def test_silabs_sample_digest(corpus: Path) -> None:
+    data = (corpus / "ota-static-sample.ota").read_bytes()
     assert aes_mmo(data[:140]).hex() == "e26a886e8030458da084586f2dcb08a2"
 
 
-def test_ubisys_rule_a_and_rule_c_range() -> None:
-    data = _corpus_bytes("10F2-7B2A-0000-0005-02010230-m7b-r0.ota.zigbee")
+def test_ubisys_rule_a_and_rule_c_range(corpus: Path) -> None:
+    data = (corpus / "10F2-7B2A-0000-0005-02010230-m7b-r0.ota.zigbee").read_bytes()
     assert aes_mmo(data[:114152]).hex() == "41344c379b42665064df67761db60146"
     assert aes_mmo(data[:114158]).hex() == "0a103f230022a6502737aebe925e8e8f"
 
 
-def test_develco_rule_b() -> None:
-    data = _corpus_bytes("HumiditySensor_4.0.3.zigbee")
+def test_develco_rule_b(corpus: Path) -> None:
+    data = (corpus / "HumiditySensor_4.0.3.zigbee").read_bytes()
     assert aes_mmo(data[:189713], short_form_only=True).hex() == "cd014ed05489901dbdf295b6e7a616cd"
     assert match_integrity(data, 189713, data[189719:189735]) is IntegrityVariant.SHORT_PADDING_ONLY

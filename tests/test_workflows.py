@@ -19,7 +19,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from ota_action.commands import COMMANDS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need_tool
 
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -48,8 +48,9 @@ def action() -> dict[str, Any]:
     return data
 
 
-def test_action_yml_matches_the_github_actions_schema() -> None:
-    result = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml")
+@pytest.mark.parametrize("path", ["action.yml", "portable/action.yml"])
+def test_action_yml_matches_the_github_actions_schema(path: str) -> None:
+    result = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -72,9 +73,7 @@ def test_actionlint_with_shellcheck() -> None:
 
 def test_actionlint_checks_with_keys_against_our_action_yml(tmp_path: Path) -> None:
     """actionlint skips `uses: ./` checks without a git repository; prove it is checking."""
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git not installed")
+    git = need_tool("git")
     _run(git, "init", "-q", str(tmp_path))
     shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
@@ -95,7 +94,7 @@ def test_zizmor() -> None:
 
 
 def test_shellcheck_scripts() -> None:
-    result = _run(_tool("shellcheck"), "scripts/test", ".ci/run")
+    result = _run(_tool("shellcheck"), "scripts/test", "scripts/pin-image", ".ci/run")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -182,3 +181,61 @@ def test_readme_tables_match_action_yml() -> None:
     section = _readme_action_section()
     assert _table_names(section, "### Inputs") == list(action()["inputs"])
     assert _table_names(section, "### Outputs") == list(action()["outputs"])
+
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def test_pin_image_points_action_yml_at_the_pushed_image(tmp_path: Path) -> None:
+    """The release commit's only change: runs.image becomes the image by digest."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy2(ROOT / "scripts" / "pin-image", tmp_path / "scripts" / "pin-image")
+    shutil.copy2(ROOT / "action.yml", tmp_path / "action.yml")
+    script = str(tmp_path / "scripts" / "pin-image")
+    bash = need_tool("bash")
+    assert _run(bash, script, "ghcr.io/ota-action/ota-action:latest", cwd=tmp_path).returncode == 2
+    result = _run(bash, script, f"ghcr.io/ota-action/ota-action@{DIGEST}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    pinned = _yaml(tmp_path / "action.yml")
+    assert pinned["runs"] == {"using": "docker", "image": f"docker://ghcr.io/ota-action/ota-action@{DIGEST}"}
+    assert {k: v for k, v in pinned.items() if k != "runs"} == {
+        k: v for k, v in action().items() if k != "runs"
+    }
+    before = (ROOT / "action.yml").read_text(encoding="utf-8").splitlines()
+    after = (tmp_path / "action.yml").read_text(encoding="utf-8").splitlines()
+    assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
+        ("  image: Dockerfile", f"  image: docker://ghcr.io/ota-action/ota-action@{DIGEST}")
+    ]
+    assert _run(bash, script, f"ghcr.io/ota-action/ota-action@{DIGEST}", cwd=tmp_path).returncode == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["action.yml", "scripts"]
+
+
+def test_release_pins_the_image_and_publishes_to_pypi_without_a_token() -> None:
+    data = _yaml(ROOT / ".github" / "workflows" / "release.yml")
+    jobs = data["jobs"]
+    assert data["env"]["IMAGE"] == "ghcr.io/ota-action/ota-action"
+    build = next(s for s in jobs["image"]["steps"] if s.get("id") == "build")
+    assert build["with"]["platforms"] == "linux/amd64,linux/arm64"
+    assert build["with"]["push"] is True
+    release_script = "\n".join(s.get("run", "") for s in jobs["release"]["steps"])
+    assert './scripts/pin-image "$ref"' in release_script
+    assert "needs.image.outputs.digest" in str(jobs["release"]["steps"])
+    publish = jobs["pypi"]
+    assert publish["permissions"] == {"id-token": "write"}
+    (step,) = [s for s in publish["steps"] if s.get("uses", "").startswith("pypa/gh-action-pypi-publish@")]
+    assert not step.get("with", {}).get("password"), "trusted publishing: no token"
+    assert set(jobs["release"]["needs"]) == {"image", "python"}
+
+
+PLACEHOLDERS = re.compile(r"\b(OWNER|DIGEST|FULL_COMMIT_SHA|REPO)\b|ghcr\.io/(?!ota-action/ota-action)")
+
+
+def test_no_placeholder_a_user_cannot_resolve() -> None:
+    """One repository name everywhere: ota-action/ota-action (image ghcr.io/ota-action/ota-action)."""
+    files = [ROOT / "README.md", ROOT / "action.yml", ROOT / "portable" / "action.yml", ROOT / "Dockerfile"]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        found = sorted({m.group(0) for m in PLACEHOLDERS.finditer(text)})
+        assert not found, f"{path.name}: {found}"
+        for repo in re.findall(r"github\.com/([\w.-]+/[\w.-]+)", text):
+            assert repo.removesuffix(".git") == "ota-action/ota-action", f"{path.name}: {repo}"
