@@ -214,21 +214,21 @@ def signature_verdict(data: bytes, parsed: ParsedImage, public_key_path: Path) -
     fingerprint = signing.fingerprint(public_key)
     refs = [e for e in parsed.elements if e.tag == UPGRADE_IMAGE]
     if not refs:
-        verdict = "INVALID: no upgrade image (tag 0x0000) holds a signed image"
-        return verdict, [verdict]
+        problem = "no upgrade image (tag 0x0000) holds a signed image"
+        return f"invalid: {problem}", [problem]
     image, signature = xbee.split_payload(parsed.element_data(data, refs[0]))
     if not image or not signature:
-        verdict = (
-            f"INVALID: the upgrade image is {len(image) + len(signature)} bytes; an XBee file-system "
+        problem = (
+            f"the upgrade image is {len(image) + len(signature)} bytes; an XBee file-system "
             "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
         )
-        return verdict, [verdict]
+        return f"invalid: {problem}", [problem]
     if not signing.verify(public_key, signature, image):
-        verdict = (
-            f"INVALID: the {len(signature)}-byte signature after the {len(image)}-byte image does not "
+        problem = (
+            f"the {len(signature)}-byte signature after the {len(image)}-byte image does not "
             f"verify with key fingerprint {fingerprint}"
         )
-        return verdict, [verdict]
+        return f"invalid: {problem}", [problem]
     return (
         f"valid ({signing.ALGORITHM}, {len(signature)}-byte DER, key fingerprint {fingerprint})",
         [],

@@ -200,9 +200,10 @@ class OtaSummary:
             legend.append(f"{numbered[0]}-{numbered[-1]} sub-elements")
         named = (("p", "p padding"), ("I", "I integrity code"), ("T", "T trailing bytes"))
         legend += [text for mark, text in named if mark in marks]
+        columns = min(LAYOUT_WIDTH, size)
         return [
-            f"Layout ({size} bytes, {scale_text(0, size, LAYOUT_WIDTH)}):",
-            f"  |{bar(segments, LAYOUT_WIDTH, 0, size)}|",
+            f"Layout ({size} bytes, {scale_text(0, size, columns)}):",
+            f"  |{bar(segments, columns, 0, size)}|",
             f"  {', '.join(legend)}",
         ]
 
