@@ -232,6 +232,13 @@ class ActionRun:
         self.out.write(line + "\n")
         self.out.flush()
 
+    def warn(self, message: str) -> None:
+        """A warning about the run itself (a deprecated variable): annotated on GitHub."""
+        if self.on_github:
+            self.annotate("warning", [message], "ota-action")
+        else:
+            self.emit(f"warning: {message}")
+
     def annotate(self, kind: str, messages: Iterable[str], title: str) -> None:
         items = list(messages)
         for message in items[: github.ANNOTATIONS_PER_KIND]:
@@ -301,7 +308,7 @@ class ActionRun:
         names = sorted([*self.inputs, *self.secrets.inputs])
         logger.info("action.inputs", command=command, inputs=names, on_github=self.on_github)
         try:
-            settings = load(model, values, warn=lambda m: self.annotate("warning", [m], "ota-action"))
+            settings = load(model, values, warn=self.warn)
             outfile = getattr(settings, "outfile", None)
             created: list[Path] = []
             if isinstance(outfile, Path):

@@ -45,7 +45,14 @@ def test_elcap_null_files(tmp_path: Path, version: str, string: str, file_versio
     assert data[56:62] == b"\x00\x00\x20\x00\x00\x00"
     assert data[62:] == b"\xff" * 32
     assert summary["sub_elements"] == [
-        {"tag": 0, "length": 32, "offset": 56, "name": "upgrade image", "source": "NULL data (32 x 0xFF)"}
+        {
+            "tag": 0,
+            "length": 32,
+            "offset": 56,
+            "data_offset": 62,
+            "name": "upgrade image",
+            "source": "NULL data (32 x 0xFF)",
+        }  # fmt: skip
     ]
 
 
@@ -176,13 +183,13 @@ def test_text_summary_shows_what_elcap_shows(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.code == 0
     for line in (
-        "OTA File ID: 0x0beef11e",
+        "OTA File ID: 0x0BEEF11E",
         "Header Version: 0x0100",
         "Header Length: 56 bytes",
         "Field Control: 0x0000",
         "Manufacturer ID: 0x1570",
         "Image Type: 0x0001",
-        "Firmware Version: 0xffffffff",
+        "File Version: 0xFFFFFFFF (255.255.255.255)",
         "Stack Version: 0x0002",
         "Header String: NULL Upgrade File",
         "Total Image Size: 94 bytes",
