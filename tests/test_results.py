@@ -421,7 +421,8 @@ def test_keygen_result_never_shows_the_private_key_in_repr(tmp_path: Path) -> No
     assert private not in str(result)
     assert private not in result.markdown()  # a step summary outlives the run
     assert result.text().endswith(
-        f"  ATFK04AB\n{result.text().splitlines()[-3]}\n  {private}\nResult: written (private key {tmp_path / 'k.pem'})\n"
+        f"  ATFK04AB\n{result.text().splitlines()[-3]}\n  {private}\n"
+        f"Result: written (private key {tmp_path / 'k.pem'})\n"
     )
     assert result.to_json()["private_key_base64"] == private  # printing it is keygen's purpose
     assert result.to_json()["curve"] == "P-256 (secp256r1 / prime256v1)"

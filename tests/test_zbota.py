@@ -52,7 +52,7 @@ def test_elcap_null_files(tmp_path: Path, version: str, string: str, file_versio
             "data_offset": 62,
             "name": "upgrade image",
             "source": "NULL data (32 x 0xFF)",
-        }  # fmt: skip
+        }
     ]
 
 
