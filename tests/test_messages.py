@@ -30,7 +30,7 @@ from ota_action.results import (
 )
 from ota_action.results.picture import Segment, bar, mermaid, mermaid_label, scale_text
 from ota_action.secret import Secret
-from ota_action.settings import deprecated_env_variable, env_variable, env_variables, load
+from ota_action.settings import cli_of, deprecated_env_variable, env_variable, env_variables, load
 from ota_action.settings.zigbee import ZbotaSettings
 from tests.conftest import ROOT, run_cli
 from tests.test_results import SHA, summary
@@ -86,7 +86,7 @@ def test_variables_are_named_after_the_options() -> None:
     for spec in COMMANDS.values():
         model = spec.load().settings
         for name, variable in env_variables(model).items():
-            flag = model.model_fields[name].json_schema_extra["cli"]  # type: ignore[index]
+            flag = cli_of(model.model_fields[name])
             spelled = flag.name if flag.name and not flag.positional else "--" + name
             assert variable == "OTA_" + spelled.lstrip("-").replace("-", "_").upper()
 
@@ -172,7 +172,7 @@ def test_every_help_page(name: str) -> None:
     model = COMMANDS[name].load().settings
     usage = text.split("\n\n", 1)[0]
     for field, info in model.model_fields.items():
-        extra = info.json_schema_extra["cli"]  # type: ignore[index]
+        extra = cli_of(info)
         if extra.hidden:
             continue
         variable = env_variable(field, info)
