@@ -166,7 +166,7 @@ def test_reserved_tag_allowed_on_request(tmp_path: Path) -> None:
 def test_environment_variables_supply_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTA_MFG_ID", "0x1234")
     monkeypatch.setenv("OTA_IMAGE_TYPE", "")  # empty means unset: the command line supplies it
-    monkeypatch.setenv("OTA_TAGS", "0x0000:16\n0xf000:4\n")
+    monkeypatch.setenv("OTA_TAG", "0x0000:16\n0xf000:4\n")
     monkeypatch.setenv("OTA_INTEGRITY", "true")
     data, summary = zbota(tmp_path, "-i", "2", "-v", "3")
     assert data[:4] == bytes.fromhex("1ef1ee0b")
