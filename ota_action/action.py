@@ -163,14 +163,17 @@ def settings_values(
     return values
 
 
-def _from_error(exc: OtaActionError, inputs: Mapping[str, str]) -> Failure:
+def _from_error(
+    exc: OtaActionError, inputs: Mapping[str, str], model: type[CommandSettings] | None = None
+) -> Failure:
     if exc.field is None:
         return Failure(exc.message, None, exc.exit_code)
-    from ota_action.settings import env_variable
+    from ota_action.settings import source_of
 
     name = input_name(exc.field)
-    env_name = env_variable(exc.field)
-    if name not in inputs and os.environ.get(env_name):
+    given = {n.replace("-", "_") for n in inputs}
+    env_name = exc.source or source_of(model, exc.field, dict.fromkeys(given), os.environ)
+    if name not in inputs and env_name:
         name = f"{name} (from {env_name})"
     return Failure(exc.message, name, exc.exit_code, exc.value)
 
@@ -228,6 +231,13 @@ class ActionRun:
     def emit(self, line: str) -> None:
         self.out.write(line + "\n")
         self.out.flush()
+
+    def warn(self, message: str) -> None:
+        """A warning about the run itself (a deprecated variable): annotated on GitHub."""
+        if self.on_github:
+            self.annotate("warning", [message], "ota-action")
+        else:
+            self.emit(f"warning: {message}")
 
     def annotate(self, kind: str, messages: Iterable[str], title: str) -> None:
         items = list(messages)
@@ -298,7 +308,7 @@ class ActionRun:
         names = sorted([*self.inputs, *self.secrets.inputs])
         logger.info("action.inputs", command=command, inputs=names, on_github=self.on_github)
         try:
-            settings = load(model, values)
+            settings = load(model, values, warn=self.warn)
             outfile = getattr(settings, "outfile", None)
             created: list[Path] = []
             if isinstance(outfile, Path):
@@ -315,7 +325,7 @@ class ActionRun:
             self.mask_new(secrets)
             result = runner.run(settings, secrets)
         except OtaActionError as exc:
-            raise _from_error(exc, self.inputs) from None
+            raise _from_error(exc, self.inputs, model) from None
         return self.finish(result, created)
 
     def mask_new(self, secrets: KeyMaterial) -> None:

@@ -43,6 +43,8 @@ class UsageError(Exception):
 
 
 _PLAIN_OPTION = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9-]{0,40}")
+# Words that are plainly a yes/no, shown back when given to a flag (never a secret).
+_BOOLEAN_WORD = re.compile(r"(?i)true|false|yes|no|on|off|1|0")
 
 
 def _redact_unrecognized(message: str) -> str:
@@ -54,6 +56,15 @@ def _redact_unrecognized(message: str) -> str:
     words = message[len(prefix) :].split(" ")
     shown = [w if _PLAIN_OPTION.fullmatch(w) else "<value>" for w in words]
     return prefix + " ".join(shown)
+
+
+def _suggest(word: str, options: Sequence[str]) -> str:
+    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14)."""
+    import difflib
+
+    flag = word.split("=", 1)[0]
+    close = difflib.get_close_matches(flag, [o for o in options if o.startswith("--")], n=1, cutoff=0.75)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,6 +85,41 @@ class _Parser(argparse.ArgumentParser):
             return "--"
         return super()._get_values(action, arg_strings)
 
+    def _flag_options(self) -> dict[str, str]:
+        """Each spelling of a flag (an option that takes no value) -> its main spelling."""
+        return {
+            flag: action.option_strings[0]
+            for action in self._actions
+            if action.nargs == 0
+            for flag in action.option_strings
+        }
+
+    def parse(self, argv: Sequence[str]) -> dict[str, Any]:
+        """``parse_args`` with messages that point at the fix: a value given to a flag, a
+        misspelt option (with a suggestion)."""
+        args = list(argv)
+        flags = self._flag_options()
+        for word in args:
+            flag, eq, value = word.partition("=")
+            if eq and flag in flags:
+                raise UsageError(_flag_takes_no_value(flags[flag], value))
+        parsed, extras = self.parse_known_args(args)
+        if extras:
+            first = extras[0]
+            if first.startswith("-") and _PLAIN_OPTION.fullmatch(first.split("=", 1)[0]):
+                options = [o for a in self._actions for o in a.option_strings]
+                raise UsageError(f"unknown option {first.split('=', 1)[0]}{_suggest(first, options)}")
+            at = args.index(first)
+            if at > 0 and args[at - 1] in flags:
+                raise UsageError(_flag_takes_no_value(flags[args[at - 1]], first))
+            self.error("unrecognized arguments: " + " ".join(extras))
+        return vars(parsed)
+
+
+def _flag_takes_no_value(flag: str, value: str) -> str:
+    shown = f" {value}" if _BOOLEAN_WORD.fullmatch(value) else " <value>"
+    return f"{flag} is a flag and takes no value: write {flag} alone, not {flag}{shown}"
+
 
 def _top_help() -> str:
     width = max(len(name) for name in COMMANDS)
@@ -90,35 +136,73 @@ def _top_help() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _show_default(value: object, as_hex: bool) -> str:
-    if as_hex and isinstance(value, int) and not isinstance(value, bool):
-        return f"0x{value:02X}"
+def show_default(value: object, digits: int | None) -> str:
+    """A default as the README writes it: codes in hex at their width (0x101E), counts in decimal."""
+    if digits and isinstance(value, int) and not isinstance(value, bool):
+        return f"0x{value:0{digits}X}"
     return str(value)
 
 
-def build_parser(
-    spec: CommandSpec, model: type[CommandSettings], out: TextIO | None = None
-) -> argparse.ArgumentParser:
-    """The argparse parser of one command, generated from its settings model."""
+def _usage(spec: CommandSpec, model: type[CommandSettings]) -> str:
+    """One line: the required options bare (no brackets), the rest as ``[options]``."""
     from ota_action.settings import cli_of, flag_of
+
+    words = [f"{PROG} {spec.name}"]
+    for name, info in model.model_fields.items():
+        cli = cli_of(info)
+        if cli.hidden or cli.positional or not info.is_required():
+            continue
+        flag = (cli.flags or (flag_of(name, info),))[0]
+        words.append(f"{flag} {cli.metavar or name.upper()}")
+        if cli.repeat:
+            words.append(f"[{flag} ...]")
+    words.append("[options]")
+    for name, info in model.model_fields.items():
+        cli = cli_of(info)
+        if cli.positional:
+            many = getattr(info.annotation, "__origin__", None) is list
+            metavar = cli.metavar or name.upper()
+            words.append(f"{metavar} [{metavar} ...]" if many else metavar)
+    return " ".join(words)
+
+
+def _footer(model: type[CommandSettings]) -> str:
+    """Names one of this command's own variables (the first option's), never another's."""
+    from ota_action.settings import cli_of, env_variable, flag_of
+
+    name, info = next(
+        (n, i) for n, i in model.model_fields.items() if n != "json_output" and not cli_of(i).hidden
+    )
+    return (
+        "Every option can also be set by the environment variable shown beside it, "
+        f"e.g. {env_variable(name, info)} for {flag_of(name, info)}; the command line wins."
+    )
+
+
+def build_parser(spec: CommandSpec, model: type[CommandSettings], out: TextIO | None = None) -> _Parser:
+    """The argparse parser of one command, generated from its settings model."""
+    from ota_action.settings import cli_of, env_variable, flag_of, hex_digits
 
     parser = _Parser(
         prog=f"{PROG} {spec.name}",
+        usage=_usage(spec, model),
         description=(model.__doc__ or spec.summary).strip(),
         allow_abbrev=False,
-        epilog="Every option can also be set as an OTA_<NAME> environment variable, "
-        "e.g. OTA_MFG_ID; the command line wins.",
+        epilog=_footer(model),
+        add_help=False,
     )
     parser.out = out
+    required = parser.add_argument_group("required")
+    optional = parser.add_argument_group("options")
+    optional.add_argument("-h", "--help", action="help", help="show this help and exit")
     for name, info in model.model_fields.items():
         cli = cli_of(info)
         if cli.hidden:
             continue
-        help_text = info.description or ""
-        if info.is_required() and not cli.positional:
-            help_text += " (required)"
-        elif info.default not in (None, False) and not info.is_required():
-            help_text += f" (default: {_show_default(info.default, cli.hex)})"
+        notes = [f"env {env_variable(name, info)}"]
+        if info.default not in (None, False) and not info.is_required():
+            notes.insert(0, f"default: {show_default(info.default, hex_digits(info))}")
+        help_text = f"{info.description or ''} ({'; '.join(notes)})"
         if cli.positional:
             many = getattr(info.annotation, "__origin__", None) is list
             parser.add_argument(
@@ -128,6 +212,7 @@ def build_parser(
                 help=help_text,
             )
             continue
+        group = required if info.is_required() else optional
         flags = [flag_of(name, info), *cli.flags]
         kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
         if info.annotation is bool:
@@ -136,12 +221,18 @@ def build_parser(
             kwargs["metavar"] = cli.metavar or name.upper()
             if cli.repeat:
                 kwargs["action"] = "append"
-        parser.add_argument(*flags, **kwargs)
-    parser.add_argument(
+        group.add_argument(*flags, **kwargs)
+    optional.add_argument(
         "--verbose",
         action="store_true",
         default=False,
         help="log each step as structured lines on stderr (also OTA_LOG_LEVEL)",
+    )
+    optional.add_argument(
+        "--quiet",
+        action="store_true",
+        default=False,
+        help="print only the one-line verdict (for logs of batch runs)",
     )
     return parser
 
@@ -157,8 +248,13 @@ def describe_field(model: type[CommandSettings] | None, field: str | None) -> st
     return "--" + field.replace("_", "-")
 
 
-def error_line(exc: OtaActionError, model: type[CommandSettings] | None) -> str:
+def error_line(exc: OtaActionError, model: type[CommandSettings] | None, source: str | None = None) -> str:
+    """``--version (from environment variable OTA_VERSION) '100D': ...``: the option, where
+    its value came from when the user did not type it, the value (never a secret's)."""
     where = describe_field(model, exc.field)
+    source = exc.source or source
+    if where and source:
+        where += f" (from environment variable {source})"
     if where and exc.value is not None:
         return f"{where} {exc.value!r}: {exc.message}"
     if where:
@@ -166,31 +262,44 @@ def error_line(exc: OtaActionError, model: type[CommandSettings] | None) -> str:
     return exc.message
 
 
-def _emit(result: Result, as_json: bool, out: TextIO) -> None:
-    out.write(json.dumps(result.to_json(), indent=2) + "\n" if as_json else result.text())
+def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
+    from ota_action import style
+
+    if as_json:
+        out.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        text = result.verdict() + "\n" if quiet else result.text()
+        out.write(style.paint_text(text, style.use_colour(out)))
 
 
 def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     from ota_action import log
-    from ota_action.settings import load
+    from ota_action.settings import load, source_of
 
     command = spec.load()
     model: type[CommandSettings] = command.settings
     prog = f"{PROG} {spec.name}"
+    parsed: dict[str, Any] = {}
     try:
-        parsed = vars(build_parser(spec, model, out).parse_args(list(argv)))
+        parsed = build_parser(spec, model, out).parse(argv)
         if parsed.pop("verbose") or log.enabled_by_environment():
             log.configure(stream=err)
-        settings = load(model, parsed)
+        quiet = parsed.pop("quiet")
+
+        def warn(message: str) -> None:
+            err.write(f"{prog}: warning: {message}\n")
+
+        settings = load(model, parsed, warn=warn)
         # Secrets travel as objects: --key-env / --passphrase-env name where they are.
         result: Result = command.run(settings, command.secrets(settings, os.environ))
     except UsageError as exc:
         err.write(f"{prog}: error: {exc} (see --help)\n")
         return EXIT_USAGE
     except OtaActionError as exc:
-        err.write(f"{prog}: error: {error_line(exc, model)}\n")
+        source = source_of(model, exc.field, parsed, os.environ)
+        err.write(f"{prog}: error: {error_line(exc, model, source)}\n")
         return exc.exit_code
-    _emit(result, settings.json_output, out)
+    _emit(result, settings.json_output, quiet, out)
     return result.exit_code
 
 

@@ -29,11 +29,14 @@ class OtaActionError(Exception):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, message: str, *, field: str | None = None, value: str | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, value: str | None = None, source: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
         self.value = value
+        self.source = source  # the environment variable the value came from, if it did
 
 
 class InputError(OtaActionError):

@@ -11,7 +11,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_INT = re.compile(r"(0[xX][0-9a-fA-F]+(_?[0-9a-fA-F])*|[0-9]+)")
+_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+(_?[0-9a-fA-F])*|[0-9]+)")
+
+
+def out_of_range(limit: int, digits: int) -> str:
+    """The one wording for a number that is well written but too big or negative."""
+    return f"is out of range (0 to 0x{limit:0{digits}X})"
 
 
 def parse_int(text: str | int, *, bits: int) -> int:
@@ -24,11 +29,16 @@ def parse_int(text: str | int, *, bits: int) -> int:
         stripped = text.strip()
         if not _INT.fullmatch(stripped):
             raise ValueError("must be an integer in decimal or 0x-prefixed hex")
-        value = int(stripped, 0) if stripped[:2].lower() == "0x" else int(stripped, 10)
+        sign = -1 if stripped[0] == "-" else 1
+        digits = stripped.lstrip("+-")
+        value = sign * (int(digits, 16) if digits[:2].lower() == "0x" else int(digits, 10))
     limit = (1 << bits) - 1
     if not 0 <= value <= limit:
-        raise ValueError(f"must be between 0 and 0x{limit:0{bits // 4}X}")
+        raise ValueError(out_of_range(limit, bits // 4))
     return value
+
+
+VERSION_FORMS = "write a.b.c.d with each part 0-255 (1.2.3.0), or a 32-bit integer (0x01020300)"
 
 
 def parse_file_version(text: str | int) -> int:
@@ -36,17 +46,20 @@ def parse_file_version(text: str | int) -> int:
     if isinstance(text, str) and "." in text:
         parts = text.strip().split(".")
         if len(parts) != 4:
-            raise ValueError(f"dotted versions have 4 parts a.b.c.d, this one has {len(parts)}")
+            raise ValueError(f"has {len(parts)} dotted parts, not 4; {VERSION_FORMS}")
         value = 0
         for part in parts:
             if not part.isdigit() or not part.isascii():
-                raise ValueError("each part of a dotted version must be a decimal number 0-255")
+                raise ValueError(f"has a part that is not a decimal number; {VERSION_FORMS}")
             number = int(part)
             if number > 255:
-                raise ValueError(f"each part of a dotted version must be 0-255, not {number}")
+                raise ValueError(f"has a part above 255 ({number}); {VERSION_FORMS}")
             value = value << 8 | number
         return value
-    return parse_int(text, bits=32)
+    try:
+        return parse_int(text, bits=32)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {VERSION_FORMS}") from None
 
 
 _EUI64 = re.compile(r"[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){7}")

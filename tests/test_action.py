@@ -462,14 +462,34 @@ def test_plain_ota_variables_without_github(runner: FakeRunner) -> None:
         "OTA_MFG_ID": "0x1234",
         "OTA_IMAGE_TYPE": "2",
         "OTA_VERSION": "0x00000005",
-        "OTA_TAGS": "0x0000:firmware/app.hex",
+        "OTA_TAG": "0x0000:firmware/app.hex",
     }
     run = runner.run({}, env)
     assert run.code == 0, run.stdout + run.stderr
     assert (run.workspace / "out" / "app.ota").is_file()
     assert "OTA image generated and saved to: out/app.ota" in run.stdout
     assert not any(line.startswith("::") for line in run.stdout.splitlines())  # no workflow commands
+    assert "deprecated" not in run.stdout
     assert run.summary == ""
+
+
+def test_old_variable_names_still_work_with_a_warning(runner: FakeRunner) -> None:
+    """OTA_TAGS (now OTA_TAG, after --tag) keeps earlier pipelines working, and says so."""
+    env: dict[str, str | None] = {
+        "GITHUB_ACTIONS": None,
+        "GITHUB_OUTPUT": None,
+        "GITHUB_STEP_SUMMARY": None,
+        "GITHUB_WORKSPACE": None,
+        "OTA_COMMAND": "zbota",
+        "OTA_OUTFILE": "out/app.ota",
+        "OTA_MFG_ID": "0x1234",
+        "OTA_IMAGE_TYPE": "2",
+        "OTA_VERSION": "5",
+        "OTA_TAGS": "0x0000:firmware/app.hex",
+    }
+    run = runner.run({}, env)
+    assert run.code == 0, run.stdout + run.stderr
+    assert "warning: environment variable OTA_TAGS is deprecated; use OTA_TAG\n" in run.stdout
 
 
 def test_ota_variable_error_names_the_variable(runner: FakeRunner) -> None:

@@ -13,26 +13,27 @@ BASE = {"-m": "0x1234", "-i": "0x0001", "-v": "1.0.0.0", "-t": "0x0000:16"}
 
 # (id, options replacing or adding to BASE, text the message must contain)
 CASES: list[tuple[str, dict[str, str | None], str]] = [
-    ("mfg-id too big", {"-m": "0x10000"}, "--mfg-id '0x10000': must be between 0 and 0xFFFF"),
-    ("mfg-id negative", {"-m": "-1"}, "--mfg-id"),
+    ("mfg-id too big", {"-m": "0x10000"}, "--mfg-id '0x10000': is out of range (0 to 0xFFFF)"),
+    ("mfg-id negative", {"-m": "-1"}, "--mfg-id '-1': is out of range (0 to 0xFFFF)"),
     ("mfg-id not a number", {"-m": "acme"}, "--mfg-id 'acme': must be an integer"),
-    ("image-type too big", {"-i": "65536"}, "--image-type '65536': must be between 0 and 0xFFFF"),
-    ("version 5 parts", {"-v": "1.2.3.4.5"}, "--version '1.2.3.4.5': dotted versions have 4 parts"),
+    ("image-type too big", {"-i": "65536"}, "--image-type '65536': is out of range (0 to 0xFFFF)"),
+    ("version 5 parts", {"-v": "1.2.3.4.5"}, "--version '1.2.3.4.5': has 5 dotted parts, not 4"),
     (
         "version 3 parts",
         {"-v": "1.2.3"},
-        "--version '1.2.3': dotted versions have 4 parts a.b.c.d, this one has 3",
+        "--version '1.2.3': has 3 dotted parts, not 4; write a.b.c.d with each part 0-255 (1.2.3.0), "
+        "or a 32-bit integer (0x01020300)",
     ),
     (
         "version part over 255",
         {"-v": "1.256.0.0"},
-        "--version '1.256.0.0': each part of a dotted version must be 0-255",
+        "--version '1.256.0.0': has a part above 255 (256); write a.b.c.d",
     ),
-    ("version too big", {"-v": "0x100000000"}, "--version '0x100000000': must be between 0 and 0xFFFFFFFF"),
+    ("version too big", {"-v": "0x100000000"}, "--version '0x100000000': is out of range (0 to 0xFFFFFFFF)"),
     ("version garbage", {"-v": "v1"}, "--version 'v1': must be an integer"),
     ("string 33 bytes", {"--string": "x" * 33}, "--string '" + "x" * 33 + "': is 33 characters"),
     ("string non-ascii", {"--string": "Grüße"}, "--string 'Grüße': must be ASCII text"),
-    ("credentials too big", {"-c": "256"}, "--credentials '256': must be between 0 and 0xFF"),
+    ("credentials too big", {"-c": "256"}, "--credentials '256': is out of range (0 to 0xFF)"),
     ("stack version too big", {"--stack-version": "0x10000"}, "--stack-version '0x10000'"),
     (
         "eui64 too short",
@@ -49,7 +50,11 @@ CASES: list[tuple[str, dict[str, str | None], str]] = [
     ("min hwv alone above default max", {"--min-hwv": "0x10000"}, "--min-hwv '0x10000'"),
     ("tag without colon", {"-t": "0x0000"}, "--tag '0x0000': must be TAG_ID:FILE or TAG_ID:LENGTH"),
     ("tag id not a number", {"-t": "zz:16"}, "--tag 'zz:16': tag id 'zz' must be an integer"),
-    ("tag id too big", {"-t": "0x10000:16"}, "--tag '0x10000:16': tag id '0x10000' must be between"),
+    (
+        "tag id too big",
+        {"-t": "0x10000:16"},
+        "--tag '0x10000:16': tag id '0x10000' is out of range (0 to 0xFFFF)",
+    ),
     ("tag length too big", {"-t": "0x0000:0x100000000"}, "--tag '0x0000:0x100000000'"),
     ("tag file missing", {"-t": "0x0000:no-such-file.bin"}, "--tag 'no-such-file.bin': file does not exist"),
     ("tag file is a directory", {"-t": "0x0000:."}, "--tag '.': is a directory, not a file"),
@@ -80,10 +85,10 @@ CASES: list[tuple[str, dict[str, str | None], str]] = [
         {"-t": "0xF000:4", "--align": "256"},
         "--align '256': needs an upgrade image (tag 0x0000)",
     ),
-    ("fill too big", {"--fill": "256"}, "--fill '256': must be between 0 and 0xFF"),
+    ("fill too big", {"--fill": "256"}, "--fill '256': is out of range (0 to 0xFF)"),
     ("missing mfg-id", {"-m": None}, "--mfg-id: is required"),
     ("missing tag", {"-t": None}, "--tag: is required"),
-    ("unknown option", {"--colour": "red"}, "unrecognized arguments: --colour <value>"),
+    ("unknown option", {"--colour": "red"}, "unknown option --colour (see --help)"),
     ("option without value", {"--string": None, "-i": None, "--image-type": ""}, "--image-type"),
 ]
 

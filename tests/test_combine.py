@@ -279,7 +279,17 @@ def test_text_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
     result = run_cli("combine", firmware["boot"], firmware["app"], "-o", out)
     assert result.code == 0
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
+
+    def label(path: Path) -> str:  # the map's name column: 24 characters, the end kept
+        return (str(path) if len(str(path)) <= 24 else "..." + str(path)[-21:]).ljust(24)
+
+    # 0x00000000-0x00012FFF over 64 columns of 1216 bytes: boot 2 columns, app from column 53.
     assert result.out.splitlines() == [
+        "Memory map (0x00000000-0x00012FFF, 1 column = 1216 bytes):",
+        f"  {label(firmware['boot'])}  |{'#' * 2}{'.' * 62}|",
+        f"  {label(firmware['app'])}  |{'.' * 53}{'#' * 11}|",
+        f"  {'result':<24}  |{'#' * 2}{'.' * 51}{'#' * 11}|",
+        "  # data, . nothing, X overlap",
         "Inputs:",
         f"  {firmware['boot']}: 2048 bytes in 0x00000000-0x000007FF (2048 bytes)",
         f"  {firmware['app']}: 12288 bytes in 0x00010000-0x00012FFF (12288 bytes)",
@@ -292,6 +302,7 @@ def test_text_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
         f"File size: {out.stat().st_size} bytes",
         f"SHA-256: {digest}",
         f"Combined HEX written to: {out}",
+        f"Result: written ({out}, 14336 data bytes in 2 ranges)",
     ]
 
 

@@ -56,43 +56,59 @@ def summary(*, integrity: bool = True, trailing: int = 0) -> OtaSummary:
 
 HEADER_TEXT = """\
 Zigbee OTA Header:
-  OTA File ID: 0x0beef11e
+  OTA File ID: 0x0BEEF11E
   Header Version: 0x0100
   Header Length: 56 bytes
   Field Control: 0x0000
   Manufacturer ID: 0x1234
   Image Type: 0x0001
-  Firmware Version: 0x01020304
+  File Version: 0x01020304 (1.2.3.4)
   Stack Version: 0x0002
   Header String: t|x
   Total Image Size: 94 bytes
+Layout (94 bytes, 1 column = 2 bytes):
+  |HHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHH11111111111IIIIIIIIIIIIIII|
+  H header, 1 sub-element, I integrity code
 Sub-elements:
-  Tag ID: 0x0000 (upgrade image)  Length: 10 bytes  Offset: 56  Source: app.hex
-    HEX address range: 0x08000000-0x08000009
-  Tag ID: 0x0003 (image integrity code)  Length: 16 bytes  Offset: 72  Source: AES-MMO integrity code
+  1 Tag ID: 0x0000 (upgrade image)  Length: 10 bytes  Offset: 56  Data offset: 62
+      Source: app.hex
+      HEX address range: 0x08000000-0x08000009
+  I Tag ID: 0x0003 (image integrity code)  Length: 16 bytes  Offset: 72  Data offset: 78
+      Source: AES-MMO integrity code
 Integrity code: valid (standard) 000102030405060708090a0b0c0d0e0f
 """
+
+
+def layout_md(name: str) -> str:
+    """The Mermaid layout of summary() (integrity on) as the step summary draws it."""
+    return (
+        "```mermaid\ngantt\n"
+        f"    title Layout of {name} (byte offsets)\n"
+        "    dateFormat X\n    axisFormat %s\n    section file\n    header : 0, 56\n"
+        "    0x0000 upgrade image : 56, 72\n    0x0003 image integrity code : 72, 94\n```\n\n"
+    )
+
 
 HEADER_MD = """\
 | Field | Value |
 |---|---|
-| OTA File ID | 0x0beef11e |
+| OTA File ID | 0x0BEEF11E |
 | Header Version | 0x0100 |
 | Header Length | 56 bytes |
 | Field Control | 0x0000 |
 | Manufacturer ID | 0x1234 |
 | Image Type | 0x0001 |
-| Firmware Version | 0x01020304 |
+| File Version | 0x01020304 (1.2.3.4) |
 | Stack Version | 0x0002 |
 | Header String | t\\|x |
 | Total Image Size | 94 bytes |
 
 **Sub-elements**
 
-| Tag | Name | Length | Offset | Source |
-|---|---|---|---|---|
-| 0x0000 | upgrade image | 10 | 56 | app.hex |
-| 0x0003 | image integrity code | 16 | 72 | AES-MMO integrity code |
+| Tag | Name | Length | Offset | Data offset | Source |
+|---|---|---|---|---|---|
+| 0x0000 | upgrade image | 10 | 56 | 62 | app.hex |
+| 0x0003 | image integrity code | 16 | 72 | 78 | AES-MMO integrity code |
 
 **Integrity code:** valid (standard) 000102030405060708090a0b0c0d0e0f
 """
@@ -117,6 +133,7 @@ OTA_JSON = {
             "tag": 0,
             "length": 10,
             "offset": 56,
+            "data_offset": 62,
             "name": "upgrade image",
             "source": "app.hex",
             "address_range": "0x08000000-0x08000009",
@@ -125,6 +142,7 @@ OTA_JSON = {
             "tag": 3,
             "length": 16,
             "offset": 72,
+            "data_offset": 78,
             "name": "image integrity code",
             "source": "AES-MMO integrity code",
         },
@@ -142,11 +160,14 @@ def test_zbota_result_every_view(tmp_path: Path) -> None:
     result = ZbotaResult(outfile=out, size=94, sha256=SHA, ota=summary())
     assert result.text() == HEADER_TEXT + (
         f"File size: 94 bytes\nSHA-256: {SHA}\nOTA image generated and saved to: {out}\n"
+        f"Result: written ({out}, 94 bytes, 2 sub-elements, integrity code matches)\n"
     )
     assert result.markdown() == (
-        f"### ✅ ota-action zbota\n\n**File:** {out} (94 bytes)\n\n{HEADER_MD}\n**SHA-256:** `{SHA}`\n"
+        f"### ✅ ota-action zbota\n\n**File:** {out} (94 bytes)\n\n{layout_md('app.ota')}"
+        f"{HEADER_MD}\n**SHA-256:** `{SHA}`\n"
     )
     expected = {
+        "schema_version": 1,
         "command": "zbota",
         "ok": True,
         "outfile": str(out),
@@ -158,7 +179,9 @@ def test_zbota_result_every_view(tmp_path: Path) -> None:
         "findings": [],
     }
     assert result.to_json() == expected
-    assert list(result.to_json())[:6] == ["command", "ok", "outfile", "size", "sha256", "header_version"]
+    assert list(result.to_json())[:7] == [
+        "schema_version", "command", "ok", "outfile", "size", "sha256", "header_version"
+    ]  # fmt: skip
     outputs = result.outputs(tmp_path)
     assert outputs == {
         "ota-file": "dist/app.ota",
@@ -183,6 +206,7 @@ def test_inspect_result_reports_findings_as_warnings_with_codes() -> None:
     assert text.endswith(
         "Integrity code: none\nTrailing bytes after total image size: 4\n"
         "warning: 4 bytes after the total image size 94 are not part of the image\n"
+        "Result: read (1 sub-element, no integrity code, 1 warning)\n"
     )
     assert result.markdown().endswith(
         f"**Integrity code:** none\n\n**SHA-256:** `{SHA}`\n"
@@ -205,22 +229,23 @@ def test_inspect_result_reports_findings_as_warnings_with_codes() -> None:
 def test_verify_result_error_makes_it_invalid_everywhere() -> None:
     error = Finding.error("integrity", "the integrity code does not match the file under any known rule")
     result = VerifyResult(
-        file=Path("f.ota"), sha256=SHA, ota=summary(), signature="INVALID: no", findings=(error,)
+        file=Path("f.ota"), sha256=SHA, ota=summary(), signature="invalid: no", findings=(error,)
     )
     assert (result.ok, result.exit_code) == (False, 1)
     assert result.text().endswith(
-        "XBee file-system signature: INVALID: no\nResult: INVALID\n"
+        "XBee file-system signature: invalid: no\n"
         "error: the integrity code does not match the file under any known rule\n"
+        "Result: invalid (1 error)\n"
     )
     md = result.markdown()
     assert md.startswith("### ❌ ota-action verify\n\n**File:** f.ota (94 bytes)\n\n")
     assert md.endswith(
-        f"\n**Signature:** INVALID: no\n\n**SHA-256:** `{SHA}`\n"
+        f"\n**Signature:** invalid: no\n\n**SHA-256:** `{SHA}`\n"
         "- ❌ the integrity code does not match the file under any known rule\n"
     )
     data = result.to_json()
     assert list(data)[-5:] == ["signature", "valid", "warnings", "errors", "findings"]
-    assert (data["signature"], data["valid"], data["ok"]) == ("INVALID: no", False, False)
+    assert (data["signature"], data["valid"], data["ok"]) == ("invalid: no", False, False)
     assert data["findings"] == [{"level": "error", "code": "integrity", "message": error.message}]
     assert data["errors"] == [error.message]
 
@@ -251,6 +276,11 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         start_source="a.hex",
     )
     assert result.text() == (
+        "Memory map (0x00000000-0x0000005F, 1 column = 2 bytes):\n"
+        "  a.hex   |" + "#" * 43 + "." * 21 + "|\n"
+        "  b.hex   |" + "." * 21 + "#" * 43 + "|\n"
+        "  result  |" + "#" * 21 + "X" * 22 + "#" * 21 + "|\n"
+        "  # data, . nothing, X overlap\n"
         "Inputs:\n"
         "  a.hex: 64 bytes in 0x00000000-0x0000003F (64 bytes)\n"
         "    start address: EIP 0x00000101 (type 05)\n"
@@ -264,9 +294,16 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         "File size: 296 bytes\n"
         f"SHA-256: {SHA}\n"
         f"Combined HEX written to: {tmp_path / 'all.hex'}\n"
+        f"Result: written ({tmp_path / 'all.hex'}, 96 data bytes in 1 range, 32 overlapping bytes)\n"
     )
     assert result.markdown() == (
         "### ✅ ota-action combine\n\n"
+        "```mermaid\ngantt\n    title Memory map from 0x00000000 (byte offsets)\n"
+        "    dateFormat X\n    axisFormat %s\n"
+        "    section a.hex\n    0x00000000-0x0000003F : 0, 64\n"
+        "    section b.hex\n    0x00000020-0x0000005F : 32, 96\n"
+        "    section result\n    0x00000000-0x0000005F : 0, 96\n"
+        "    overlap 0x00000020-0x0000003F : crit, 32, 64\n```\n\n"
         "| Input | Bytes | Ranges | Start address |\n|---|---|---|---|\n"
         "| a.hex | 64 | 0x00000000-0x0000003F (64 bytes) | EIP 0x00000101 (type 05) |\n"
         "| b.hex | 64 | 0x00000020-0x0000005F (64 bytes) |  |\n\n"
@@ -351,13 +388,14 @@ def test_xbee_fs_result_every_view(tmp_path: Path) -> None:
         "  Image: xbfs.bin (2304 bytes)\n"
         "  Padded to: 4096 bytes (1792 x 0xFF)\n"
         "  Signature: 72 bytes DER, as signed\n"
-        "  File version: 0x0100100d (VR 100D, compatibility 1, Zigbee)\n"
+        "  File version: 0x0100100D (VR 100D, compatibility 1, Zigbee)\n"
         "  Key: PEM (PKCS#8), fingerprint (sha256 of FK) ff\n"
         "  FK (device public key): 04AB\n"
         "File size: 4230 bytes\n"
         f"SHA-256: {SHA}\n"
         f"XBee3 file-system OTA image saved to: {tmp_path / 'fs.bin'}\n"
         "warning: output name 'fs.bin' does not end in .fsota, .ota or .otb\n"
+        f"Result: written ({tmp_path / 'fs.bin'}, 4230 bytes, signature 72 bytes DER, 1 warning)\n"
     )
     assert result.markdown().endswith(
         "**Integrity code:** none\n\n"
@@ -373,7 +411,7 @@ def test_xbee_fs_result_every_view(tmp_path: Path) -> None:
         1792,
     )
     assert data["findings"] == [{"level": "warning", "code": "output-name", "message": warning.message}]
-    assert result.outputs(tmp_path)["file-version"] == "0x0100100d"
+    assert result.outputs(tmp_path)["file-version"] == "0x0100100D"
     assert result.outputs(tmp_path)["ota-file"] == "fs.bin"
 
 
@@ -390,7 +428,10 @@ def test_keygen_result_never_shows_the_private_key_in_repr(tmp_path: Path) -> No
     assert private not in repr(result)
     assert private not in str(result)
     assert private not in result.markdown()  # a step summary outlives the run
-    assert result.text().endswith(f"  ATFK04AB\n{result.text().splitlines()[-2]}\n  {private}\n")
+    assert result.text().endswith(
+        f"  ATFK04AB\n{result.text().splitlines()[-3]}\n  {private}\n"
+        f"Result: written (private key {tmp_path / 'k.pem'})\n"
+    )
     assert result.to_json()["private_key_base64"] == private  # printing it is keygen's purpose
     assert result.to_json()["curve"] == "P-256 (secp256r1 / prime256v1)"
     assert result.written() == (tmp_path / "k.pem",)

@@ -167,6 +167,7 @@ def test_a_flood_of_empty_sub_elements_lists_a_bounded_number(tmp_path: Path, co
         "tag": 0xF001,
         "length": 0,
         "offset": 56 + 999 * 6,
+        "data_offset": 56 + 999 * 6 + 6,
         "name": "manufacturer-specific",
     }
     assert f"tag 0xF001 (manufacturer-specific) appears {count} times" in " ".join(

@@ -45,7 +45,14 @@ def test_elcap_null_files(tmp_path: Path, version: str, string: str, file_versio
     assert data[56:62] == b"\x00\x00\x20\x00\x00\x00"
     assert data[62:] == b"\xff" * 32
     assert summary["sub_elements"] == [
-        {"tag": 0, "length": 32, "offset": 56, "name": "upgrade image", "source": "NULL data (32 x 0xFF)"}
+        {
+            "tag": 0,
+            "length": 32,
+            "offset": 56,
+            "data_offset": 62,
+            "name": "upgrade image",
+            "source": "NULL data (32 x 0xFF)",
+        }
     ]
 
 
@@ -159,7 +166,7 @@ def test_reserved_tag_allowed_on_request(tmp_path: Path) -> None:
 def test_environment_variables_supply_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTA_MFG_ID", "0x1234")
     monkeypatch.setenv("OTA_IMAGE_TYPE", "")  # empty means unset: the command line supplies it
-    monkeypatch.setenv("OTA_TAGS", "0x0000:16\n0xf000:4\n")
+    monkeypatch.setenv("OTA_TAG", "0x0000:16\n0xf000:4\n")
     monkeypatch.setenv("OTA_INTEGRITY", "true")
     data, summary = zbota(tmp_path, "-i", "2", "-v", "3")
     assert data[:4] == bytes.fromhex("1ef1ee0b")
@@ -176,13 +183,13 @@ def test_text_summary_shows_what_elcap_shows(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.code == 0
     for line in (
-        "OTA File ID: 0x0beef11e",
+        "OTA File ID: 0x0BEEF11E",
         "Header Version: 0x0100",
         "Header Length: 56 bytes",
         "Field Control: 0x0000",
         "Manufacturer ID: 0x1570",
         "Image Type: 0x0001",
-        "Firmware Version: 0xffffffff",
+        "File Version: 0xFFFFFFFF (255.255.255.255)",
         "Stack Version: 0x0002",
         "Header String: NULL Upgrade File",
         "Total Image Size: 94 bytes",

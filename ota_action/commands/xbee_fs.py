@@ -245,26 +245,26 @@ def signature_verdict(f: BinaryIO, parsed: ParsedImage, public_key_path: Path) -
     fingerprint = signing.fingerprint(public_key)
     ref = parsed.first_of.get(UPGRADE_IMAGE)
     if ref is None:
-        verdict = "INVALID: no upgrade image (tag 0x0000) holds a signed image"
-        return verdict, [verdict]
+        problem = "no upgrade image (tag 0x0000) holds a signed image"
+        return f"invalid: {problem}", [problem]
     image_length, signature_length = xbee.split_length(ref.length)
     if not image_length or not signature_length:
-        verdict = (
-            f"INVALID: the upgrade image is {ref.length} bytes; an XBee file-system "
+        problem = (
+            f"the upgrade image is {ref.length} bytes; an XBee file-system "
             "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
         )
-        return verdict, [verdict]
+        return f"invalid: {problem}", [problem]
     sha = hashlib.sha256()
     for chunk in read_chunks(f, ref.data_offset, ref.data_offset + image_length):
         sha.update(chunk)
     f.seek(ref.data_offset + image_length)
     signature = f.read(signature_length)
     if not signing.verify_digest(public_key, signature, sha.digest()):
-        verdict = (
-            f"INVALID: the {len(signature)}-byte signature after the {image_length}-byte image does not "
+        problem = (
+            f"the {len(signature)}-byte signature after the {image_length}-byte image does not "
             f"verify with key fingerprint {fingerprint}"
         )
-        return verdict, [verdict]
+        return f"invalid: {problem}", [problem]
     return (
         f"valid ({signing.ALGORITHM}, {len(signature)}-byte DER, key fingerprint {fingerprint})",
         [],

@@ -11,6 +11,29 @@ from typing import Any, ClassVar
 from ota_action.errors import EXIT_INVALID, EXIT_OK
 from ota_action.zigbee.checks import Finding, Level
 
+SCHEMA_VERSION = 1  # of every JSON object a result prints; raised when a key changes meaning
+TEXT_WIDTH = 100  # text summaries fit this many columns (pictures included)
+
+
+def hex_text(value: int | None, digits: int) -> str:
+    """The one hex style of every view: ``0x`` and upper-case digits at the field's width
+    (``0x115F``, ``0x01FF``, ``0x0000F000``); ``-`` for a field the file does not have."""
+    return "-" if value is None else f"0x{value:0{digits}X}"
+
+
+def dotted(value: int) -> str:
+    """A 32-bit file version as its four bytes, most significant first (``1.2.3.0``)."""
+    return ".".join(str(value >> shift & 0xFF) for shift in (24, 16, 8, 0))
+
+
+def file_version_text(value: int) -> str:
+    """``0x01020300 (1.2.3.0)``: the spec's hex and the dotted form people release under."""
+    return f"{hex_text(value, 8)} ({dotted(value)})"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
 
 def md_escape(value: object) -> str:
     """One table cell or line of Markdown: no pipes or newlines from user text."""
@@ -47,6 +70,8 @@ class Result:
     """
 
     command: ClassVar[str]
+    # The verdict's word when all is well ("valid", "written"...); "invalid" otherwise.
+    verdict_word: ClassVar[str] = "valid"
     findings: tuple[Finding, ...] = ()
 
     # -- what a subclass provides ---------------------------------------------------------
@@ -65,6 +90,10 @@ class Result:
     def output_values(self, workspace: Path) -> dict[str, str]:
         """Action outputs other than ``summary-json``; paths relative to ``workspace``."""
         return {}
+
+    def verdict_facts(self) -> list[str]:
+        """What the verdict line says after the word, e.g. ``["3 sub-elements"]``."""
+        return []
 
     def written(self) -> tuple[Path, ...]:
         """Files this run created (the Action gives them to the workspace's owner)."""
@@ -94,6 +123,7 @@ class Result:
         and ``errors`` keep the plain message lists earlier versions printed.
         """
         return {
+            "schema_version": SCHEMA_VERSION,
             "command": self.command,
             "ok": self.ok,
             **self.data(),
@@ -102,11 +132,26 @@ class Result:
             "findings": [finding_json(f) for f in self.findings],
         }
 
+    def word(self) -> str:
+        """The verdict's first word: :attr:`verdict_word`, or ``invalid`` after an error."""
+        return self.verdict_word if self.ok else "invalid"
+
+    def verdict(self) -> str:
+        """The one line a summary ends with, and all ``--quiet`` prints:
+        ``Result: valid (3 sub-elements, integrity code matches)``."""
+        facts = self.verdict_facts() if self.ok else []
+        if self.errors:
+            facts.append(plural(len(self.errors), "error"))
+        if self.warnings:
+            facts.append(plural(len(self.warnings), "warning"))
+        return f"Result: {self.word()}" + (f" ({', '.join(facts)})" if facts else "")
+
     def text(self) -> str:
-        """The human summary; warnings and errors follow the command's own lines."""
+        """The human summary: the command's own lines, warnings, errors, then the verdict."""
         lines = self.lines()
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"error: {e}" for e in self.errors]
+        lines.append(self.verdict())
         return "\n".join(lines) + "\n"
 
     def markdown(self) -> str:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from ota_action.hexfile import Overlap, Range, StartAddress
-from ota_action.results.base import Result, md_table, relative_to
+from ota_action.results.base import Result, md_table, plural, relative_to
 from ota_action.results.ota import sha_markdown
+from ota_action.results.picture import DATA, OVERLAP, Segment, bar, mermaid, scale_text
+
+MAP_WIDTH = 64  # columns of the text memory map
 
 
 def ranges_text(ranges: Sequence[Range], total: int | None = None) -> str:
@@ -91,11 +95,55 @@ class CombineResult(Result):
             "start_address": {**start.as_json(), "source": self.start_source} if start else None,
         }
 
+    verdict_word: ClassVar[str] = "written"
+
+    def verdict_facts(self) -> list[str]:
+        facts = [
+            f"{self.outfile}, {self.data_bytes} data bytes in {plural(len(self.merged_ranges), 'range')}"
+        ]
+        if self.overlapping_bytes:
+            facts.append(f"{self.overlapping_bytes} overlapping bytes")
+        return facts
+
+    # -- the memory map ------------------------------------------------------------------
+    def _span(self) -> tuple[int, int]:
+        ranges = [*self.merged_ranges, *(r for i in self.inputs for r in i.ranges)]
+        if not ranges:
+            return 0, 0
+        return min(r.start for r in ranges), max(r.end for r in ranges)
+
+    def _rows(self) -> list[tuple[str, list[Segment]]]:
+        rows = [(i.file, [Segment(r.start, r.end, DATA, str(r)) for r in i.ranges]) for i in self.inputs]
+        result = [Segment(r.start, r.end, DATA, str(r)) for r in self.merged_ranges]
+        result += [Segment(g.start, g.end, ".", f"gap {g}", "gap") for g in self.gaps]
+        result += [
+            Segment(o.where.start, o.where.end, OVERLAP, f"overlap {o.where}", "overlap")
+            for o in self.overlaps
+        ]
+        return [*rows, ("result", result)]
+
+    def map_lines(self) -> list[str]:
+        """The memory map as text: one bar per input and one for the result, to scale."""
+        low, high = self._span()
+        if high <= low:
+            return []
+        rows = self._rows()
+        width = min(max(len(name) for name, _ in rows), 24)
+        columns = min(MAP_WIDTH, high - low)  # never more than one column a byte
+        lines = [f"Memory map (0x{low:08X}-0x{high - 1:08X}, {scale_text(low, high, columns)}):"]
+        for name, segments in rows:
+            # Gaps are the bar's background; overlaps are drawn over the data.
+            drawn = [s for s in segments if s.kind != "gap"]
+            label = name if len(name) <= width else "..." + name[-(width - 3) :]
+            lines.append(f"  {label:<{width}}  |{bar(drawn, columns, low, high)}|")
+        lines.append(f"  {DATA} data, . nothing, {OVERLAP} overlap")
+        return lines
+
     def _start_text(self) -> str:
         return f"{self.start_address} from {self.start_source}" if self.start_address else "none"
 
     def lines(self) -> list[str]:
-        lines = ["Inputs:"]
+        lines = [*self.map_lines(), "Inputs:"]
         for entry in self.inputs:
             where = f" in {ranges_text(entry.ranges, entry.ranges_total)}" if entry.ranges else ""
             lines.append(f"  {entry.file}: {entry.size} bytes{where}")
@@ -141,7 +189,13 @@ class CombineResult(Result):
             ]
             for e in self.inputs
         ]
+        low, high = self._span()
+        picture = (
+            mermaid(f"Memory map from 0x{low:08X} (byte offsets)", self._rows(), low) if high > low else []
+        )
         return [
+            *picture,
+            "",
             *md_table(["Input", "Bytes", "Ranges", "Start address"], rows),
             "",
             f"**Merged:** {self.data_bytes} bytes in "

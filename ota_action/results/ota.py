@@ -5,15 +5,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
-from ota_action.results.base import Result, md_escape, md_table, relative_to
-from ota_action.zigbee.elements import ELEMENTS_LISTED, tag_name
+from ota_action.results.base import (
+    Result,
+    file_version_text,
+    hex_text,
+    md_escape,
+    md_table,
+    plural,
+    relative_to,
+)
+from ota_action.results.picture import Segment, bar, mermaid, scale_text
+from ota_action.zigbee.elements import (
+    ELEMENTS_LISTED,
+    IMAGE_INTEGRITY_CODE,
+    PADDING,
+    TAG_HEADER_SIZE,
+    tag_name,
+)
 from ota_action.zigbee.header import MAGIC, OtaHeader
 from ota_action.zigbee.image import IntegrityResult, ParsedImage
 
-
-def _hex(value: int | None, digits: int) -> str:
-    return "-" if value is None else f"0x{value:0{digits}x}"
+_hex = hex_text
+LAYOUT_WIDTH = 64  # columns of the text layout bar
+# Marks of the layout bar: sub-elements are numbered 1-9, then a-z (p is padding), as
+# listed below it; H header, I integrity code, T trailing bytes.
+_ELEMENT_MARKS = "123456789abcdefghijklmnoqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -30,11 +48,21 @@ class ElementRow:
     def name(self) -> str:
         return tag_name(self.tag)
 
+    @property
+    def data_offset(self) -> int:
+        """Where the element's data starts (after its 6-byte tag and length): what --align aligns."""
+        return self.offset + TAG_HEADER_SIZE
+
+    @property
+    def end(self) -> int:
+        return self.data_offset + self.length
+
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
             "tag": self.tag,
             "length": self.length,
             "offset": self.offset,
+            "data_offset": self.data_offset,
             "name": self.name,
         }
         if self.source is not None:
@@ -118,13 +146,13 @@ class OtaSummary:
         h = self.header
         dest = h.upgrade_file_destination
         rows = [
-            ("OTA File ID", f"0x{MAGIC:08x}"),
+            ("OTA File ID", _hex(MAGIC, 8)),
             ("Header Version", _hex(h.header_version, 4)),
             ("Header Length", f"{h.header_length} bytes"),
             ("Field Control", _hex(h.field_control, 4)),
             ("Manufacturer ID", _hex(h.manufacturer_code, 4)),
             ("Image Type", _hex(h.image_type, 4)),
-            ("Firmware Version", _hex(h.file_version, 8)),
+            ("File Version", file_version_text(h.file_version)),
             ("Stack Version", _hex(h.zigbee_stack_version, 4)),
             ("Header String", h.header_string_text),
             ("Total Image Size", f"{h.total_image_size} bytes"),
@@ -145,19 +173,76 @@ class OtaSummary:
         stored = None if integrity.stored is None else integrity.stored.hex()
         if integrity.valid and integrity.variant is not None:
             return f"valid ({integrity.variant.value}) {stored}"
-        return f"INVALID (stored {stored})"
+        return f"does not match (stored {stored})"
+
+    def integrity_fact(self) -> str:
+        """The integrity code as the verdict line says it."""
+        if not self.integrity.present:
+            return "no integrity code"
+        return "integrity code matches" if self.integrity.valid else "integrity code does not match"
+
+    def verdict_facts(self) -> list[str]:
+        return [plural(len(self.sub_elements), "sub-element"), self.integrity_fact()]
+
+    # -- the layout picture ------------------------------------------------------------
+    def marks(self) -> list[str]:
+        """Each sub-element's mark in the layout bar (and before its line of text)."""
+        out, number = [], 0
+        for e in self.sub_elements:
+            if e.tag == IMAGE_INTEGRITY_CODE:
+                out.append("I")
+            elif e.tag == PADDING:
+                out.append("p")
+            else:
+                out.append(_ELEMENT_MARKS[number] if number < len(_ELEMENT_MARKS) else "+")
+                number += 1
+        return out
+
+    def segments(self) -> list[Segment]:
+        """Header, each sub-element (its tag and length included), trailing bytes."""
+        out = [Segment(0, self.header.header_length, "H", "header")]
+        for mark, e in zip(self.marks(), self.sub_elements, strict=True):
+            kind = "gap" if e.tag == PADDING else "data"
+            out.append(Segment(e.offset, e.end, mark, f"{_hex(e.tag, 4)} {e.name}", kind))
+        end = max([self.header.header_length, *(e.end for e in self.sub_elements)])
+        if self.file_size > end:
+            out.append(Segment(end, self.file_size, "T", "trailing bytes", "overlap"))
+        return out
+
+    def layout_lines(self) -> list[str]:
+        """``Layout (...):``, the bar to scale, and its legend."""
+        segments = self.segments()
+        size = max([self.file_size, *(s.end for s in segments)])
+        marks = [s.mark for s in segments]
+        legend = ["H header"]
+        numbered = [m for m in self.marks() if m not in "pI"]
+        if len(numbered) == 1:
+            legend.append(f"{numbered[0]} sub-element")
+        elif numbered:
+            legend.append(f"{numbered[0]}-{numbered[-1]} sub-elements")
+        named = (("p", "p padding"), ("I", "I integrity code"), ("T", "T trailing bytes"))
+        legend += [text for mark, text in named if mark in marks]
+        columns = min(LAYOUT_WIDTH, size)
+        return [
+            f"Layout ({size} bytes, {scale_text(0, size, columns)}):",
+            f"  |{bar(segments, columns, 0, size)}|",
+            f"  {', '.join(legend)}",
+        ]
 
     def text_lines(self) -> list[str]:
         lines = ["Zigbee OTA Header:"]
         lines += [f"  {name}: {value}" for name, value in self.header_rows()]
+        lines += self.layout_lines()
         lines.append("Sub-elements:")
-        for e in self.sub_elements:
-            line = f"  Tag ID: 0x{e.tag:04x} ({e.name})  Length: {e.length} bytes  Offset: {e.offset}"
+        for mark, e in zip(self.marks(), self.sub_elements, strict=True):
+            lines.append(
+                f"  {mark} Tag ID: {_hex(e.tag, 4)} ({e.name})  Length: {e.length} bytes  "
+                f"Offset: {e.offset}  Data offset: {e.data_offset}"
+            )
             if e.source:
-                line += f"  Source: {e.source}"
-            lines.append(line)
+                lines.append(f"      Source: {e.source}")
             if e.address_range:
-                lines.append(f"    HEX address range: {e.address_range}")
+                lines.append(f"      HEX address range: {e.address_range}")
         if (note := self.unlisted_note()) is not None:
             lines.append(f"  {note}")
         lines.append(f"Integrity code: {self.integrity_text()}")
@@ -167,11 +252,16 @@ class OtaSummary:
 
     def markdown_lines(self, path: Path, size: int) -> list[str]:
         lines = [f"**File:** {md_escape(path)} ({size} bytes)", ""]
+        lines += mermaid(f"Layout of {path.name} (byte offsets)", [("file", self.segments())], 0)
+        lines += [""]
         lines += md_table(["Field", "Value"], self.header_rows())
         lines += ["", "**Sub-elements**", ""]
         lines += md_table(
-            ["Tag", "Name", "Length", "Offset", "Source"],
-            [[f"0x{e.tag:04X}", e.name, e.length, e.offset, e.source or ""] for e in self.sub_elements],
+            ["Tag", "Name", "Length", "Offset", "Data offset", "Source"],
+            [
+                [_hex(e.tag, 4), e.name, e.length, e.offset, e.data_offset, e.source or ""]
+                for e in self.sub_elements
+            ],
         )
         if (note := self.unlisted_note()) is not None:
             lines += ["", note]
@@ -179,7 +269,7 @@ class OtaSummary:
         return lines
 
     def output_values(self) -> dict[str, str]:
-        return {"file-version": f"0x{self.header.file_version:08x}"}
+        return {"file-version": _hex(self.header.file_version, 8)}
 
 
 def sha_markdown(sha256: str) -> list[str]:
@@ -209,6 +299,11 @@ class ZbotaResult(Result):
 
     def markdown_body(self) -> list[str]:
         return [*self.ota.markdown_lines(self.outfile, self.size), *sha_markdown(self.sha256)]
+
+    verdict_word: ClassVar[str] = "written"
+
+    def verdict_facts(self) -> list[str]:
+        return [f"{self.outfile}, {self.size} bytes", *self.ota.verdict_facts()]
 
     def output_values(self, workspace: Path) -> dict[str, str]:
         return {
@@ -243,6 +338,15 @@ class InspectResult(Result):
     def markdown_body(self) -> list[str]:
         return [*self.ota.markdown_lines(self.file, self.ota.file_size), *sha_markdown(self.sha256)]
 
+    verdict_word: ClassVar[str] = "valid"
+
+    def word(self) -> str:
+        # inspect never fails: with warnings the file was read, not found valid.
+        return "read" if self.warnings and self.command == "inspect" else super().word()
+
+    def verdict_facts(self) -> list[str]:
+        return self.ota.verdict_facts()
+
     def output_values(self, workspace: Path) -> dict[str, str]:
         return {"sha256": self.sha256, "size": str(self.ota.file_size), **self.ota.output_values()}
 
@@ -266,8 +370,13 @@ class VerifyResult(InspectResult):
         lines = super().lines()
         if self.signature:
             lines.append(f"XBee file-system signature: {self.signature}")
-        lines.append("Result: " + ("VALID" if self.ok else "INVALID"))
         return lines
+
+    def verdict_facts(self) -> list[str]:
+        facts = self.ota.verdict_facts()
+        if self.signature is not None:
+            facts.append("signature verified")
+        return facts
 
     def markdown_body(self) -> list[str]:
         body = self.ota.markdown_lines(self.file, self.ota.file_size)

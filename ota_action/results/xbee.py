@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
-from ota_action.results.base import Result, md_table, relative_to
+from ota_action.results.base import Result, hex_text, md_table, relative_to
 from ota_action.results.ota import OtaSummary, sha_markdown
 from ota_action.secret import Secret
 from ota_action.signing import CURVE_TEXT
@@ -57,9 +58,9 @@ class XbeeFsResult(Result):
     def lines(self) -> list[str]:
         file_version = self.ota.header.file_version
         version_facts = describe_version(file_version)
-        version = (
-            f"0x{file_version:08x} (VR {version_facts['vr']}, compatibility {version_facts['compatibility']}"
-        )
+        # The VR reading replaces the dotted one: 1.0.16.13 means nothing on an XBee.
+        version = f"{hex_text(file_version, 8)} (VR {version_facts['vr']}, "
+        version += f"compatibility {version_facts['compatibility']}"
         version += f", {version_facts['protocol']})" if version_facts["protocol"] else ")"
         return [
             *self.ota.text_lines(),
@@ -74,6 +75,11 @@ class XbeeFsResult(Result):
             f"SHA-256: {self.sha256}",
             f"XBee3 file-system OTA image saved to: {self.outfile}",
         ]
+
+    verdict_word: ClassVar[str] = "written"
+
+    def verdict_facts(self) -> list[str]:
+        return [f"{self.outfile}, {self.size} bytes", f"signature {self.signature_length} bytes DER"]
 
     def markdown_body(self) -> list[str]:
         return [
@@ -107,6 +113,11 @@ class KeygenResult(Result):
     public_key_fingerprint: str
     public_key_pem: str
     private_key_base64: Secret = field(repr=False)
+
+    verdict_word: ClassVar[str] = "written"
+
+    def verdict_facts(self) -> list[str]:
+        return [f"private key {self.private_out}"]
 
     @property
     def atfk(self) -> str:

@@ -5,6 +5,11 @@ Action reads its inputs into them, so an option cannot exist in one door and not
 other.  Values arrive as text from argv, ``INPUT_*`` or ``OTA_*`` variables and are
 parsed by the functions in :mod:`ota_action.values`.
 
+:func:`load` alone reads the ``OTA_*`` variables (the models do not read the
+environment themselves), so it knows where each value came from and an error can say
+"(from environment variable OTA_VERSION)".  :func:`env_variable` is the one place that
+names a field's variable: ``OTA_`` and the option's own name (``--tag`` -> ``OTA_TAG``).
+
 Validation errors never echo input values for secret fields: models set
 ``hide_input_in_errors`` and :func:`load` renders errors itself.
 """
@@ -12,33 +17,35 @@ Validation errors never echo input values for secret fields: models set
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ota_action.errors import InputError
-from ota_action.values import parse_eui64, parse_file_version, parse_int
+from ota_action.values import parse_eui64, parse_file_version, parse_int, split_lines
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
-
-
-def env_variable(field: str) -> str:
-    """The environment variable that sets a settings field (``mfg_id`` -> ``OTA_MFG_ID``)."""
-    return ENV_PREFIX + field.upper()
 
 
 def _uint(bits: int) -> BeforeValidator:
     return BeforeValidator(lambda v: v if v is None else parse_int(v, bits=bits))
 
 
-U8 = Annotated[int, _uint(8)]
-U16 = Annotated[int, _uint(16)]
-U32 = Annotated[int, _uint(32)]
+@dataclass(frozen=True)
+class HexDigits:
+    """Marks a number field that people write in hex, and its width (``--help`` defaults)."""
+
+    digits: int
+
+
+U8 = Annotated[int, _uint(8), HexDigits(2)]
+U16 = Annotated[int, _uint(16), HexDigits(4)]
+U32 = Annotated[int, _uint(32), HexDigits(8)]
 FileVersion = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_file_version(v))]
 Eui64 = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_eui64(v))]
 
@@ -68,7 +75,6 @@ class Cli:
     metavar: str | None = None
     hidden: bool = False  # not a command-line option at all (secrets)
     repeat: bool = False  # the option may be given several times
-    hex: bool = False  # show the default in hex (codes and byte values, not counts)
 
 
 def option(description: str, default: Any = ..., cli: Cli | None = None, **kwargs: Any) -> Any:
@@ -91,6 +97,36 @@ def flag_of(name: str, info: FieldInfo) -> str:
     return cli.name or "--" + name.replace("_", "-")
 
 
+def hex_digits(info: FieldInfo) -> int | None:
+    """How many hex digits a number field is written with (``U16`` -> 4), or None."""
+    return next((m.digits for m in info.metadata if isinstance(m, HexDigits)), None)
+
+
+def env_variable(field: str, info: FieldInfo | None = None) -> str:
+    """The environment variable that sets a settings field: ``OTA_`` and the option's name.
+
+    ``--mfg-id`` -> ``OTA_MFG_ID``, ``--json`` -> ``OTA_JSON``, ``--tag`` -> ``OTA_TAG``;
+    a positional argument keeps its field's name (``FILE`` of inspect -> ``OTA_IMAGE``).
+    The one answer ``--help``, error messages and the README give.
+    """
+    cli = cli_of(info) if info is not None else Cli()
+    if cli.name and not cli.positional:
+        return ENV_PREFIX + cli.name.lstrip("-").replace("-", "_").upper()
+    return ENV_PREFIX + field.upper()
+
+
+def deprecated_env_variable(field: str, info: FieldInfo | None = None) -> str | None:
+    """The older name of a field's variable (``OTA_TAGS``, ``OTA_JSON_OUTPUT``): still read,
+    with a warning, so pipelines written for earlier versions keep working."""
+    old = ENV_PREFIX + field.upper()
+    return None if old == env_variable(field, info) else old
+
+
+def env_variables(model: type[CommandSettings]) -> dict[str, str]:
+    """Each field of ``model`` and the variable that sets it."""
+    return {name: env_variable(name, info) for name, info in model.model_fields.items()}
+
+
 class CommandSettings(BaseSettings):
     """Base of every command's settings: ``OTA_*`` variables, empty means unset."""
 
@@ -111,6 +147,18 @@ class CommandSettings(BaseSettings):
     # Field names whose values must never appear in a message.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what :func:`load` passes: it reads the ``OTA_*`` variables itself."""
+        return (init_settings,)
+
 
 def _message(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
@@ -124,28 +172,77 @@ def _message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "is not valid"))
 
 
-def load(model: type[T], values: Mapping[str, Any]) -> T:
+def from_environment(
+    model: type[CommandSettings], given: Mapping[str, Any], environ: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """The ``OTA_*`` values of the fields ``given`` lacks: (values, field -> variable, warnings).
+
+    Empty means unset.  A value under a field's older variable name is taken with a
+    deprecation warning; the new name wins when both are set.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    warnings: list[str] = []
+    for name, info in model.model_fields.items():
+        if name in given:
+            continue
+        variable = env_variable(name, info)
+        old = deprecated_env_variable(name, info)
+        if environ.get(variable, "").strip():
+            values[name], sources[name] = environ[variable], variable
+        elif old is not None and environ.get(old, "").strip():
+            values[name], sources[name] = environ[old], old
+            warnings.append(f"environment variable {old} is deprecated; use {variable}")
+    return values, sources, warnings
+
+
+def source_of(
+    model: type[CommandSettings] | None,
+    field: str | None,
+    given: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> str | None:
+    """The variable a field's value came from, or None when it was given (or unknown)."""
+    if model is None or field is None or field in given:
+        return None
+    return from_environment(model, {}, environ)[1].get(field)
+
+
+def load(
+    model: type[T],
+    values: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> T:
     """Validate ``values`` (plus ``OTA_*`` variables) into ``model``, or raise InputError.
 
-    The first error becomes one message naming the field; the value shown is the one
-    the user gave, never a secret.
+    The first error becomes one message naming the field and, when its value came from
+    the environment, the variable (``InputError.source``); the value shown is the one
+    the user gave, never a secret.  ``warn`` receives deprecation notices.
     """
+    environ = os.environ if environ is None else environ
+    from_env, sources, notices = from_environment(model, values, environ)
+    for notice in notices:
+        if warn is not None:
+            warn(notice)
+    merged = {**from_env, **values}
     try:
-        return model(**values)
+        return model(**merged)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
         first = errors[0]
         loc = first.get("loc", ())
         name = str(loc[0]) if loc else ""
-        raw: Any = values.get(name)
-        if raw is None and name:
-            raw = os.environ.get(env_variable(name)) or None
-        if isinstance(raw, list | tuple) and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(raw):
-            raw = raw[loc[1]]
+        raw: Any = merged.get(name)
+        item = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+        if isinstance(raw, str) and item is not None:
+            raw = split_lines(raw)  # a list from one variable, one item a line
+        if isinstance(raw, list | tuple) and item is not None and item < len(raw):
+            raw = raw[item]
         shown = None
         if raw is not None and name not in model.secret_fields:
             shown = str(raw)
         message = _message(first)
         if len(errors) > 1:
             message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        raise InputError(message, field=name or None, value=shown) from None
+        raise InputError(message, field=name or None, value=shown, source=sources.get(name)) from None

@@ -13,7 +13,7 @@ from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
 
 
 def _lines(value: Any) -> Any:
-    """Newline-separated text (Action inputs, ``OTA_TAGS``) becomes one item per line."""
+    """Newline-separated text (Action inputs, ``OTA_TAG``) becomes one item per line."""
     return split_lines(value) if isinstance(value, str) else value
 
 
@@ -59,13 +59,13 @@ class ZbotaSettings(CommandSettings):
     )
     min_hwv: U16 | None = option("minimum hardware version 0xVVRR", None)
     max_hwv: U16 | None = option("maximum hardware version 0xVVRR", None)
-    stack_version: U16 = option("Zigbee stack version (2 = Zigbee PRO)", 0x0002, Cli(hex=True))
+    stack_version: U16 = option("Zigbee stack version (2 = Zigbee PRO)", 0x0002)
     integrity: bool = option("append the AES-MMO image integrity code (tag 0x0003)", False, Cli(("-ic",)))
     align: Annotated[int | None, BeforeValidator(_align)] = option(
         "insert a 0xFFFF padding element so the upgrade image data starts at a multiple of this many bytes",
         None,
     )
-    fill: U8 = option("fill byte for NULL tags, padding and gaps in .hex input", 0xFF, Cli(hex=True))
+    fill: U8 = option("fill byte for NULL tags, padding and gaps in .hex input", 0xFF)
     allow_reserved_tag: bool = option("allow tag ids in the reserved range 0x0007-0xEFFF", False)
 
 
