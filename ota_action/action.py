@@ -19,6 +19,7 @@ sets no outputs.  Files written into the workspace are given to the workspace's 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ota_action import github, signing
+from ota_action import files, github, signing
 from ota_action.commands import COMMANDS
 from ota_action.errors import EXIT_USAGE, InputError, OtaActionError
 
@@ -73,8 +74,11 @@ class Failure(Exception):
         return f"Input {self.input}" if self.input else "ota-action failed"
 
     def line(self) -> str:
+        from ota_action.safe_text import shown
+
         if self.input and self.value is not None:
-            return f"input {self.input} = {self.value!r}: {self.message}"
+            secret = self.input.split(" ")[0] in SECRET_INPUTS
+            return f"input {self.input} = {shown(self.value, secret=secret)}: {self.message}"
         if self.input:
             return f"input {self.input}: {self.message}"
         return self.message
@@ -259,7 +263,8 @@ class ActionRun:
             annotated=True,
         )
         heading = f"### ❌ ota-action {self.command}".rstrip()
-        self.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
+        with contextlib.suppress(OtaActionError):  # a broken summary file is already reported
+            self.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
         return failure.exit_code
 
     def run(self) -> int:
@@ -274,14 +279,15 @@ class ActionRun:
         if not command:
             raise Failure(f"is required: one of {', '.join(available)}", "command")
         if command in NOT_IN_ACTION:
-            raise Failure(f"{command!r} is not available in the Action: {NOT_IN_ACTION[command]}", "command")
+            raise Failure(f"{command} is not available in the Action: {NOT_IN_ACTION[command]}", "command")
         spec = COMMANDS.get(command)
         if spec is None:
-            raise Failure(f"unknown command {command!r}; commands: {', '.join(available)}", "command")
+            raise Failure(f"unknown command; commands: {', '.join(available)}", "command", value=command)
         model = spec.settings_class()
         values = settings_values(command, model, self.inputs)
         logger.info("action.inputs", command=command, inputs=sorted(self.inputs), on_github=self.on_github)
         try:
+            github.check_destinations(os.environ)  # before any work: where results will go
             settings = load(model, values)
             outfile = getattr(settings, "outfile", None)
             created: list[Path] = []
@@ -292,6 +298,7 @@ class ActionRun:
                         field="outfile",
                         value=str(outfile),
                     )
+                files.check_output_path(outfile)  # a bad name is exit 2, not an OSError below
                 created = _missing_ancestors(outfile, self.workspace)
             report = spec.runner()(settings)
         except OtaActionError as exc:
@@ -299,6 +306,18 @@ class ActionRun:
         return self.finish(report, created)
 
     def finish(self, report: Report, created: list[Path]) -> int:
+        """Publish; when that fails part-way, take back everything this run wrote."""
+        publication = github.Publication(os.environ)
+        publication.directories = created
+        result_file = os.environ.get("OTA_RESULT_FILE")
+        publication.written = [p for p in (report.outfile, Path(result_file) if result_file else None) if p]
+        try:
+            return self._publish(report, created)
+        except OtaActionError as exc:
+            publication.rollback()
+            raise Failure(exc.message) from None
+
+    def _publish(self, report: Report, created: list[Path]) -> int:
         from ota_action import log, render
 
         logger = log.get()
@@ -321,7 +340,7 @@ class ActionRun:
             logger.info("action.outputs", names=sorted(outputs), bytes=written)
         result_file = os.environ.get("OTA_RESULT_FILE")
         if result_file:
-            Path(result_file).write_text(outputs["summary-json"] + "\n", encoding="utf-8")
+            github.write_result_file(Path(result_file), outputs["summary-json"] + "\n")
         logger.info(
             "action.done",
             command=report.command,
@@ -360,14 +379,18 @@ def main(out: TextIO | None = None) -> int:
     )
     run = ActionRun(out)
     try:
-        return run.run()
+        with files.confined(run.workspace):  # every path must resolve inside the workspace
+            return run.run()
     except Failure as failure:
         return run.fail(failure)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:  # files.Terminated: SIGTERM/SIGHUP, partial output removed
+        signum = getattr(exc, "signum", None)
+        return 128 + signum if isinstance(signum, int) else 130
     except Exception as exc:
-        if os.environ.get("OTA_DEBUG"):
-            raise
+        if os.environ.get("OTA_DEBUG"):  # shows the traceback, never changes the exit status
+            from ota_action.safe_text import debug_traceback
+
+            sys.stderr.write(debug_traceback(exc))
         return run.fail(
             Failure(
                 f"internal error ({type(exc).__name__}); this is a bug, please report it. "

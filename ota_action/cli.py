@@ -152,12 +152,17 @@ def describe_field(model: type[CommandSettings] | None, field: str | None) -> st
 
 
 def error_line(exc: OtaActionError, model: type[CommandSettings] | None) -> str:
+    from ota_action.safe_text import printable, shown
+
     where = describe_field(model, exc.field)
     if where and exc.value is not None:
-        return f"{where} {exc.value!r}: {exc.message}"
+        # A secret-adjacent option (--key-file, --key-env) is repeated only when it names a
+        # file that exists: a passphrase typed there by mistake is not echoed.
+        secret = model is not None and exc.field in model.secret_fields and not os.path.lexists(exc.value)
+        return f"{where} {shown(exc.value, secret=secret)}: {printable(exc.message)}"
     if where:
-        return f"{where}: {exc.message}"
-    return exc.message
+        return f"{where}: {printable(exc.message)}"
+    return printable(exc.message)
 
 
 def _emit(report: Report, as_json: bool, out: TextIO) -> None:
@@ -182,7 +187,9 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         settings = load(model, parsed)
         report = spec.runner()(settings)
     except UsageError as exc:
-        err.write(f"{prog}: error: {exc} (see --help)\n")
+        from ota_action.safe_text import redact_lines
+
+        err.write(f"{prog}: error: {redact_lines(str(exc)).strip()} (see --help)\n")
         return EXIT_USAGE
     except OtaActionError as exc:
         err.write(f"{prog}: error: {error_line(exc, model)}\n")
@@ -204,19 +211,28 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return 0
         spec = COMMANDS.get(args[0])
         if spec is None:
-            err.write(f"{PROG}: error: unknown command {args[0]!r}; commands: {', '.join(COMMANDS)}\n")
+            from ota_action.safe_text import shown
+
+            err.write(f"{PROG}: error: unknown command {shown(args[0])}; commands: {', '.join(COMMANDS)}\n")
             return EXIT_USAGE
         return run_command(spec, args[1:], out, err)
     except SystemExit as exc:  # argparse --help
         return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
-        err.write(f"{PROG}: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        # files.Terminated (SIGTERM/SIGHUP mid-write) is a KeyboardInterrupt: partial output
+        # is already removed; exit as a shell reports death by that signal.
+        signum = getattr(exc, "signum", None)
+        err.write(f"{PROG}: {'stopped by signal ' + str(signum) if signum else 'interrupted'}\n")
+        return 128 + signum if isinstance(signum, int) else 130
     except BrokenPipeError:
         return 0
     except Exception as exc:
+        # OTA_DEBUG shows the traceback (without locals, secret-like lines redacted) but
+        # never changes the exit status: 70 means a bug, whatever the environment says.
         if os.environ.get("OTA_DEBUG"):
-            raise
+            from ota_action.safe_text import debug_traceback
+
+            err.write(debug_traceback(exc))
         err.write(
             f"{PROG}: internal error ({type(exc).__name__}); this is a bug, please report it. "
             "Set OTA_DEBUG=1 to see the traceback.\n"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ota_action.report import Report
+from ota_action.safe_text import md_text, printable
 
 
 def _hex(value: int | None, digits: int) -> str:
@@ -186,11 +187,13 @@ def text(report: Report) -> str:
     lines = TEXT.get(report.command, _generic_text)(report)
     lines += [f"warning: {w}" for w in report.warnings]
     lines += [f"error: {e}" for e in report.errors]
-    return "\n".join(lines) + "\n"
+    # Each entry is one line; escaping it whole catches every value from a file (a header
+    # string holding "\n::set-output", ANSI escapes) and any line starting with "::".
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _md_escape(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return md_text(value)
 
 
 def _md_table(headers: list[str], rows: list[list[object]]) -> list[str]:
@@ -216,9 +219,10 @@ def _combine_md(d: dict[str, Any]) -> list[str]:
         f"**Overlaps ({ov['policy']}):** {ov['overlapping_bytes']} bytes, {ov['identical_bytes']} identical, "
         f"{ov['overridden_bytes']} overridden",
         "",
-        f"**Start address:** {start['text'] + ' from ' + start['source'] if start else 'none'}",
+        f"**Start address:** {_md_escape(start['text'] + ' from ' + start['source']) if start else 'none'}",
         "",
-        f"**Output:** `{d['outfile']}`, {d['size']} bytes, {d['record_length']} data bytes per record",
+        f"**Output:** {_md_escape(d['outfile'])}, {d['size']} bytes, "
+        f"{d['record_length']} data bytes per record",
     ]
     return lines
 
@@ -249,7 +253,7 @@ def markdown(report: Report) -> str:
         scalar = [[k, v] for k, v in d.items() if not isinstance(v, dict | list)]
         lines += _md_table(["Field", "Value"], scalar)
     if d.get("signature"):
-        lines += ["", f"**Signature:** {d['signature']}"]
+        lines += ["", f"**Signature:** {_md_escape(d['signature'])}"]
     if d.get("sha256"):
         lines += ["", f"**SHA-256:** `{d['sha256']}`"]
     for w in report.warnings:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ota_action import files, log, signing, xbee
+from ota_action import files, log, safe_text, signing, xbee
 from ota_action.errors import InputError
 from ota_action.report import Report
 from ota_action.settings.xbee import XbeeFsSettings
@@ -30,11 +30,12 @@ def read_key(settings: XbeeFsSettings, environ: Mapping[str, str]) -> signing.Lo
     """Find the one key source the user gave and load it; every problem names the source."""
     env_value = environ.get(settings.key_env, "")
     passphrase_value = environ.get(settings.passphrase_env, "")
-    passphrase = passphrase_value.encode("utf-8") if passphrase_value else None
-    passphrase_source = f"environment variable {settings.passphrase_env}"
-    env_source = f"environment variable {settings.key_env}"
+    # surrogateescape: a passphrase variable holding non-UTF-8 bytes is used byte for byte.
+    passphrase = passphrase_value.encode("utf-8", "surrogateescape") if passphrase_value else None
+    passphrase_source = safe_text.variable_source(settings.passphrase_env, "--passphrase-env", environ)
+    env_source = safe_text.variable_source(settings.key_env, "--key-env", environ)
     if settings.key_file is not None:
-        if not settings.key_file.exists() and signing.looks_like_key(str(settings.key_file)):
+        if safe_text.looks_like_secret(settings.key_file) and not os.path.lexists(settings.key_file):
             raise InputError(
                 "looks like key material, not a path; never put a key on the command line: put it "
                 "in an environment variable (see --key-env) or a file",

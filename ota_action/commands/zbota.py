@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from ota_action import files, log
@@ -20,7 +21,7 @@ def _element(spec: TagSpec, fill: int) -> tuple[SubElement, dict[str, str]]:
         return SubElement(spec.tag, bytes([fill]) * length), {
             "source": f"NULL data ({length} x 0x{fill:02X})"
         }
-    if spec.path.suffix.lower() == ".hex" and spec.path.is_file():
+    if spec.path.suffix.lower() == ".hex" and os.path.isfile(spec.path):  # never raises
         from ota_action.hexfile import hex_to_image
 
         image = hex_to_image(spec.path, fill=fill, field="tags")

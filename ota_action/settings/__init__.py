@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ota_action.errors import InputError
+from ota_action.safe_text import looks_like_secret
 from ota_action.values import parse_eui64, parse_file_version, parse_int
 
 T = TypeVar("T", bound="CommandSettings")
@@ -137,7 +138,7 @@ def load(model: type[T], values: Mapping[str, Any]) -> T:
         if isinstance(raw, list | tuple) and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(raw):
             raw = raw[loc[1]]
         shown = None
-        if raw is not None and name not in model.secret_fields:
+        if raw is not None and name not in model.secret_fields and not looks_like_secret(raw):
             shown = str(raw)
         message = _message(first)
         if len(errors) > 1:
