@@ -274,7 +274,7 @@ class ActionRun:
         logger = log.get()
         self.inputs = read_inputs(os.environ)
         command = (self.inputs.get("command") or os.environ.get("OTA_COMMAND") or "").strip()
-        self.command = command
+        self.command = command if command in COMMANDS else ""  # never log an unknown value
         available = [name for name in COMMANDS if name not in NOT_IN_ACTION]
         if not command:
             raise Failure(f"is required: one of {', '.join(available)}", "command")

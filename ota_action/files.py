@@ -299,19 +299,44 @@ def remove_stale_temporaries(directory: Path, *, older_than: float = STALE_AFTER
 
 
 _CLEANUP_SIGNALS = tuple(
-    s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None
+    s
+    for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None), signal.SIGINT)
+    if s is not None
 )
 
 
+class _Guard:
+    """While ``deferred``, a signal is only recorded: raising inside ``mkstemp`` (after the
+    file exists, before its name is known) would leak the temporary."""
+
+    def __init__(self) -> None:
+        self.deferred = False
+        self.pending: int | None = None
+
+    @contextlib.contextmanager
+    def defer(self) -> Iterator[None]:
+        self.deferred = True
+        try:
+            yield
+        finally:
+            self.deferred = False
+        if self.pending is not None:
+            raise Terminated(self.pending)
+
+
 @contextlib.contextmanager
-def _signals_raise() -> Iterator[None]:
-    """Turn SIGTERM/SIGHUP into :class:`Terminated` inside the block (SIGINT already raises
-    KeyboardInterrupt), so ``finally`` clauses remove temporaries; handlers are restored."""
+def _signals_raise() -> Iterator[_Guard]:
+    """Turn SIGTERM/SIGHUP/SIGINT into :class:`Terminated` (a KeyboardInterrupt) inside the
+    block, so ``finally`` clauses remove temporaries; the old handlers are restored."""
+    guard = _Guard()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield guard
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        if guard.deferred:
+            guard.pending = signum
+            return
         raise Terminated(signum)
 
     previous = {}
@@ -319,7 +344,7 @@ def _signals_raise() -> Iterator[None]:
         with contextlib.suppress(OSError, ValueError):
             previous[signum] = signal.signal(signum, handler)
     try:
-        yield
+        yield guard
     finally:
         for signum, old in previous.items():
             with contextlib.suppress(OSError, ValueError, TypeError):
@@ -344,11 +369,18 @@ def atomic_output(path: Path, *, field: str = "outfile", mode: int = 0o644) -> I
     check_output_path(path, field=field)
     _prepare_directory(path, field)
     remove_stale_temporaries(path.parent)
-    with _signals_raise():
+    with _signals_raise() as guard:
+        tmp = ""
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+            with guard.defer():
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         except OSError as exc:
             raise InputError(_os_problem(exc, "written"), field=field, value=str(path)) from None
+        except BaseException:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 yield handle
@@ -382,14 +414,22 @@ def create_exclusive(path: Path, data: bytes, *, field: str, mode: int = 0o600) 
     _prepare_directory(path, field)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    with _signals_raise():
+    with _signals_raise() as guard:
+        fd = -1
         try:
-            fd = os.open(path, flags, mode)
+            with guard.defer():
+                fd = os.open(path, flags, mode)
         except FileExistsError:
             problem = "already exists; it is never overwritten"
             raise InputError(problem, field=field, value=str(path)) from None
         except OSError as exc:
             raise InputError(_os_problem(exc, "written"), field=field, value=str(path)) from None
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

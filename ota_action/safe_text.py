@@ -82,7 +82,9 @@ def looks_like_secret(text: object) -> bool:
     the test errs on the safe side.
     """
     value = str(text)
-    if _PEM.search(value) or _HEX_RUN.search(value) or _TOKEN.search(value):
+    if _PEM.search(value) or _TOKEN.search(value):
+        return True
+    if any(len(set(run.lower())) >= 6 for run in _HEX_RUN.findall(value)):  # not "aaaa..."
         return True
     for run in _BASE64_RUN.findall(value):
         mixed = (
@@ -90,7 +92,8 @@ def looks_like_secret(text: object) -> bool:
         )
         # A path of CamelCase folders can reach 40 characters; not 60 without a "." or "_",
         # and not with "+", "=" padding or no "/" at all.
-        if mixed and (len(run) >= 60 or "/" not in run or "+" in run or run.endswith("=")):
+        varied = mixed and len(set(run)) >= 12
+        if varied and (len(run) >= 60 or "/" not in run or "+" in run or run.endswith("=")):
             return True
     return False
 
