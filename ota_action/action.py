@@ -22,6 +22,7 @@ sets no outputs.  Files written into the workspace are given to the workspace's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ota_action import github
+from ota_action import files, github
 from ota_action.commands import COMMANDS, Command
 from ota_action.errors import (
     EXIT_INTERNAL,
@@ -75,8 +76,11 @@ class Failure(Exception):
         return f"Input {self.input}" if self.input else "ota-action failed"
 
     def line(self) -> str:
+        from ota_action.safe_text import shown
+
         if self.input and self.value is not None:
-            return f"input {self.input} = {self.value!r}: {self.message}"
+            secret = self.input.split(" ")[0] in SECRET_INPUTS
+            return f"input {self.input} = {shown(self.value, secret=secret)}: {self.message}"
         if self.input:
             return f"input {self.input}: {self.message}"
         return self.message
@@ -280,7 +284,8 @@ class ActionRun:
             annotated=True,
         )
         heading = f"### ❌ ota-action {self.command}".rstrip()
-        self.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
+        with contextlib.suppress(OtaActionError):  # a broken summary file is already reported
+            self.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
         return failure.exit_code
 
     def run(self) -> int:
@@ -290,15 +295,15 @@ class ActionRun:
         logger = log.get()
         self.inputs = read_inputs(os.environ)
         command = (self.inputs.get("command") or os.environ.get("OTA_COMMAND") or "").strip()
-        self.command = command
+        self.command = command if command in COMMANDS else ""  # never log an unknown value
         available = [name for name in COMMANDS if name not in NOT_IN_ACTION]
         if not command:
             raise Failure(f"is required: one of {', '.join(available)}", "command")
         if command in NOT_IN_ACTION:
-            raise Failure(f"{command!r} is not available in the Action: {NOT_IN_ACTION[command]}", "command")
+            raise Failure(f"{command} is not available in the Action: {NOT_IN_ACTION[command]}", "command")
         spec = COMMANDS.get(command)
         if spec is None:
-            raise Failure(f"unknown command {command!r}; commands: {', '.join(available)}", "command")
+            raise Failure(f"unknown command; commands: {', '.join(available)}", "command", value=command)
         runner: Command[Any, Result] = spec.load()
         if not runner.signs and self.secrets.inputs:
             name = sorted(self.secrets.inputs)[0]
@@ -308,6 +313,7 @@ class ActionRun:
         names = sorted([*self.inputs, *self.secrets.inputs])
         logger.info("action.inputs", command=command, inputs=names, on_github=self.on_github)
         try:
+            github.check_destinations(os.environ)  # before any work: where results will go
             settings = load(model, values, warn=self.warn)
             outfile = getattr(settings, "outfile", None)
             created: list[Path] = []
@@ -318,6 +324,7 @@ class ActionRun:
                         field="outfile",
                         value=str(outfile),
                     )
+                files.check_output_path(outfile)  # a bad name is exit 2, not an OSError below
                 created = _missing_ancestors(outfile, self.workspace)
             # The OTA_* secrets were taken out of os.environ; they reach the command in memory.
             environ = {**os.environ, **self.secrets.variables}
@@ -341,6 +348,18 @@ class ActionRun:
                     self.emit(github.add_mask(form))
 
     def finish(self, result: Result, created: list[Path]) -> int:
+        """Publish; when that fails part-way, take back everything this run wrote."""
+        publication = github.Publication(os.environ)
+        publication.directories = created
+        result_file = os.environ.get("OTA_RESULT_FILE")
+        publication.written = [*result.written(), *([Path(result_file)] if result_file else [])]
+        try:
+            return self._publish(result, created)
+        except OtaActionError as exc:
+            publication.rollback()
+            raise Failure(exc.message) from None
+
+    def _publish(self, result: Result, created: list[Path]) -> int:
         from ota_action import log
 
         logger = log.get()
@@ -352,9 +371,9 @@ class ActionRun:
             self.annotate("error", result.errors, f"ota-action {result.command}: invalid file")
             logger.error("action.failed", command=result.command, errors=len(result.errors), annotated=True)
             return result.exit_code
-        files = result.written()
-        if files and self.on_github:
-            owner = give_to_workspace_owner([*created, *files], self.workspace)
+        outputs_written = result.written()
+        if outputs_written and self.on_github:
+            owner = give_to_workspace_owner([*created, *outputs_written], self.workspace)
             if owner is not None:
                 logger.info("action.chown", uid=owner[0], gid=owner[1], paths=owner[2])
         outputs = result.outputs(self.workspace)
@@ -364,7 +383,7 @@ class ActionRun:
             logger.info("action.outputs", names=sorted(outputs), bytes=written)
         result_file = os.environ.get("OTA_RESULT_FILE")
         if result_file:
-            Path(result_file).write_text(outputs["summary-json"] + "\n", encoding="utf-8")
+            github.write_result_file(Path(result_file), outputs["summary-json"] + "\n")
         logger.info(
             "action.done",
             command=result.command,
@@ -401,12 +420,16 @@ def main(out: TextIO | None = None) -> int:
     )
     run = ActionRun(out, secrets)
     try:
-        return run.run()
+        with files.confined(run.workspace):  # every path must resolve inside the workspace
+            return run.run()
     except Failure as failure:
         return run.fail(failure)
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # files.Terminated: SIGTERM/SIGHUP, partial output removed
+        signum = getattr(exc, "signum", None)
+        return 128 + signum if isinstance(signum, int) else EXIT_INTERRUPTED
     except Exception as exc:
-        if os.environ.get("OTA_DEBUG"):
-            raise
+        if os.environ.get("OTA_DEBUG"):  # shows the traceback, never changes the exit status
+            from ota_action.safe_text import debug_traceback
+
+            sys.stderr.write(debug_traceback(exc))
         return run.fail(Failure(internal_error_message(exc), None, EXIT_INTERNAL))

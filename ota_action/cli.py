@@ -251,15 +251,20 @@ def describe_field(model: type[CommandSettings] | None, field: str | None) -> st
 def error_line(exc: OtaActionError, model: type[CommandSettings] | None, source: str | None = None) -> str:
     """``--version (from environment variable OTA_VERSION) '100D': ...``: the option, where
     its value came from when the user did not type it, the value (never a secret's)."""
+    from ota_action.safe_text import printable, shown
+
     where = describe_field(model, exc.field)
     source = exc.source or source
     if where and source:
         where += f" (from environment variable {source})"
     if where and exc.value is not None:
-        return f"{where} {exc.value!r}: {exc.message}"
+        # A secret-adjacent option (--key-file, --key-env) is repeated only when it names a
+        # file that exists: a passphrase typed there by mistake is not echoed.
+        secret = model is not None and exc.field in model.secret_fields and not os.path.lexists(exc.value)
+        return f"{where} {shown(exc.value, secret=secret)}: {printable(exc.message)}"
     if where:
-        return f"{where}: {exc.message}"
-    return exc.message
+        return f"{where}: {printable(exc.message)}"
+    return printable(exc.message)
 
 
 def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
@@ -293,7 +298,9 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         # Secrets travel as objects: --key-env / --passphrase-env name where they are.
         result: Result = command.run(settings, command.secrets(settings, os.environ))
     except UsageError as exc:
-        err.write(f"{prog}: error: {exc} (see --help)\n")
+        from ota_action.safe_text import redact_lines
+
+        err.write(f"{prog}: error: {redact_lines(str(exc)).strip()} (see --help)\n")
         return EXIT_USAGE
     except OtaActionError as exc:
         source = source_of(model, exc.field, parsed, os.environ)
@@ -316,18 +323,27 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return EXIT_OK
         spec = COMMANDS.get(args[0])
         if spec is None:
-            err.write(f"{PROG}: error: unknown command {args[0]!r}; commands: {', '.join(COMMANDS)}\n")
+            from ota_action.safe_text import shown
+
+            err.write(f"{PROG}: error: unknown command {shown(args[0])}; commands: {', '.join(COMMANDS)}\n")
             return EXIT_USAGE
         return run_command(spec, args[1:], out, err)
     except SystemExit as exc:  # argparse --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    except KeyboardInterrupt:
-        err.write(f"{PROG}: interrupted\n")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        # files.Terminated (SIGTERM/SIGHUP mid-write) is a KeyboardInterrupt: partial output
+        # is already removed; exit as a shell reports death by that signal.
+        signum = getattr(exc, "signum", None)
+        err.write(f"{PROG}: {'stopped by signal ' + str(signum) if signum else 'interrupted'}\n")
+        return 128 + signum if isinstance(signum, int) else EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
+        # OTA_DEBUG shows the traceback (without locals, secret-like lines redacted) but
+        # never changes the exit status: 70 means a bug, whatever the environment says.
         if os.environ.get("OTA_DEBUG"):
-            raise
+            from ota_action.safe_text import debug_traceback
+
+            err.write(debug_traceback(exc))
         err.write(f"{PROG}: {internal_error_message(exc)}\n")
         return EXIT_INTERNAL

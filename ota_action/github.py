@@ -12,9 +12,14 @@ The rules follow ``actions/toolkit`` ``packages/core/src/command.ts`` and
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+
+from ota_action.errors import OtaActionError
 
 # GitHub rejects a step summary over 1 MiB (the upload fails); stay safely under it.
 SUMMARY_LIMIT = 1024 * 1024 - 16 * 1024
@@ -61,9 +66,16 @@ def append_outputs(path: Path, outputs: Mapping[str, str]) -> int:
     """Append every output to a ``GITHUB_OUTPUT``-style file; returns the bytes written."""
     text = "".join(format_output(name, value) for name, value in outputs.items())
     data = text.encode("utf-8")
-    with path.open("ab") as handle:
-        handle.write(data)
+    _append(path, data, "GITHUB_OUTPUT")
     return len(data)
+
+
+def _append(path: Path, data: bytes, variable: str) -> None:
+    try:
+        with path.open("ab") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise PublishError(f"{variable} cannot be written ({exc.strerror}); nothing was published") from None
 
 
 def truncate_summary(markdown: str, limit: int = SUMMARY_LIMIT) -> tuple[str, bool]:
@@ -87,6 +99,110 @@ def append_summary(path: Path, markdown: str) -> tuple[int, bool]:
     """Append the step summary (truncated below 1 MiB); returns (bytes written, truncated)."""
     text, truncated = truncate_summary(markdown)
     data = text.encode("utf-8")
-    with path.open("ab") as handle:
-        handle.write(data)
+    _append(path, data, "GITHUB_STEP_SUMMARY")
     return len(data), truncated
+
+
+# --- where results go: checked before the work, undone when publishing fails -------------
+
+
+class PublishError(OtaActionError):
+    """A runner file (``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``) or ``OTA_RESULT_FILE``
+    cannot take the results: exit 2, naming the variable."""
+
+
+RUNNER_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+RESULT_FILE = "OTA_RESULT_FILE"
+
+
+def _destination_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be appended to, or None (a missing file in a directory is fine)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        parent = path.parent
+        if not parent.is_dir():
+            return "is in a directory that does not exist"
+        if not os.access(parent, os.W_OK):
+            return "is in a directory that is not writable"
+        return None
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link; expected a regular file"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory; expected a regular file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if not os.access(path, os.W_OK) or not st.st_mode & 0o222:
+        return "is not writable"
+    return None
+
+
+def check_destinations(environ: Mapping[str, str]) -> None:
+    """Before any work: every place results will go can take them, or PublishError.
+
+    ``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY`` (the runner's files) and
+    ``OTA_RESULT_FILE`` (the user's, also held to the workspace when confined).
+    """
+    from ota_action import files
+
+    for variable in (*RUNNER_FILES, RESULT_FILE):
+        value = environ.get(variable)
+        if not value:
+            continue
+        path = Path(value)
+        if variable == RESULT_FILE:
+            try:
+                files.check_output_path(path, field="result_file")
+            except OtaActionError as exc:
+                raise PublishError(f"{variable}: {exc.message}") from None
+            if (problem := _destination_problem(path)) is not None and "does not exist" not in problem:
+                raise PublishError(f"{variable}: {problem}")
+            continue
+        if (problem := _destination_problem(path)) is not None:
+            raise PublishError(f"{variable} {problem}; the results of this step could not be published")
+
+
+def write_result_file(path: Path, text: str) -> None:
+    """``OTA_RESULT_FILE``: the JSON result, written atomically (never half a file)."""
+    from ota_action import files
+
+    try:
+        files.write_atomic(path, text.encode("utf-8"), field="result_file")
+    except OtaActionError as exc:
+        raise PublishError(f"{RESULT_FILE}: {exc.message}") from None
+
+
+class Publication:
+    """What one run added to the runner's files and the workspace, so a failure part-way
+    through publishing can take it all back: no outputs, no summary, no artifact."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.sizes: dict[Path, int | None] = {}
+        for variable in RUNNER_FILES:
+            if value := environ.get(variable):
+                path = Path(value)
+                try:
+                    self.sizes[path] = path.stat().st_size
+                except OSError:
+                    self.sizes[path] = None
+        self.written: list[Path] = []
+        self.directories: list[Path] = []
+
+    def rollback(self) -> None:
+        """Truncate the runner's files to their old sizes; remove what this run wrote."""
+        for path, size in self.sizes.items():
+            with contextlib.suppress(OSError):
+                if size is None:
+                    if path.is_file():
+                        path.unlink()
+                elif path.is_file() and path.stat().st_size > size:
+                    os.truncate(path, size)
+        for path in self.written:
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink()
+        for directory in sorted(self.directories, key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                directory.rmdir()

@@ -517,7 +517,7 @@ def _lines(f: BinaryIO, *, name: str, field: str) -> Iterator[bytes]:
 
 def read_hex(path: Path, *, field: str = "files") -> HexData:
     """Read and parse one Intel HEX file as a stream; I/O problems are InputErrors like parse errors."""
-    f, _ = open_input(path, field=field)
+    f = open_input(path, field=field)
     try:
         with f:
             return parse_hex_lines(_lines(f, name=str(path), field=field), name=str(path), field=field)

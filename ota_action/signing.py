@@ -41,6 +41,8 @@ P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 ALGORITHM = "ECDSA P-256/SHA-256"
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+# `openssl ecparam -genkey` without -noout writes the curve's parameters before the key.
+_EC_PARAMETERS = re.compile(rb"-----BEGIN EC PARAMETERS-----.*?-----END EC PARAMETERS-----\s*", re.DOTALL)
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_-]+")
 _CURVE_NAMES = {
     "secp192r1": "P-192 (secp192r1)",
@@ -100,6 +102,8 @@ def decode_key_material(raw: bytes) -> tuple[bytes, str]:
         if b"\\n" in text:
             text = text.replace(b"\\r\\n", b"\n").replace(b"\\n", b"\n")
         text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"PRIVATE KEY-----" in text:
+            text = _EC_PARAMETERS.sub(b"", text).strip()
         return text + b"\n", "PEM"
     try:
         ascii_text = text.decode("ascii")

@@ -504,7 +504,7 @@ def test_github_output_unset_does_not_crash(runner: FakeRunner) -> None:
 
 
 def test_result_file_for_other_ci_systems(runner: FakeRunner) -> None:
-    result = runner.root / "result.json"
+    result = runner.workspace / "result.json"  # inside the workspace, like every path (issue 12)
     run = runner.run(ZBOTA, {"GITHUB_OUTPUT": None, "OTA_RESULT_FILE": str(result)})
     assert run.code == 0
     assert (

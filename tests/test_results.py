@@ -311,7 +311,7 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         "**Gaps:** none\n\n"
         "**Overlaps (keep-last):** 32 bytes, 30 identical, 2 overridden\n\n"
         "**Start address:** EIP 0x00000101 (type 05) from a.hex\n\n"
-        f"**Output:** `{tmp_path / 'all.hex'}`, 296 bytes, 16 data bytes per record\n\n"
+        f"**Output:** {tmp_path / 'all.hex'}, 296 bytes, 16 data bytes per record\n\n"
         f"**SHA-256:** `{SHA}`\n"
     )
     data = result.to_json()

@@ -7,6 +7,7 @@ sub-elements are listed; the description counts the rest.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import BinaryIO
 
@@ -37,7 +38,8 @@ def _read(settings: InspectSettings | VerifySettings, f: BinaryIO, size: int) ->
 
 def run_inspect(settings: InspectSettings) -> InspectResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
-    f, size = files.open_input(settings.image, field="image")
+    f = files.open_input(settings.image, field="image")
+    size = os.fstat(f.fileno()).st_size
     with f:
         parsed, digest = _read(settings, f, size)
     findings = check_image(parsed)
@@ -52,7 +54,8 @@ def run_inspect(settings: InspectSettings) -> InspectResult:
 
 
 def run_verify(settings: VerifySettings) -> VerifyResult:
-    f, size = files.open_input(settings.image, field="image")
+    f = files.open_input(settings.image, field="image")
+    size = os.fstat(f.fileno()).st_size
     signature = None
     with f:
         parsed, digest = _read(settings, f, size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 from pathlib import Path
 
 from ota_action import files, log, signing
@@ -19,7 +20,7 @@ from ota_action.settings.xbee import KeygenSettings
 
 
 def _refuse_existing(path: Path, field: str) -> None:
-    if path.exists() or path.is_symlink():
+    if os.path.lexists(path):  # never raises (a name too long is check_output_path's)
         raise InputError("already exists; keygen never overwrites a key file", field=field, value=str(path))
     files.check_output_path(path, field=field)
 
@@ -35,10 +36,13 @@ def run(settings: KeygenSettings) -> KeygenResult:
     key = signing.generate_key()
     public_key = key.public_key()
     private_pem = signing.private_pem(key)
-    files.write_atomic(settings.private_out, private_pem, field="private_out", mode=0o600)
+    # O_CREAT|O_EXCL with the mode in one call: parallel runs cannot both "win" the file.
+    files.create_exclusive(settings.private_out, private_pem, field="private_out", mode=0o600)
     if settings.public_out is not None:
         try:
-            files.write_atomic(settings.public_out, signing.public_pem(public_key), field="public_out")
+            files.create_exclusive(
+                settings.public_out, signing.public_pem(public_key), field="public_out", mode=0o644
+            )
         except BaseException:
             with contextlib.suppress(OSError):
                 settings.private_out.unlink()

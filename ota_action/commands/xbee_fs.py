@@ -12,12 +12,13 @@ fingerprint and the form it was given in.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ota_action import files, log, signing, xbee
+from ota_action import files, log, safe_text, signing, xbee
 from ota_action.errors import InputError
 from ota_action.results import OtaSummary, XbeeFsResult
 from ota_action.secret import KeyMaterial, Secret
@@ -32,9 +33,11 @@ if TYPE_CHECKING:
 DIGI_EXTENSIONS = (".ota", ".otb", ".fsota")
 
 
-def _from_environment(environ: Mapping[str, str], name: str, field: str) -> Secret | None:
+def _from_environment(environ: Mapping[str, str], name: str, option: str, field: str) -> Secret | None:
     value = environ.get(name, "")
-    return Secret(value, source=f"environment variable {name}", field=field) if value.strip() else None
+    if not value.strip():
+        return None
+    return Secret(value, source=safe_text.variable_source(name, option, environ), field=field)
 
 
 def key_material(settings: XbeeFsSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
@@ -43,8 +46,10 @@ def key_material(settings: XbeeFsSettings, environ: Mapping[str, str], given: Ke
 
     ``given.missing_field`` set means the door has its own words for a missing key.
     """
-    key = given.key or _from_environment(environ, settings.key_env, "key_env")
-    passphrase = given.passphrase or _from_environment(environ, settings.passphrase_env, "passphrase_env")
+    key = given.key or _from_environment(environ, settings.key_env, "--key-env", "key_env")
+    passphrase = given.passphrase or _from_environment(
+        environ, settings.passphrase_env, "--passphrase-env", "passphrase_env"
+    )
     if given.missing_field is not None:
         return KeyMaterial(
             key=key,
@@ -56,20 +61,23 @@ def key_material(settings: XbeeFsSettings, environ: Mapping[str, str], given: Ke
     return KeyMaterial(
         key=key,
         passphrase=passphrase,
-        missing=f"environment variable {settings.key_env} is not set or empty; put the P-256 private key "
-        "there (PEM, or one line of base64 of PEM or DER; name another variable with --key-env), "
-        "or give --key-file",
+        missing=f"{safe_text.variable_source(settings.key_env, '--key-env', environ)} is not set or "
+        "empty; put the P-256 private key there (PEM, or one line of base64 of PEM or DER; name "
+        "another variable with --key-env), or give --key-file",
         missing_field="key_env",
-        unlock_hint=f"environment variable {settings.passphrase_env}",
+        unlock_hint=safe_text.variable_source(settings.passphrase_env, "--passphrase-env", environ),
     )
 
 
 def read_key(settings: XbeeFsSettings, secrets: KeyMaterial) -> signing.LoadedKey:
     """Find the one key source the user gave and load it; every problem names the source."""
-    passphrase = secrets.passphrase.reveal().encode("utf-8") if secrets.passphrase else None
+    # surrogateescape: a passphrase variable holding non-UTF-8 bytes is used byte for byte.
+    passphrase = (
+        secrets.passphrase.reveal().encode("utf-8", "surrogateescape") if secrets.passphrase else None
+    )
     passphrase_source = secrets.passphrase.source if secrets.passphrase else secrets.unlock_hint
     if settings.key_file is not None:
-        if not settings.key_file.exists() and signing.looks_like_key(str(settings.key_file)):
+        if safe_text.looks_like_secret(settings.key_file) and not os.path.lexists(settings.key_file):
             raise InputError(
                 "looks like key material, not a path; never put a key on the command line: put it "
                 "in an environment variable (see --key-env) or a file",
@@ -154,7 +162,9 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
         image_type=settings.image_type,
         header_string=(settings.string or "").encode("ascii"),
     )
-    source = FileSource(settings.image, size, field="image")
+    source = FileSource(
+        settings.image, size, field="image", opener=lambda p: files.open_input(p, field="image")
+    )
     # Pass 1 hashes the padded image (the signature goes in the header's sizes, so it
     # must exist before the file starts); pass 2 writes it and hashes it again.
     digest, ymodem = xbee.hash_padded(source.chunks(), size)

@@ -8,6 +8,7 @@ file and renamed into place; the description comes from the writer, not a re-par
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -24,7 +25,8 @@ from ota_action.zigbee.image import FileSource, FillSource, Source, plan_image, 
 
 
 def _is_hex(spec: TagSpec) -> bool:
-    return spec.path is not None and spec.path.suffix.lower() == ".hex" and spec.path.is_file()
+    # os.path.isfile never raises (Path.is_file does on an over-long name).
+    return spec.path is not None and spec.path.suffix.lower() == ".hex" and os.path.isfile(spec.path)
 
 
 def _element(spec: TagSpec, fill: int, warnings: list[str]) -> tuple[Source, dict[str, str]]:
@@ -41,7 +43,9 @@ def _element(spec: TagSpec, fill: int, warnings: list[str]) -> tuple[Source, dic
             "source": str(spec.path),
             "address_range": f"0x{image.start:08X}-0x{image.end - 1:08X}",
         }
-    return FileSource(spec.path, files.input_size(spec.path, field="tags")), {"source": str(spec.path)}
+    size = files.input_size(spec.path, field="tags")
+    source = FileSource(spec.path, size, opener=lambda p: files.open_input(p, field="tags"))
+    return source, {"source": str(spec.path)}
 
 
 def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int | None) -> OtaSummary:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ota_action.errors import EXIT_INVALID, EXIT_OK
+from ota_action.safe_text import md_text, printable
 from ota_action.zigbee.checks import Finding, Level
 
 SCHEMA_VERSION = 1  # of every JSON object a result prints; raised when a key changes meaning
@@ -36,8 +37,10 @@ def plural(count: int, noun: str) -> str:
 
 
 def md_escape(value: object) -> str:
-    """One table cell or line of Markdown: no pipes or newlines from user text."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """One table cell or line of Markdown from user text: control characters escaped,
+    HTML escaped (``<img>`` shows as text), no pipes, brackets or backticks that could end
+    a cell, open a link or a code span (:func:`ota_action.safe_text.md_text`)."""
+    return md_text(value)
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -152,7 +155,9 @@ class Result:
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"error: {e}" for e in self.errors]
         lines.append(self.verdict())
-        return "\n".join(lines) + "\n"
+        # Each entry is one line; escaping it whole catches every value from a file (a header
+        # string holding "\n::set-output", ANSI escapes) and any line starting with "::".
+        return "\n".join(printable(line) for line in lines) + "\n"
 
     def markdown(self) -> str:
         """The Actions step summary."""

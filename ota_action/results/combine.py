@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ota_action.hexfile import Overlap, Range, StartAddress
-from ota_action.results.base import Result, md_table, plural, relative_to
+from ota_action.results.base import Result, md_escape, md_table, plural, relative_to
 from ota_action.results.ota import sha_markdown
 from ota_action.results.picture import DATA, OVERLAP, Segment, bar, mermaid, scale_text
 
@@ -206,9 +206,10 @@ class CombineResult(Result):
             f"**Overlaps ({self.overlap_policy}):** {self.overlapping_bytes} bytes, {self.identical_bytes} "
             f"identical, {self.overridden_bytes} overridden",
             "",
-            f"**Start address:** {self._start_text()}",
+            f"**Start address:** {md_escape(self._start_text())}",
             "",
-            f"**Output:** `{self.outfile}`, {self.size} bytes, {self.record_length} data bytes per record",
+            f"**Output:** {md_escape(self.outfile)}, {self.size} bytes, "
+            f"{self.record_length} data bytes per record",
             *sha_markdown(self.sha256),
         ]
 

@@ -381,5 +381,5 @@ class VerifyResult(InspectResult):
     def markdown_body(self) -> list[str]:
         body = self.ota.markdown_lines(self.file, self.ota.file_size)
         if self.signature:
-            body += ["", f"**Signature:** {self.signature}"]
+            body += ["", f"**Signature:** {md_escape(self.signature)}"]
         return [*body, *sha_markdown(self.sha256)]

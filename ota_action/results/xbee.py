@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from ota_action.results.base import Result, hex_text, md_table, relative_to
+from ota_action.results.base import Result, hex_text, md_escape, md_table, relative_to
 from ota_action.results.ota import OtaSummary, sha_markdown
 from ota_action.secret import Secret
 from ota_action.signing import CURVE_TEXT
@@ -85,7 +85,7 @@ class XbeeFsResult(Result):
         return [
             *self.ota.markdown_lines(self.outfile, self.size),
             "",
-            f"**Signature:** {self.signature}",
+            f"**Signature:** {md_escape(self.signature)}",
             *sha_markdown(self.sha256),
         ]
 

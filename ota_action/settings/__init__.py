@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ota_action.errors import InputError
+from ota_action.safe_text import looks_like_secret
 from ota_action.values import parse_eui64, parse_file_version, parse_int, split_lines
 
 T = TypeVar("T", bound="CommandSettings")
@@ -240,7 +241,7 @@ def load(
         if isinstance(raw, list | tuple) and item is not None and item < len(raw):
             raw = raw[item]
         shown = None
-        if raw is not None and name not in model.secret_fields:
+        if raw is not None and name not in model.secret_fields and not looks_like_secret(raw):
             shown = str(raw)
         message = _message(first)
         if len(errors) > 1:

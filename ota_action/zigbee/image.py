@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -109,11 +109,17 @@ class FileSource:
     path: Path
     length: int
     field: str = "tags"
+    # How to open it: the edge passes its checked opener (regular files only, inside the
+    # workspace in the Action); the core itself only knows plain ``open``.
+    opener: Callable[[Path], BinaryIO] | None = None
+
+    def _open(self) -> BinaryIO:
+        return self.opener(self.path) if self.opener is not None else open(self.path, "rb")
 
     def chunks(self) -> Iterator[bytes]:
         left = self.length
         try:
-            with open(self.path, "rb") as f:
+            with self._open() as f:
                 while left > 0:
                     chunk = f.read(min(CHUNK, left))
                     if not chunk:

@@ -1,0 +1,138 @@
+"""Text that came from a file or a user, made safe to print, log or put in Markdown.
+
+Three dangers, three functions:
+
+* :func:`printable` - a string from a file (an OTA header string, a file name, a finding)
+  may hold newlines, ANSI escapes or bidi overrides.  Printed raw in a workflow, a line
+  starting ``::`` is executed by the GitHub runner (``::set-output``, ``::add-mask``,
+  ``::stop-commands``) and escapes repaint the log.  Every control character is shown as
+  a Python-style escape (``\\n``, ``\\x1b``, ``\\u202e``), so the value stays on its line.
+* :func:`md_text` - the same for the Markdown step summary, plus HTML escaping:
+  ``<img src=...>`` in a header string must render as text, not fetch a URL.
+* :func:`shown` - any value a message repeats back to the user.  A key pasted into the
+  wrong option (a PEM as ``-o``, a hex scalar as ``--key-file``) must never be echoed
+  into a CI log; such values are replaced by a fixed marker.
+
+The core (``zigbee/``, ``hexfile.py``, ``xbee.py``) stays pure: escaping happens at the
+edges, where text is printed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import traceback
+from collections.abc import Mapping
+
+REDACTED = "<redacted: looks like key material>"
+
+# C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates, marks, line/paragraph
+# separators and the BOM: nothing here is needed to read a value, all can disguise one.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+_PEM = re.compile(r"-----\s*(BEGIN|END)\b|PRIVATE KEY|Proc-Type:|LS0tLS1CRUdJT", re.IGNORECASE)
+# Runs of the standard base64 alphabet (key bodies, one-line keys).  "_", "-" and "." end a
+# run, so ordinary file names (test_foo-bar.ota) never qualify.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
+_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
+_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """``text`` on one line with every control character escaped; never starts with ``::``.
+
+    For plain-text output and log lines.  Backslashes are kept as they are (Windows paths
+    stay readable); an escape sequence can therefore be spelled literally by a file, but
+    it is then just text, which is the point.
+    """
+    escaped = _UNSAFE.sub(_escape_char, str(text))
+    if escaped.startswith("::"):
+        escaped = "\\x3a" + escaped[1:]
+    return escaped
+
+
+def md_text(text: object) -> str:
+    """One Markdown table cell or inline text: escaped like :func:`printable`, HTML-escaped
+    (``<img>`` shows as text), and pipes, brackets and backticks backslash-escaped so a
+    value cannot end a table cell, open a link or a code span.  (GFM splits cells on every
+    ``\\|``, so backslashes need no escaping; ``_`` and ``*`` only change emphasis.)"""
+    escaped = html.escape(printable(text), quote=False)  # quotes only matter inside attributes
+    for char in ("|", "[", "]", "`"):
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped
+
+
+def looks_like_secret(text: object) -> bool:
+    """True for text that is probably key material or a token.
+
+    PEM armour (or its ``PRIVATE KEY`` label, or the base64 of ``-----BEGIN``), 32 or more
+    hex digits in a row (a P-256 scalar is 64), a GitHub token, or a long run of base64
+    that mixes upper case, lower case and digits (a one-line key, a PEM body line).  False
+    positives only hide a value from a message; false negatives would publish a key, so
+    the test errs on the safe side.
+    """
+    value = str(text)
+    if _PEM.search(value) or _TOKEN.search(value):
+        return True
+    if any(len(set(run.lower())) >= 6 for run in _HEX_RUN.findall(value)):  # not "aaaa..."
+        return True
+    for run in _BASE64_RUN.findall(value):
+        mixed = (
+            any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
+        )
+        # A path of CamelCase folders can reach 40 characters; not 60 without a "." or "_",
+        # and not with "+", "=" padding or no "/" at all.
+        varied = mixed and len(set(run)) >= 12
+        if varied and (len(run) >= 60 or "/" not in run or "+" in run or run.endswith("=")):
+            return True
+    return False
+
+
+def shown(value: object, *, secret: bool = False) -> str:
+    """How a message repeats a user's value: its ``repr`` with control characters escaped,
+    or :data:`REDACTED` for a field that stands for a secret or a value that looks like one."""
+    if secret or looks_like_secret(value):
+        return REDACTED
+    return printable(repr(str(value)))
+
+
+def is_name(text: str) -> bool:
+    """True for an environment-variable name (``[A-Za-z_][A-Za-z0-9_]*``, at most 128 long)."""
+    return _NAME.fullmatch(text) is not None
+
+
+def variable_source(name: str, option: str, environ: Mapping[str, str]) -> str:
+    """How a message names the variable an option (``--passphrase-env``) points at.
+
+    The name is repeated only when it is one: a valid name that is set, or an upper-case
+    one (the convention).  ``--passphrase-env Hunter2Secret`` - a passphrase typed where its
+    variable's name belongs - is never repeated into a log.
+    """
+    if is_name(name) and not looks_like_secret(name) and (name in environ or name.upper() == name):
+        return f"environment variable {name}"
+    return f"the environment variable named by {option}"
+
+
+def redact_lines(text: str) -> str:
+    """Every line of ``text`` that looks like key material replaced by :data:`REDACTED`,
+    the rest made printable (for tracebacks shown with ``OTA_DEBUG=1``)."""
+    lines = []
+    for line in text.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.append(indent + REDACTED if looks_like_secret(line) else printable(line))
+    return "\n".join(lines) + "\n"
+
+
+def debug_traceback(exc: BaseException) -> str:
+    """The traceback of an internal error, without locals, with secret-like lines redacted."""
+    return redact_lines("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
