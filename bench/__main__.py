@@ -171,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(report.ratio_table(result["aes_mmo_ratios"]))
     for r in result["combine_ratios"]:
-        print(f"combine vs {r['vs']}: {r['time_ratio_min']}x faster (min), {r['rss_ratio']}x less peak RSS")
+        print(
+            f"combine vs {r['vs']}: {report.ratio_words(r['time_ratio_min'])} (min), "
+            f"{report.ratio_words(r['rss_ratio'], 'less peak RSS', 'more peak RSS')}"
+        )
     check = result["zigpy_correctness"]
     if check and check.get("zigpy_8192") is not None:
         print()

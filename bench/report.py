@@ -85,12 +85,25 @@ def process_ratios(figures: list[Figure]) -> list[dict[str, Any]]:
     return result
 
 
+def ratio_words(ratio: float | None, better: str = "faster", worse: str = "slower") -> str:
+    """A peer/ours ratio as people say it: ``4.1× faster``, ``0.24× (slower)``.
+
+    Below 1 the word ``better`` would be false, so the ratio is shown with ``worse`` in
+    parentheses instead (the number stays peer/ours, comparable across rows).
+    """
+    if ratio is None:
+        return "-"
+    if ratio >= 1:
+        return f"{ratio:.1f}× {better}"
+    return f"{ratio:.2f}× ({worse})"
+
+
 def ratio_table(ratios: list[dict[str, Any]]) -> str:
     lines = ["AES-MMO speed-up (peer time / our time, min and median):"]
     for r in ratios:
         lines.append(
             f"  {_size(r['size_bytes']):>8}  {r['ours']:<18} vs {r['vs']:<10} "
-            f"{r['ratio_min']:>7.1f}x  (median {r['ratio_median']:.1f}x)"
+            f"{ratio_words(r['ratio_min']):>16}  (median {ratio_words(r['ratio_median'])})"
         )
     return "\n".join(lines)
 
@@ -148,10 +161,10 @@ def targets(
         ),
         target(
             "AES-MMO speed-up over zigpy, 1 MiB",
-            ">= 20x",
+            ">= 20×",
             vs_zigpy["ratio_min"] if vs_zigpy else None,
             None if vs_zigpy is None else vs_zigpy["ratio_min"] >= 20,
-            "x",
+            "×",
         ),
         target(
             "zbota --integrity on 1 MiB, whole process",
@@ -169,17 +182,17 @@ def targets(
         ),
         target(
             "combine 64K+1M+4K: hexmerge.py time / ours",
-            ">= 1x",
+            ">= 1×",
             speed,
             None if speed is None else speed >= 1,
-            "x",
+            "×",
         ),
         target(
             "combine 64K+1M+4K: hexmerge.py peak RSS / ours",
-            "> 1x",
+            "> 1×",
             memory,
             None if memory is None else memory > 1,
-            "x",
+            "×",
         ),
     ]
 

@@ -198,7 +198,7 @@ def table(figures: list[Figure]) -> str:
             small, large = sorted(pair, key=lambda f: f.size_bytes or 0)
             ratio = (large.min_s or 0) / (small.min_s or 1)
             scale = (large.size_bytes or 0) / (small.size_bytes or 1)
-            rows.append(f"linearity {prefix}: {scale:.0f}x bytes -> {ratio:.2f}x time")
+            rows.append(f"linearity {prefix}: {scale:.0f}× the bytes -> {ratio:.2f}× the time")
     return "\n".join(rows)
 
 

@@ -249,3 +249,14 @@ def test_combine_ratios_and_targets_once_combine_exists() -> None:
     assert (memory["value"], memory["met"]) == (4.0, True)
     figures[0].extra["inputs"] = "4 KiB+16 KiB+1 KiB"
     assert [t["met"] for t in report.targets(figures, [], "libcrypto")[4:]] == [None, None]
+
+
+def test_ratios_read_as_people_say_them() -> None:
+    from bench.report import ratio_words
+
+    assert ratio_words(4.1) == "4.1× faster"
+    assert ratio_words(0.24) == "0.24× (slower)"
+    assert ratio_words(1.0) == "1.0× faster"
+    assert ratio_words(3.0, "less peak RSS", "more peak RSS") == "3.0× less peak RSS"
+    assert ratio_words(0.5, "less peak RSS", "more peak RSS") == "0.50× (more peak RSS)"
+    assert ratio_words(None) == "-"
