@@ -34,6 +34,8 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _PEM = re.compile(r"-----\s*(BEGIN|END)\b|PRIVATE KEY|Proc-Type:|LS0tLS1CRUdJT", re.IGNORECASE)
 # Runs of the standard base64 alphabet (key bodies, one-line keys).  "_", "-" and "." end a
 # run, so ordinary file names (test_foo-bar.ota) never qualify.
+_PEM_BEGIN = re.compile(r"-----\s*BEGIN\b", re.IGNORECASE)
+_PEM_END = re.compile(r"-----\s*END\b", re.IGNORECASE)
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
 _HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
 _TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")
@@ -87,15 +89,39 @@ def looks_like_secret(text: object) -> bool:
     if any(len(set(run.lower())) >= 6 for run in _HEX_RUN.findall(value)):  # not "aaaa..."
         return True
     for run in _BASE64_RUN.findall(value):
+        # Both cases, and a digit unless the run is long (a 64-character base64 line has
+        # no digit once in 50,000 lines; a 60-character word without a separator, never).
         mixed = (
-            any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run)
+            any(c.isupper() for c in run)
+            and any(c.islower() for c in run)
+            and (len(run) >= 60 or any(c.isdigit() for c in run))
         )
         # A path of CamelCase folders can reach 40 characters; not 60 without a "." or "_",
-        # and not with "+", "=" padding or no "/" at all.
+        # and not with "+", "=" padding or no "/" at all.  Below 60 with a "/" (the last
+        # line of a PEM body often is), the mix decides: base64 changes between upper
+        # case, lower case and digits at about 65% of its characters and holds a digit in
+        # six; folder names change at word starts (about 30%) and hold few digits.
         varied = mixed and len(set(run)) >= 12
-        if varied and (len(run) >= 60 or "/" not in run or "+" in run or run.endswith("=")):
+        if varied and (
+            len(run) >= 60
+            or "/" not in run
+            or "+" in run
+            or run.endswith("=")
+            or _class_changes(run) >= 0.45
+            or sum(c.isdigit() for c in run) >= 4
+        ):
             return True
     return False
+
+
+def _class_changes(run: str) -> float:
+    """How often consecutive characters (``/`` left out) change class: upper, lower, digit."""
+
+    def kind(char: str) -> int:
+        return 0 if char.isupper() else 1 if char.islower() else 2
+
+    kinds = [kind(c) for c in run if c != "/"]
+    return sum(a != b for a, b in zip(kinds, kinds[1:], strict=False)) / max(1, len(kinds) - 1)
 
 
 def shown(value: object, *, secret: bool = False) -> str:
@@ -127,9 +153,15 @@ def redact_lines(text: str) -> str:
     """Every line of ``text`` that looks like key material replaced by :data:`REDACTED`,
     the rest made printable (for tracebacks shown with ``OTA_DEBUG=1``)."""
     lines = []
+    in_pem = False  # every line between PEM armour lines is key material, however short
     for line in text.splitlines():
         indent = line[: len(line) - len(line.lstrip())]
-        lines.append(indent + REDACTED if looks_like_secret(line) else printable(line))
+        if _PEM_BEGIN.search(line):
+            in_pem = True
+        secret = in_pem or looks_like_secret(line)
+        if _PEM_END.search(line):
+            in_pem = False
+        lines.append(indent + REDACTED if secret else printable(line))
     return "\n".join(lines) + "\n"
 
 
