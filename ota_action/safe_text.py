@@ -20,6 +20,7 @@ edges, where text is printed.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import traceback
 from collections.abc import Mapping
@@ -121,7 +122,7 @@ def _class_changes(run: str) -> float:
         return 0 if char.isupper() else 1 if char.islower() else 2
 
     kinds = [kind(c) for c in run if c != "/"]
-    return sum(a != b for a, b in zip(kinds, kinds[1:], strict=False)) / max(1, len(kinds) - 1)
+    return sum(a != b for a, b in itertools.pairwise(kinds)) / max(1, len(kinds) - 1)
 
 
 def shown(value: object, *, secret: bool = False) -> str:
