@@ -114,9 +114,7 @@ class ZbotaSettings(CommandSettings):
     allow_duplicate_tag: bool = option(
         "allow a tag id more than once (some real files repeat 0x0000 or a manufacturer tag)", False
     )
-    crc_trailer: bool = option(
-        "append Salus' CRC-32 trailer (zlib, little-endian) after the image", False
-    )
+    crc_trailer: bool = option("append Salus' CRC-32 trailer (zlib, little-endian) after the image", False)
 
 
 class InspectSettings(CommandSettings):

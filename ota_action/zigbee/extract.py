@@ -167,13 +167,14 @@ def _recipe(
     if layout.walk_problem is not None:
         return None, f"the sub-element walk does not end cleanly: {layout.walk_problem}", None
     if layout.elements_total > len(layout.elements):
-        return None, f"{layout.elements_total} sub-elements; extract writes at most {len(layout.elements)}", None
+        listed = len(layout.elements)
+        return None, f"{layout.elements_total} sub-elements; extract writes at most {listed}", None
     crc = False
     if layout.trailing_bytes:
         total = h.total_image_size
-        crc = layout.trailing_bytes == CRC_TRAILER_SIZE and read_at(src, total, CRC_TRAILER_SIZE) == crc32_range(
-            src, 0, total
-        ).to_bytes(CRC_TRAILER_SIZE, "little")
+        if layout.trailing_bytes == CRC_TRAILER_SIZE:
+            expected = crc32_range(src, 0, total).to_bytes(CRC_TRAILER_SIZE, "little")
+            crc = read_at(src, total, CRC_TRAILER_SIZE) == expected
         if not crc:
             return None, f"{layout.trailing_bytes} bytes follow the total image size; zbota writes none", None
     if h.header_version != HEADER_VERSION:

@@ -44,6 +44,7 @@ from ota_action.zigbee.image import CHUNK, CRC_TRAILER_SIZE, Digests, ParsedImag
 from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, MmoHasher
 from ota_action.zigbee.streams import chunks, crc32_range, read_at
 
+
 @dataclass(frozen=True)
 class HeaderChanges:
     """The header values to change; ``None`` keeps the input's value.
