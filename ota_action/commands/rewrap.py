@@ -73,7 +73,7 @@ def run(settings: RewrapSettings) -> RewrapResult:
             container = find_container(src, size)
             if container is not None:
                 raise InputError(
-                    f"is an OTA file inside a {container.kind} container, whose own signature or "
+                    f"is an OTA file inside a vendor container ({container.kind}), whose own signature or "
                     f"checks a new header would break; `ota-action extract` writes the inner file "
                     f"as payload.ota",
                     field="image",
