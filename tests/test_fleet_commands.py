@@ -19,7 +19,7 @@ from ota_action.zigbee.elements import SubElement
 from ota_action.zigbee.header import OtaHeader
 from ota_action.zigbee.image import build_image, parse_image
 from ota_action.zigbee.integrity import IntegrityVariant
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.test_rewrap import ref_code
 
 PAYLOAD = bytes(range(256)) * 40  # 10240 bytes: past 8192, where the padding forms differ
@@ -451,3 +451,53 @@ def test_index_of_a_non_ota_file_is_refused(tmp_path: Path) -> None:
     result = run_cli("index", tmp_path / "x.ota", "--url-base", "https://e.com", "-o", tmp_path / "i.json")
     _refused(result.code, result.err, "FILE|DIR", "not a Zigbee OTA file")
     assert not (tmp_path / "i.json").exists()
+
+
+# --- the Action: build, describe, take apart, index, in one workspace ----------------------
+
+
+def test_action_builds_rewraps_extracts_and_indexes(tmp_path: Path) -> None:
+    from tests.test_action import ZBOTA, FakeRunner
+
+    fake = FakeRunner(tmp_path)
+    (fake.workspace / "firmware").mkdir()
+    (fake.workspace / "firmware" / "app.hex").write_bytes((ROOT / "examples/firmware/app.hex").read_bytes())
+    built = fake.run(ZBOTA)
+    assert built.code == 0, built.stdout + built.stderr
+    data = (fake.workspace / "dist" / "app.ota").read_bytes()
+    assert built.outputs["sha512"] == hashlib.sha512(data).hexdigest()
+    assert built.outputs["sha3-256"] == hashlib.sha3_256(data).hexdigest()
+
+    rewrapped = fake.run(
+        {"command": "rewrap", "image": "dist/app.ota", "outfile": "dist/v2.ota", "version": "2.0.0.0"}
+    )
+    assert rewrapped.code == 0, rewrapped.stdout + rewrapped.stderr
+    assert rewrapped.outputs["ota-file"] == "dist/v2.ota"
+    assert rewrapped.outputs["file-version"] == "0x02000000"
+    v2 = (fake.workspace / "dist" / "v2.ota").read_bytes()
+    assert rewrapped.outputs["sha3-256"] == hashlib.sha3_256(v2).hexdigest()
+
+    extracted = fake.run({"command": "extract", "image": "dist/v2.ota", "directory": "parts"})
+    assert extracted.code == 0, extracted.stdout + extracted.stderr
+    assert extracted.outputs["directory"] == "parts"
+    assert (fake.workspace / "parts" / "ota.json").is_file()
+
+    indexed = fake.run(
+        {"command": "index", "files": "dist/v2.ota", "outfile": "index.json", "model-id": "M1"}
+    )
+    assert indexed.code == 0, indexed.stdout + indexed.stderr
+    assert indexed.outputs["index-file"] == "index.json"
+    entry = json.loads(indexed.outputs["index-entry"])
+    assert entry["url"] == "dist/v2.ota"
+    assert entry["sha512"] == hashlib.sha512(v2).hexdigest()
+    assert json.loads((fake.workspace / "index.json").read_text()) == [entry]
+
+
+def test_action_extract_outside_the_workspace_is_refused(tmp_path: Path) -> None:
+    from tests.test_action import FakeRunner, assert_failed
+
+    fake = FakeRunner(tmp_path)
+    (fake.workspace / "a.ota").write_bytes(_file())
+    run = fake.run({"command": "extract", "image": "a.ota", "directory": "../outside"})
+    assert_failed(run, 2, "directory")
+    assert not (tmp_path / "outside").exists()
