@@ -59,10 +59,12 @@ class FileFacts:
         return self.header.total_image_size
 
 
-def file_facts(src: BinaryIO, file_name: str, *, chunk: int = CHUNK) -> FileFacts:
+def file_facts(src: BinaryIO, file_name: str, *, chunk: int = CHUNK, header_offset: int = 0) -> FileFacts:
     """Hash ``src`` from its start in one pass (SHA-512, SHA3-256, SHA-256) and decode its header.
 
-    Memory is one chunk plus the header; the header is decoded from the first bytes read.
+    Memory is one chunk plus the header; the header is decoded from the bytes read at
+    ``header_offset`` (where a container holds the OTA file; the digests and size are
+    always the whole file's, what a device downloads).
     """
     digests = (hashlib.sha512(), hashlib.sha3_256(), hashlib.sha256())
     head = bytearray()
@@ -71,8 +73,9 @@ def file_facts(src: BinaryIO, file_name: str, *, chunk: int = CHUNK) -> FileFact
         piece = src.read(chunk)
         if not piece:
             break
-        if len(head) < MAX_HEADER:
-            head += piece[: MAX_HEADER - len(head)]
+        if len(head) < MAX_HEADER and size + len(piece) > header_offset:
+            skip = max(0, header_offset - size)
+            head += piece[skip : skip + MAX_HEADER - len(head)]
         for digest in digests:
             digest.update(piece)
         size += len(piece)

@@ -234,10 +234,12 @@ def test_zbota_outputs_match_the_file_written(runner: FakeRunner) -> None:
     assert run.code == 0, run.stdout + run.stderr
     assert run.annotations("error") == []
     out = run.outputs
-    assert set(out) == {"ota-file", "sha256", "size", "file-version", "summary-json"}
+    assert set(out) == {"ota-file", "sha256", "sha512", "sha3-256", "size", "file-version", "summary-json"}
     assert out["ota-file"] == "dist/app.ota"  # relative to the workspace, never a container path
     data = (run.workspace / "dist" / "app.ota").read_bytes()
     assert out["sha256"] == hashlib.sha256(data).hexdigest()
+    assert out["sha512"] == hashlib.sha512(data).hexdigest()
+    assert out["sha3-256"] == hashlib.sha3_256(data).hexdigest()
     assert out["size"] == str(len(data))
     assert out["file-version"] == "0x01000001"
     magic, _hv, _hl, _fc, mfg, image_type, version = struct.unpack_from("<IHHHHHI", data)

@@ -105,7 +105,7 @@ def _diff(expected: dict[str, set[str]], declared: dict[str, set[str]], where: s
 def test_the_derivation_sees_every_option() -> None:
     """Guard against a derivation that finds nothing: real fields of real commands appear."""
     used = expected_inputs()
-    assert used["mfg-id"] == {"zbota", "xbee-fs"}
+    assert used["mfg-id"] == {"zbota", "xbee-fs", "rewrap"}
     assert used["on-overlap"] == {"combine"}
     assert used["image"] >= {"inspect", "verify", "xbee-fs"}
     assert used["signing-key"] == {"xbee-fs"}

@@ -151,18 +151,3 @@ def test_file_names_are_plain_and_widen() -> None:
     assert names[0] == "000-0xF000.bin"
     assert names[100] == "100-0xF064.bin"
     assert all("/" not in n and "\\" not in n and not n.startswith(".") for n in names)
-
-
-@pytest.mark.parametrize("cut", [0, 2, 5, 9])
-def test_streaming_layout_agrees_with_parse_image(cut: int) -> None:
-    """read_layout (seek per element) says what parse_image (whole bytes) says, problems included."""
-    from ota_action.zigbee.image import parse_image
-    from ota_action.zigbee.layout import read_layout
-
-    whole = build_image(_header(), [SubElement(0xF000, b"abc"), SubElement(0x0000, bytes(40))])
-    for data in (whole[: len(whole) - cut], whole + bytes(cut)):
-        parsed = parse_image(data)
-        layout = read_layout(io.BytesIO(data), len(data))
-        assert layout.elements == parsed.elements
-        assert layout.problem == parsed.walk_problem
-        assert layout.trailing_bytes == parsed.trailing_bytes

@@ -221,6 +221,6 @@ def test_streaming_in_small_chunks() -> None:
     src = io.BytesIO(data)
     plan = plan_rewrap(src, len(data), HeaderChanges(file_version=0x0A))
     dst = io.BytesIO()
-    assert write_rewrap(plan, src, dst, chunk=7) == plan.size == len(data)
+    assert write_rewrap(plan, src, dst, chunk=7).size == plan.size == len(data)
     out = dst.getvalue()
     assert out[-16:] == ref_code(out, IntegrityVariant.SHORT_PADDING_ONLY)

@@ -17,15 +17,19 @@ from ota_action.secret import NO_SECRETS, KeyMaterial
 if TYPE_CHECKING:
     from ota_action.results import (
         CombineResult,
+        ExtractResult,
+        IndexResult,
         InspectResult,
         KeygenResult,
         Result,
+        RewrapResult,
         VerifyResult,
         XbeeFsResult,
         ZbotaResult,
     )
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
+    from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
     from ota_action.zigbee.aes import Backend
@@ -110,6 +114,27 @@ def _keygen() -> Command[KeygenSettings, KeygenResult]:
     return Command(KeygenSettings, _without_secrets(keygen.run))
 
 
+def _index() -> Command[IndexSettings, IndexResult]:
+    from ota_action.commands import index
+    from ota_action.settings.fleet import IndexSettings
+
+    return Command(IndexSettings, _without_secrets(index.run))
+
+
+def _extract() -> Command[ExtractSettings, ExtractResult]:
+    from ota_action.commands import extract
+    from ota_action.settings.fleet import ExtractSettings
+
+    return Command(ExtractSettings, _without_secrets(extract.run))
+
+
+def _rewrap() -> Command[RewrapSettings, RewrapResult]:
+    from ota_action.commands import rewrap
+    from ota_action.settings.fleet import RewrapSettings
+
+    return Command(RewrapSettings, _without_secrets(rewrap.run))
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
@@ -126,6 +151,9 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("combine", "merge Intel HEX files into one, refusing conflicting bytes", _combine),
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
+        CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
+        CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
+        CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),
     )
 }
 

@@ -226,6 +226,8 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
         outfile=settings.outfile,
         size=written.size,
         sha256=written.sha256,
+        sha512=written.sha512,
+        sha3_256=written.sha3_256,
         image=settings.image,
         image_size=size,
         padded_size=padded_size,

@@ -15,13 +15,15 @@ from typing import Any
 
 from ota_action import files, log
 from ota_action.commands import aes_backend
+from ota_action.errors import InputError
 from ota_action.results import OtaSummary, ZbotaResult
-from ota_action.settings.zigbee import ZbotaSettings
+from ota_action.settings.zigbee import VARIANT_DEVICES, ZbotaSettings
 from ota_action.values import TagSpec
 from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
 from ota_action.zigbee.header import OtaHeader
 from ota_action.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
+from ota_action.zigbee.integrity import IntegrityVariant
 
 
 def _is_hex(spec: TagSpec) -> bool:
@@ -64,17 +66,51 @@ def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int
     return summary.with_sources(tuple(rows))
 
 
+def _header_string(settings: ZbotaSettings) -> bytes:
+    if settings.string is not None and settings.string_hex is not None:
+        raise InputError(
+            "cannot be given together with --string: give the text or its raw bytes, not both",
+            field="string_hex",
+        )
+    if settings.string_hex is not None:
+        return settings.string_hex
+    return (settings.string or "").encode("ascii")
+
+
+def _variant_warnings(settings: ZbotaSettings) -> list[Finding]:
+    variant = settings.integrity_variant
+    if variant is IntegrityVariant.STANDARD:
+        return []
+    if not settings.integrity:
+        raise InputError(
+            "chooses how the integrity code is computed; it needs --integrity", field="integrity_variant"
+        )
+    return [
+        Finding.warning(
+            "integrity-variant",
+            f"integrity code written in the non-standard variant {variant.value}, which only "
+            f"{VARIANT_DEVICES[variant]} devices expect; other devices reject the file",
+        )
+    ]
+
+
 def run(settings: ZbotaSettings) -> ZbotaResult:
     logger = log.get()
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
-    check_writable_tags((t.tag for t in settings.tags), allow_reserved=settings.allow_reserved_tag)
+    check_writable_tags(
+        (t.tag for t in settings.tags),
+        allow_reserved=settings.allow_reserved_tag,
+        allow_duplicate=settings.allow_duplicate_tag,
+    )
+    header_string = _header_string(settings)
+    variant_findings = _variant_warnings(settings)
     backend = aes_backend() if settings.integrity else None
     header = OtaHeader.create(
         manufacturer_code=settings.mfg_id,
         image_type=settings.image_type,
         file_version=settings.version,
-        header_string=(settings.string or "").encode("ascii"),
+        header_string=header_string,
         zigbee_stack_version=settings.stack_version,
         security_credential_version=settings.credentials,
         upgrade_file_destination=settings.dest_eui64,
@@ -85,6 +121,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         "integrity": settings.integrity,
         "align": settings.align,
         "fill": settings.fill,
+        "variant": settings.integrity_variant,
     }
     warnings: list[str] = []
     # Sizes first: the NULL tags and plain files alone may already be too much; refuse
@@ -101,7 +138,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         sources.append(described)
     plan = plan_image(header, elements, **plan_options)
     with files.atomic_output(settings.outfile) as out:
-        built = write_image(plan, out, backend=backend)
+        built = write_image(plan, out, backend=backend, crc_trailer=settings.crc_trailer)
     written = time.perf_counter()
     summary = _with_sources(OtaSummary.of(built.parsed()), sources, settings.align)
     logger.info(
@@ -117,6 +154,8 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         outfile=settings.outfile,
         size=built.size,
         sha256=built.sha256,
+        sha512=built.sha512,
+        sha3_256=built.sha3_256,
         ota=summary,
-        findings=tuple(Finding.warning("hex-gap-fill", w) for w in warnings),
+        findings=(*variant_findings, *(Finding.warning("hex-gap-fill", w) for w in warnings)),
     )

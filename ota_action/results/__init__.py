@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from ota_action.results.base import Result, finding_json, md_escape, md_table
 from ota_action.results.combine import CombineInput, CombineResult
+from ota_action.results.fleet import ExtractResult, IndexResult, MergeRow, RewrapResult
 from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
 from ota_action.results.xbee import KeygenResult, XbeeFsResult
 
@@ -43,10 +44,14 @@ __all__ = [
     "CombineInput",
     "CombineResult",
     "ElementRow",
+    "ExtractResult",
+    "IndexResult",
     "InspectResult",
     "KeygenResult",
+    "MergeRow",
     "OtaSummary",
     "Result",
+    "RewrapResult",
     "VerifyResult",
     "XbeeFsResult",
     "ZbotaResult",

@@ -285,6 +285,8 @@ class ZbotaResult(Result):
     size: int
     sha256: str
     ota: OtaSummary
+    sha512: str = ""  # Action outputs only (an index entry, an attestation); "" when not computed
+    sha3_256: str = ""
 
     def data(self) -> dict[str, object]:
         return {"outfile": str(self.outfile), "size": self.size, "sha256": self.sha256, **self.ota.to_json()}
@@ -309,12 +311,18 @@ class ZbotaResult(Result):
         return {
             "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
             "sha256": self.sha256,
+            **extra_digests(self.sha512, self.sha3_256),
             "size": str(self.size),
             **self.ota.output_values(),
         }
 
     def written(self) -> tuple[Path, ...]:
         return (self.outfile,)
+
+
+def extra_digests(sha512: str, sha3_256: str) -> dict[str, str]:
+    """The ``sha512`` and ``sha3-256`` outputs of a command that wrote a file (when known)."""
+    return {k: v for k, v in (("sha512", sha512), ("sha3-256", sha3_256)) if v}
 
 
 @dataclass(frozen=True, kw_only=True)

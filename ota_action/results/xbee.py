@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ota_action.results.base import Result, hex_text, md_escape, md_table, relative_to
-from ota_action.results.ota import OtaSummary, sha_markdown
+from ota_action.results.ota import OtaSummary, extra_digests, sha_markdown
 from ota_action.secret import Secret
 from ota_action.signing import CURVE_TEXT
 from ota_action.xbee import describe_version
@@ -31,6 +31,8 @@ class XbeeFsResult(Result):
     fk: str  # the device's ATFK value: the uncompressed point, upper-case hex
     key_form: str  # how the key was given, e.g. "PEM (PKCS#8)"
     ota: OtaSummary
+    sha512: str = ""  # Action outputs only; "" when not computed
+    sha3_256: str = ""
 
     @property
     def padding(self) -> int:
@@ -93,6 +95,7 @@ class XbeeFsResult(Result):
         return {
             "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
             "sha256": self.sha256,
+            **extra_digests(self.sha512, self.sha3_256),
             "size": str(self.size),
             **self.ota.output_values(),
         }

@@ -10,6 +10,7 @@ from pydantic_settings import NoDecode
 
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
+from ota_action.zigbee.integrity import IntegrityVariant
 
 
 def _lines(value: Any) -> Any:
@@ -32,6 +33,37 @@ def _align(value: Any) -> Any:
 
 # Items are validated one by one so an error points at the offending --tag, not the list.
 TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
+
+
+def _string_hex(value: Any) -> Any:
+    """The raw header string: up to 64 hex digits (32 bytes), NUL-padded to 32."""
+    if value is None or isinstance(value, bytes):
+        return value
+    text = str(value).strip().removeprefix("0x").replace(" ", "")
+    if len(text) % 2 or any(c not in "0123456789abcdefABCDEF" for c in text):
+        raise ValueError("must be hex digits, two per byte (up to 64 for the 32-byte field)")
+    if len(text) > 64:
+        raise ValueError(f"is {len(text) // 2} bytes; the header string holds at most 32")
+    return bytes.fromhex(text)
+
+
+def _variant(value: Any) -> Any:
+    if value is None or isinstance(value, IntegrityVariant):
+        return value
+    text = str(value).strip().lower()
+    try:
+        return IntegrityVariant(text)
+    except ValueError:
+        raise ValueError("must be " + ", ".join(v.value for v in IntegrityVariant)) from None
+
+
+HeaderStringHex = Annotated[bytes, BeforeValidator(_string_hex)]
+Variant = Annotated[IntegrityVariant, BeforeValidator(_variant)]
+# Devices known to check a non-standard integrity code (corpus MANIFEST, reference/integrity.md).
+VARIANT_DEVICES = {
+    IntegrityVariant.COVERS_TAG_HEADER: "NodOn",
+    IntegrityVariant.SHORT_PADDING_ONLY: "Develco (the hash zigpy computes)",
+}
 
 
 class ZbotaSettings(CommandSettings):
@@ -67,6 +99,22 @@ class ZbotaSettings(CommandSettings):
     )
     fill: U8 = option("fill byte for NULL tags, padding and gaps in .hex input", 0xFF)
     allow_reserved_tag: bool = option("allow tag ids in the reserved range 0x0007-0xEFFF", False)
+    string_hex: HeaderStringHex | None = option(
+        "header string as its raw bytes in hex (up to 64 digits, NUL-padded to 32 bytes), for "
+        "strings with bytes after the NUL or non-ASCII; not with --string",
+        None,
+        Cli(metavar="HEX"),
+    )
+    integrity_variant: Variant = option(
+        "which bytes the integrity code covers: standard, covers-tag-header or "
+        "short-padding-only (the last two only for devices that expect them)",
+        IntegrityVariant.STANDARD,
+        Cli(metavar="VARIANT"),
+    )
+    allow_duplicate_tag: bool = option(
+        "allow a tag id more than once (some real files repeat 0x0000 or a manufacturer tag)", False
+    )
+    crc_trailer: bool = option("append Salus' CRC-32 trailer (zlib, little-endian) after the image", False)
 
 
 class InspectSettings(CommandSettings):

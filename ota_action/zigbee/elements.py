@@ -184,8 +184,13 @@ def walk_file(f: BinaryIO, start: int, stop: int, *, limit: int | None = ELEMENT
     return Walk(tuple(found), problem, total, counts, first, last)
 
 
-def check_writable_tags(tags: Iterable[int], *, allow_reserved: bool = False) -> None:
+def check_writable_tags(
+    tags: Iterable[int], *, allow_reserved: bool = False, allow_duplicate: bool = False
+) -> None:
     """Reject tag ids a user may not write directly, with the reason.
+
+    A tag id given twice is refused unless ``allow_duplicate``: some real files repeat
+    0x0000 or a manufacturer tag, and rebuilding them needs it.
 
     0x0003 and 0xFFFF are produced by ``--integrity`` and ``--align``; the Smart Energy
     signature suites need a Certicom ECQV signer on binary Koblitz curves, which
@@ -197,9 +202,12 @@ def check_writable_tags(tags: Iterable[int], *, allow_reserved: bool = False) ->
         value = f"0x{tag:04X}"
         if not 0 <= tag <= 0xFFFF:
             raise InputError("tag id must be between 0x0000 and 0xFFFF", field="tags", value=value)
-        if tag in seen:
+        if tag in seen and not allow_duplicate:
             raise InputError(
-                "tag id given more than once; each tag may appear once", field="tags", value=value
+                "tag id given more than once; each tag may appear once "
+                "(--allow-duplicate-tag if a device really expects it repeated)",
+                field="tags",
+                value=value,
             )
         seen.add(tag)
         if tag == IMAGE_INTEGRITY_CODE:

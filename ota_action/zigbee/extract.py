@@ -7,40 +7,51 @@ list (every option but ``-o``, file names relative to the extract directory) tha
 the file.  When the file holds something ``zbota`` cannot write, ``zbota_args`` is None and
 ``not_rebuildable`` says what.
 
-Three ``zbota`` options are needed beyond today's, and are used only when a file needs
-them (spelling as in issue 14):
+Four ``zbota`` options exist for real files, and are used only when a file needs them:
 
 * ``--integrity-variant=covers-tag-header|short-padding-only`` with ``--integrity``;
 * ``--allow-duplicate-tag`` for a tag id that appears more than once (Lumi 0xF006);
 * ``--string-hex=<64 hex digits>`` for a header string that is not printable ASCII
-  followed by NUL padding (spaces-only strings, NUL inside, non-ASCII bytes).
+  followed by NUL padding (spaces-only strings, NUL inside, non-ASCII bytes);
+* ``--crc-trailer`` for Salus' CRC-32 after the image.
 
-:func:`rebuild` is the reference for what ``zbota`` must do with them; the tests prove it
-against real files until ``build_image`` takes an integrity variant itself.
+:func:`rebuild` runs ``zbota``'s own writer (:func:`~ota_action.zigbee.image.plan_image`,
+:func:`~ota_action.zigbee.image.write_image`) on a recipe, so a test of it is a test of
+``zbota``.  The file is read by :func:`~ota_action.zigbee.image.parse_file` (bounded
+memory); a file with more sub-elements than it lists (1000) is not rebuildable.
 """
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from ota_action.zigbee.aes import Backend
 from ota_action.zigbee.elements import (
     IMAGE_INTEGRITY_CODE,
     PADDING,
     SIGNATURE_TAGS,
     TAG_HEADER_SIZE,
     UPGRADE_IMAGE,
-    SubElement,
-    encode_tag_header,
     is_reserved,
     tag_name,
 )
-from ota_action.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, encode_header, header_size
-from ota_action.zigbee.image import padding_length
-from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, match_integrity
-from ota_action.zigbee.layout import Layout, read_exact, read_layout, variant_digest
+from ota_action.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, header_size
+from ota_action.zigbee.image import (
+    CRC_TRAILER_SIZE,
+    BytesSource,
+    ParsedImage,
+    Source,
+    padding_length,
+    parse_file,
+    plan_image,
+    write_image,
+)
+from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
+from ota_action.zigbee.streams import chunks, crc32_range, read_at
 
 MANIFEST_NAME = "ota.json"
 DEFAULT_STACK_VERSION = 0x0002
@@ -68,6 +79,7 @@ class Recipe:
     allow_reserved_tag: bool
     allow_duplicate_tag: bool
     string_hex: bool
+    crc_trailer: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,15 +147,36 @@ def _find_align(before: int, pad: int) -> int | None:
     return None
 
 
+def _uniform(src: BinaryIO, start: int, length: int) -> int | None:
+    """The byte ``[start, start+length)`` is filled with, or None when it is not one value."""
+    first = read_at(src, start, 1)
+    if not first:
+        return None
+    block = first * min(length, 1 << 16)
+    for piece in chunks(src, start, start + length, len(block) or 1):
+        if piece != block[: len(piece)]:
+            return None
+    return first[0]
+
+
 def _recipe(
-    src: BinaryIO, layout: Layout, names: Sequence[str]
+    src: BinaryIO, layout: ParsedImage, names: Sequence[str]
 ) -> tuple[Recipe | None, str | None, IntegrityVariant | None]:
     """The rebuild recipe, or the reason there is none; also the integrity variant found."""
     h = layout.header
-    if layout.problem is not None:
-        return None, f"the sub-element walk does not end cleanly: {layout.problem}", None
+    if layout.walk_problem is not None:
+        return None, f"the sub-element walk does not end cleanly: {layout.walk_problem}", None
+    if layout.elements_total > len(layout.elements):
+        listed = len(layout.elements)
+        return None, f"{layout.elements_total} sub-elements; extract writes at most {listed}", None
+    crc = False
     if layout.trailing_bytes:
-        return None, f"{layout.trailing_bytes} bytes follow the total image size; zbota writes none", None
+        total = h.total_image_size
+        if layout.trailing_bytes == CRC_TRAILER_SIZE:
+            expected = crc32_range(src, 0, total).to_bytes(CRC_TRAILER_SIZE, "little")
+            crc = read_at(src, total, CRC_TRAILER_SIZE) == expected
+        if not crc:
+            return None, f"{layout.trailing_bytes} bytes follow the total image size; zbota writes none", None
     if h.header_version != HEADER_VERSION:
         return None, f"header version 0x{h.header_version:04X}; zbota writes 0x{HEADER_VERSION:04X}", None
     if h.field_control & ~0x0007:
@@ -157,9 +190,7 @@ def _recipe(
         code = elements[codes[0]]
         if codes != [len(elements) - 1] or code.length != DIGEST_SIZE:
             return None, "the integrity element (0x0003) is not a single 16-byte element at the end", None
-        covered = read_exact(src, 0, code.offset + TAG_HEADER_SIZE)
-        stored = read_exact(src, code.data_offset, DIGEST_SIZE)
-        variant = match_integrity(covered, code.offset, stored)
+        variant = layout.integrity.variant
         if variant is None:
             return None, "the integrity code matches none of the known variants", None
     signed = [e for e in elements if e.tag in SIGNATURE_TAGS]
@@ -173,10 +204,12 @@ def _recipe(
         if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
             return None, reason, variant
         pad = elements[pads[0]]
-        data = read_exact(src, pad.data_offset, pad.length)
-        if pad.length and data != data[:1] * pad.length:
+        if pad.length > MAX_ALIGN:
             return None, reason, variant
-        fill = data[0] if pad.length else 0xFF
+        filled = _uniform(src, pad.data_offset, pad.length) if pad.length else 0xFF
+        if filled is None:
+            return None, reason, variant
+        fill = filled
         before = pad.offset
         align = _find_align(before, pad.length)
         if align is None:
@@ -206,6 +239,7 @@ def _recipe(
         allow_reserved_tag=any(is_reserved(t) for t, _ in user),
         allow_duplicate_tag=any(n > 1 for n in counts.values()),
         string_hex=as_hex,
+        crc_trailer=crc,
     )
     return recipe, None, variant
 
@@ -249,12 +283,18 @@ def zbota_args(recipe: Recipe) -> list[str]:
         args.append("--allow-reserved-tag")
     if recipe.allow_duplicate_tag:
         args.append("--allow-duplicate-tag")
+    if recipe.crc_trailer:
+        args.append("--crc-trailer")
     return args
 
 
-def plan_extract(src: BinaryIO, size: int) -> ExtractPlan:
-    """Decide the files and ``ota.json`` of an extract of the ``size``-byte file ``src``."""
-    layout = read_layout(src, size)
+def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) -> ExtractPlan:
+    """Decide the files and ``ota.json`` of an extract of the ``size``-byte file ``src``.
+
+    Only a missing header raises (FormatError).  Every element listed gets a file, even
+    when the file cannot be rebuilt (``not_rebuildable`` then says why).
+    """
+    layout = parse_file(src, size, backend=backend)
     width = max(2, len(str(max(len(layout.elements) - 1, 0))))
     names = [element_file_name(i, e.tag, width) for i, e in enumerate(layout.elements)]
     files = tuple(
@@ -265,7 +305,7 @@ def plan_extract(src: BinaryIO, size: int) -> ExtractPlan:
         "header": header_values(layout.header),
         "file_size": layout.file_size,
         "trailing_bytes": layout.trailing_bytes,
-        "walk_problem": layout.problem,
+        "walk_problem": layout.walk_problem,
         "integrity_variant": None if variant is None else variant.value,
         "sub_elements": [
             {
@@ -283,32 +323,28 @@ def plan_extract(src: BinaryIO, size: int) -> ExtractPlan:
     return ExtractPlan(files=files, recipe=recipe, not_rebuildable=reason, manifest=manifest)
 
 
-def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
-    """What ``zbota`` with :func:`zbota_args` writes: the reference for the new options.
+def recipe_sources(recipe: Recipe, open_data: Callable[[str], Source]) -> list[tuple[int, Source]]:
+    """The (tag, source) pairs ``zbota`` builds from for ``recipe``; ``open_data`` names a file's source."""
+    return [(tag, open_data(name)) for tag, name in recipe.tags]
 
-    Equal to ``build_image(header, elements, integrity=..., align=..., fill=...)`` except
-    that the integrity code is computed in ``recipe.integrity``'s variant; ``build_image``
-    needs an ``integrity_variant`` parameter to do this itself (header strings of any 32
-    bytes it already takes through ``OtaHeader.create``).
+
+def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
+    """The file ``zbota`` writes from :func:`zbota_args`, built by zbota's own writer.
+
+    :func:`plan_image` and :func:`write_image` with the recipe's options: what the
+    ``zbota`` command does after parsing its arguments.
     """
-    elements = [SubElement(tag, read(name)) for tag, name in recipe.tags]
-    if recipe.align is not None:
-        index = next(i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE)
-        before = recipe.header.header_length + sum(TAG_HEADER_SIZE + len(e.data) for e in elements[:index])
-        pad = padding_length(before + TAG_HEADER_SIZE, recipe.align)
-        if pad is not None:
-            elements.insert(index, SubElement(PADDING, bytes([recipe.fill]) * pad))
-    total = recipe.header.header_length + sum(TAG_HEADER_SIZE + len(e.data) for e in elements)
-    if recipe.integrity is not None:
-        total += TAG_HEADER_SIZE + DIGEST_SIZE
-    out = bytearray(encode_header(recipe.header.with_total_size(total)))
-    for element in elements:
-        out += element.encode()
-    if recipe.integrity is not None:
-        offset = len(out)
-        out += encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE)
-        out += variant_digest(bytes(out), offset, recipe.integrity)
-    return bytes(out)
+    plan = plan_image(
+        recipe.header,
+        recipe_sources(recipe, lambda name: BytesSource(read(name))),
+        integrity=recipe.integrity is not None,
+        align=recipe.align,
+        fill=recipe.fill,
+        variant=recipe.integrity or IntegrityVariant.STANDARD,
+    )
+    out = io.BytesIO()
+    write_image(plan, out, crc_trailer=recipe.crc_trailer)
+    return out.getvalue()
 
 
 __all__ = [
@@ -321,6 +357,7 @@ __all__ = [
     "header_values",
     "plan_extract",
     "rebuild",
+    "recipe_sources",
     "string_option",
     "zbota_args",
 ]

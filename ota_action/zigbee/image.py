@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +51,13 @@ from ota_action.zigbee.integrity import (
     IntegrityVariant,
     MmoHasher,
     integrity_digests,
+    integrity_ranges,
     match_digests,
 )
 
 INTEGRITY_ELEMENT_SIZE = TAG_HEADER_SIZE + DIGEST_SIZE
 MAX_TOTAL_SIZE = 0xFFFFFFFF
+CRC_TRAILER_SIZE = 4  # Salus' CRC-32 after the image
 CHUNK = 1 << 20  # bytes moved at once when streaming
 HEADER_READ = 1 << 16  # the header length is a u16, so the header always fits in this
 
@@ -176,6 +179,7 @@ class ImagePlan:
     elements: tuple[PlannedElement, ...]
     integrity: bool
     total_size: int
+    variant: IntegrityVariant = IntegrityVariant.STANDARD
 
     @property
     def integrity_offset(self) -> int | None:
@@ -204,11 +208,14 @@ def plan_image(
     align: int | None = None,
     fill: int = 0xFF,
     field: str = "tags",
+    variant: IntegrityVariant = IntegrityVariant.STANDARD,
 ) -> ImagePlan:
     """Lay out a file from a header made by :meth:`OtaHeader.create` and (tag, source) pairs.
 
     Only lengths are used.  Refusals name ``field`` (the option holding the data) or
-    ``integrity``/``align``, and state the limit.
+    ``integrity``/``align``, and state the limit.  ``variant`` chooses which bytes the
+    integrity code covers (:func:`~ota_action.zigbee.integrity.integrity_ranges`): only
+    files for devices that expect a non-standard one should use another.
     """
     parts = list(sources)
     if align is not None:
@@ -236,14 +243,23 @@ def plan_image(
             f"and holds at most {MAX_TOTAL_SIZE} bytes",
             field=field,
         )
-    if integrity and offset >= MAX_INPUT:
+    end, short_only = variant_range(variant, offset)
+    if integrity and end >= MAX_INPUT and not short_only:
         raise InputError(
-            f"the integrity code would cover {offset} bytes; AES-MMO (Zigbee Annex B.6) stores "
+            f"the integrity code would cover {end} bytes; AES-MMO (Zigbee Annex B.6) stores "
             f"the length in 32 bits and ends below {MAX_INPUT} bytes (512 MiB), so no standard "
             "code exists for a file this large: leave out --integrity",
             field="integrity",
         )
-    return ImagePlan(header.with_total_size(total), tuple(planned), integrity, total)
+    return ImagePlan(header.with_total_size(total), tuple(planned), integrity, total, variant)
+
+
+def variant_range(variant: IntegrityVariant, element_offset: int) -> tuple[int, bool]:
+    """(bytes covered, short padding form) of ``variant`` for a code element at ``element_offset``."""
+    for candidate, end, short_only in integrity_ranges(element_offset):
+        if candidate is variant:
+            return end, short_only
+    raise ValueError(f"unknown integrity variant {variant!r}")  # pragma: no cover - the enum is closed
 
 
 @dataclass(frozen=True)
@@ -264,6 +280,8 @@ class BuiltImage:
     sha256: str
     elements: tuple[ElementRef, ...]
     integrity: IntegrityResult
+    sha512: str = ""
+    sha3_256: str = ""
 
     def parsed(self) -> ParsedImage:
         """The file as :func:`parse_file` would describe it (it was just written so)."""
@@ -272,18 +290,57 @@ class BuiltImage:
         )
 
 
-def write_image(plan: ImagePlan, out: BinaryIO, *, backend: Backend | None = None) -> BuiltImage:
-    """Stream the planned file to ``out``; hash (SHA-256, and AES-MMO if planned) on the way."""
-    sha = hashlib.sha256()
+class Digests:
+    """SHA-256, SHA-512 and SHA3-256 of one stream, fed once: the digests an index and a
+    provenance attestation name (zigbee-OTA's ``sha512``, zigpy's ``sha3-256`` checksum)."""
+
+    __slots__ = ("_hashes",)
+
+    def __init__(self) -> None:
+        self._hashes = (hashlib.sha256(), hashlib.sha512(), hashlib.sha3_256())
+
+    def update(self, chunk: bytes | bytearray | memoryview) -> None:
+        for h in self._hashes:
+            h.update(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._hashes[0].hexdigest()
+
+    @property
+    def sha512(self) -> str:
+        return self._hashes[1].hexdigest()
+
+    @property
+    def sha3_256(self) -> str:
+        return self._hashes[2].hexdigest()
+
+
+def write_image(
+    plan: ImagePlan, out: BinaryIO, *, backend: Backend | None = None, crc_trailer: bool = False
+) -> BuiltImage:
+    """Stream the planned file to ``out``; hash (SHA-256/512, SHA3-256, AES-MMO if planned) on the way.
+
+    The integrity code covers the bytes its variant says: the hasher is fed up to that
+    end (the code's own tag header included for ``covers-tag-header``).  ``crc_trailer``
+    appends Salus' trailer after the image: CRC-32 (zlib, little-endian) of every byte
+    before it, outside the total image size.
+    """
+    digests = Digests()
+    crc = 0
     mmo = MmoHasher(backend=backend) if plan.integrity else None
+    offset = plan.integrity_offset
+    covered, short_only = (0, False) if offset is None else variant_range(plan.variant, offset)
     written = 0
 
     def emit(chunk: bytes | bytearray | memoryview) -> None:
         nonlocal written
+        nonlocal crc
         out.write(chunk)
-        sha.update(chunk)
-        if mmo is not None:
-            mmo.update(chunk)
+        digests.update(chunk)
+        crc = zlib.crc32(chunk, crc)
+        if mmo is not None and written < covered:
+            mmo.update(memoryview(chunk)[: covered - written])
         written += len(chunk)
 
     emit(encode_header(plan.header))
@@ -298,15 +355,21 @@ def write_image(plan: ImagePlan, out: BinaryIO, *, backend: Backend | None = Non
             )
     refs = [e.ref for e in plan.elements]
     integrity = IntegrityResult(present=False, valid=None, variant=None)
-    if mmo is not None:
-        offset = written
-        code = mmo.digest()
-        emit(encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE) + code)
+    if mmo is not None and offset is not None:
+        emit(encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE))
+        if mmo.length != covered:  # pragma: no cover - a bug in the range arithmetic
+            raise RuntimeError(f"hashed {mmo.length} bytes for the integrity code, not {covered}")
+        code = mmo.digest(short_form_only=short_only)
+        emit(code)
         refs.append(ElementRef(IMAGE_INTEGRITY_CODE, DIGEST_SIZE, offset))
-        integrity = IntegrityResult(True, True, IntegrityVariant.STANDARD, code, offset)
+        integrity = IntegrityResult(True, True, plan.variant, code, offset)
     if written != plan.total_size:  # pragma: no cover - a bug in the size arithmetic
         raise RuntimeError(f"wrote {written} bytes but the header says {plan.total_size}")
-    return BuiltImage(plan.header, written, sha.hexdigest(), tuple(refs), integrity)
+    if crc_trailer:
+        emit(crc.to_bytes(CRC_TRAILER_SIZE, "little"))
+    return BuiltImage(
+        plan.header, written, digests.sha256, tuple(refs), integrity, digests.sha512, digests.sha3_256
+    )
 
 
 def build_image(
@@ -316,10 +379,16 @@ def build_image(
     integrity: bool = False,
     align: int | None = None,
     fill: int = 0xFF,
+    variant: IntegrityVariant = IntegrityVariant.STANDARD,
 ) -> bytes:
     """The whole file as bytes, for elements already in memory (tests, small tools)."""
     plan = plan_image(
-        header, [(e.tag, BytesSource(e.data)) for e in elements], integrity=integrity, align=align, fill=fill
+        header,
+        [(e.tag, BytesSource(e.data)) for e in elements],
+        integrity=integrity,
+        align=align,
+        fill=fill,
+        variant=variant,
     )
     out = io.BytesIO()
     write_image(plan, out)
@@ -507,11 +576,13 @@ def describe(parsed: ParsedImage, *, limit: int = ELEMENTS_LISTED) -> dict[str, 
 
 __all__ = [
     "CHUNK",
+    "CRC_TRAILER_SIZE",
     "INTEGRITY_ELEMENT_SIZE",
     "PADDING",
     "BuiltImage",
     "BytesSource",
     "ConcatSource",
+    "Digests",
     "FileSource",
     "FillSource",
     "ImagePlan",
@@ -525,5 +596,6 @@ __all__ = [
     "parse_image",
     "plan_image",
     "read_chunks",
+    "variant_range",
     "write_image",
 ]

@@ -6,20 +6,24 @@ the total image size (when signature elements are dropped), the integrity code (
 variant the input used, at the position it had) and a Salus-style CRC-32 trailer.
 Without a change the output is the input, byte for byte: that is the test of the rules.
 
-Memory: element data is copied in chunks.  The integrity code is AES-MMO over the bytes
-before it, and ``aes_mmo`` takes the whole message, so those bytes are kept until the
-code is written.  An incremental hasher (``update(chunk)`` / ``digest(short_form_only)``)
-would remove that buffer: see :class:`_Covered`.
+Memory: the input is read by :func:`~ota_action.zigbee.image.parse_file` (header, a
+seek-based walk, one chunked pass for the integrity variant), element data is copied in
+chunks, and the new integrity code is computed by the incremental
+:class:`~ota_action.zigbee.integrity.MmoHasher` as the bytes go out: one pass, constant
+memory.  A file with more sub-elements than the walk lists (1000) is refused.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from ota_action.errors import InputError
+from ota_action.zigbee.aes import Backend
 from ota_action.zigbee.elements import (
+    ELEMENTS_LISTED,
     IMAGE_INTEGRITY_CODE,
     SIGNATURE_TAGS,
     TAG_HEADER_SIZE,
@@ -36,18 +40,9 @@ from ota_action.zigbee.header import (
     encode_header,
     header_size,
 )
-from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, match_integrity
-from ota_action.zigbee.layout import (
-    CHUNK,
-    Layout,
-    covered_length,
-    iter_range,
-    read_exact,
-    read_layout,
-    variant_digest,
-)
-
-CRC_TRAILER_SIZE = 4
+from ota_action.zigbee.image import CHUNK, CRC_TRAILER_SIZE, Digests, ParsedImage, parse_file, variant_range
+from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, MmoHasher
+from ota_action.zigbee.streams import chunks, crc32_range, read_at
 
 
 @dataclass(frozen=True)
@@ -133,6 +128,7 @@ class RewrapPlan:
     crc_trailer: bool  # the input's 4 trailing bytes are CRC-32(image): recomputed
     trailing: tuple[int, int] | None  # other trailing bytes (offset, length): copied as they are
     warnings: tuple[str, ...]
+    source: ParsedImage | None = None  # the input as parse_file described it
 
     @property
     def size(self) -> int:
@@ -140,15 +136,13 @@ class RewrapPlan:
         return self.header.total_image_size + extra + (self.trailing[1] if self.trailing else 0)
 
 
-def _crc_trailer(src: BinaryIO, layout: Layout) -> bool:
+def _crc_trailer(src: BinaryIO, parsed: ParsedImage) -> bool:
     """True when the bytes after the image are exactly CRC-32 (zlib, LE) of the image (Salus)."""
-    total = layout.header.total_image_size
-    if layout.file_size - total != CRC_TRAILER_SIZE:
+    total = parsed.header.total_image_size
+    if parsed.file_size - total != CRC_TRAILER_SIZE:
         return False
-    crc = 0
-    for piece in iter_range(src, 0, total):
-        crc = zlib.crc32(piece, crc)
-    return read_exact(src, total, CRC_TRAILER_SIZE) == crc.to_bytes(4, "little")
+    stored = read_at(src, total, CRC_TRAILER_SIZE)
+    return stored == crc32_range(src, 0, total).to_bytes(CRC_TRAILER_SIZE, "little")
 
 
 def plan_rewrap(
@@ -158,28 +152,36 @@ def plan_rewrap(
     *,
     drop_signatures: bool = False,
     integrity_variant: IntegrityVariant | None = None,
+    backend: Backend | None = None,
 ) -> RewrapPlan:
     """Check that ``src`` can be rewrapped and decide what to write.
 
     Refused (InputError, exit 2): a layout the element walk does not end cleanly on
-    (containers, Telink and Hue layouts), more than one integrity element, an integrity
-    code that matches no known variant (unless ``integrity_variant`` says which to
-    write), and Smart Energy signature or certificate elements unless
-    ``drop_signatures``: a new header would invalidate the signature.
+    (containers, Telink and Hue layouts), more sub-elements than the walk lists, more
+    than one integrity element, an integrity code that matches no known variant (unless
+    ``integrity_variant`` says which to write), and Smart Energy signature or
+    certificate elements unless ``drop_signatures``: a new header would invalidate the
+    signature.  A missing header is a FormatError.
     """
-    layout = read_layout(src, size)
-    if layout.problem is not None:
+    parsed = parse_file(src, size, backend=backend)
+    if parsed.walk_problem is not None:
         raise InputError(
-            f"rewrap needs the plain sub-element layout; this file does not have it: {layout.problem}",
+            f"rewrap needs the plain sub-element layout; this file does not have it: {parsed.walk_problem}",
             field="image",
         )
-    codes = layout.integrity_elements
+    if parsed.elements_total > len(parsed.elements):
+        raise InputError(
+            f"has {parsed.elements_total} sub-elements; rewrap copies at most {ELEMENTS_LISTED}",
+            field="image",
+        )
+    elements = parsed.elements
+    codes = [e for e in elements if e.tag == IMAGE_INTEGRITY_CODE]
     if len(codes) > 1:
         raise InputError(
             f"has {len(codes)} integrity elements (0x0003); rewrap cannot tell which to recompute",
             field="image",
         )
-    signatures = tuple(e for e in layout.elements if e.tag in SIGNATURE_TAGS)
+    signatures = tuple(e for e in elements if e.tag in SIGNATURE_TAGS)
     if signatures and not drop_signatures:
         listed = ", ".join(f"0x{e.tag:04X} ({tag_name(e.tag)})" for e in signatures)
         raise InputError(
@@ -195,32 +197,26 @@ def plan_rewrap(
                 f"integrity element at offset {code.offset} holds {code.length} bytes, not {DIGEST_SIZE}",
                 field="image",
             )
-        found = integrity_variant
-        if found is None:
-            # The only whole-prefix read: bounded by the file, as the hash itself is.
-            covered = read_exact(src, 0, code.offset + TAG_HEADER_SIZE)
-            stored = read_exact(src, code.data_offset, DIGEST_SIZE)
-            found = match_integrity(covered, code.offset, stored)
-        if found is None:
+        variant = integrity_variant or parsed.integrity.variant
+        if variant is None:
             raise InputError(
                 f"integrity code at offset {code.offset} matches none of the known variants "
                 "(standard, covers-tag-header, short-padding-only); give --integrity-variant "
                 "to say which one to write",
                 field="image",
             )
-        variant = found
-    copies = tuple(e for e in layout.elements if e.tag not in SIGNATURE_TAGS)
-    header = changed_header(layout.header, changes)
+    copies = tuple(e for e in elements if e.tag not in SIGNATURE_TAGS)
+    header = changed_header(parsed.header, changes)
     total = header.header_length + sum(TAG_HEADER_SIZE + e.length for e in copies)
     header = header.with_total_size(total)
-    crc = _crc_trailer(src, layout)
+    crc = _crc_trailer(src, parsed)
     trailing = None
     warnings: list[str] = []
-    if layout.trailing_bytes and not crc:
-        trailing = (layout.header.total_image_size, layout.trailing_bytes)
+    if parsed.trailing_bytes and not crc:
+        trailing = (parsed.header.total_image_size, parsed.trailing_bytes)
         if not changes.empty or signatures:
             warnings.append(
-                f"the {layout.trailing_bytes} bytes after the total image size are copied unchanged; "
+                f"the {parsed.trailing_bytes} bytes after the total image size are copied unchanged; "
                 "if they are a checksum of the image, it no longer matches"
             )
     for ref in signatures:
@@ -233,27 +229,37 @@ def plan_rewrap(
         crc_trailer=crc,
         trailing=trailing,
         warnings=tuple(warnings),
+        source=parsed,
     )
 
 
-class _Covered:
-    """The output bytes an integrity code will cover, kept until it is written.
+@dataclass(frozen=True)
+class Rewrapped:
+    """What :func:`write_rewrap` wrote: its size and digests (computed on the way out)."""
 
-    This is where an incremental AES-MMO hasher goes: ``add`` would feed it and
-    ``digest`` finish it, instead of holding the bytes (bounded by the input size).
-    """
-
-    def __init__(self, limit: int | None) -> None:
-        self.limit = limit
-        self.data = bytearray()
-
-    def add(self, piece: bytes) -> None:
-        if self.limit is not None and len(self.data) < self.limit:
-            self.data += piece[: self.limit - len(self.data)]
+    size: int
+    sha256: str
+    sha512: str
+    sha3_256: str
+    integrity: bytes | None  # the new integrity code
 
 
-def write_rewrap(plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, chunk: int = CHUNK) -> int:
-    """Write the rewrapped file to ``dst``; return the number of bytes written."""
+def _copy(src: BinaryIO, start: int, stop: int, chunk: int) -> Iterator[bytes]:
+    """``[start, stop)`` of ``src``; a file that shrank since planning is an InputError."""
+    position = start
+    for piece in chunks(src, start, stop, chunk):
+        position += len(piece)
+        yield piece
+    if position != stop:
+        raise InputError(f"changed size while being read (it ended at offset {position})", field="image")
+
+
+def write_rewrap(
+    plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, chunk: int = CHUNK, backend: Backend | None = None
+) -> Rewrapped:
+    """Stream the rewrapped file to ``dst``: header, copied elements, the new integrity code
+    (AES-MMO fed as the bytes go out, over the range its variant covers) and trailer."""
+    digests = Digests()
     written = 0
     crc = 0
     code_offset: int | None = None
@@ -264,37 +270,41 @@ def write_rewrap(plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, chunk: int =
                 code_offset = offset
                 break
             offset += TAG_HEADER_SIZE + ref.length
-    covered = _Covered(
-        None if code_offset is None or plan.integrity is None else covered_length(code_offset, plan.integrity)
-    )
+    covered, short_only = (0, False)
+    mmo: MmoHasher | None = None
+    if code_offset is not None and plan.integrity is not None:
+        covered, short_only = variant_range(plan.integrity, code_offset)
+        mmo = MmoHasher(backend=backend)
 
     def out(piece: bytes) -> None:
         nonlocal written, crc
         dst.write(piece)
-        covered.add(piece)
-        crc = zlib.crc32(piece, crc)
+        digests.update(piece)
+        if mmo is not None and written < covered:
+            mmo.update(memoryview(piece)[: covered - written])
+        if written < plan.header.total_image_size:
+            crc = zlib.crc32(piece, crc)
         written += len(piece)
 
+    code: bytes | None = None
     out(encode_header(plan.header))
     for ref in plan.copies:
-        if ref.tag == IMAGE_INTEGRITY_CODE and plan.integrity is not None and code_offset is not None:
+        if ref.tag == IMAGE_INTEGRITY_CODE and mmo is not None:
             out(encode_tag_header(IMAGE_INTEGRITY_CODE, DIGEST_SIZE))
-            out(variant_digest(bytes(covered.data), code_offset, plan.integrity))
+            code = mmo.digest(short_form_only=short_only)
+            out(code)
             continue
-        for piece in iter_range(src, ref.offset, ref.end, chunk):
+        for piece in _copy(src, ref.offset, ref.end, chunk):
             out(piece)
     if written != plan.header.total_image_size:  # pragma: no cover - a bug in the plan arithmetic
         raise RuntimeError(f"wrote {written} bytes but the header says {plan.header.total_image_size}")
     if plan.crc_trailer:
-        trailer = crc.to_bytes(4, "little")
-        dst.write(trailer)
-        written += len(trailer)
+        out(crc.to_bytes(CRC_TRAILER_SIZE, "little"))
     if plan.trailing is not None:
         start, length = plan.trailing
-        for piece in iter_range(src, start, start + length, chunk):
-            dst.write(piece)
-            written += len(piece)
-    return written
+        for piece in _copy(src, start, start + length, chunk):
+            out(piece)
+    return Rewrapped(written, digests.sha256, digests.sha512, digests.sha3_256, code)
 
 
 def rewrap_bytes(
@@ -319,6 +329,7 @@ def rewrap_bytes(
 __all__ = [
     "HeaderChanges",
     "RewrapPlan",
+    "Rewrapped",
     "changed_header",
     "plan_rewrap",
     "rewrap_bytes",

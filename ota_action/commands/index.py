@@ -1,0 +1,192 @@
+"""``index``: the Zigbee2MQTT or zigpy index entries of OTA files, written or merged into an index.
+
+Each file is hashed in one pass (:func:`ota_action.index.file_facts`: SHA-512 for
+zigbee-OTA, SHA3-256 for zigpy) and its header decoded, from the inner file when it is a
+vendor container (the digests and size stay the whole file's: what a device downloads).
+Without ``--url-base`` an entry names its file by the path relative to the index file,
+so the index and the files must share a directory tree.
+
+``--merge`` applies :func:`ota_action.index.plan_merge`'s rules; a refusal is exit 2
+naming both files and nothing is written.  ``--check`` reports the same actions and
+writes nothing (a refusal is then an error finding, exit 1).
+
+Directories: their top-level files with an OTA file's suffix are indexed, in name order
+(not recursive; a file with such a suffix that is not an OTA file is skipped with a
+warning, while one named on the command line is an error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ota_action import files, log
+from ota_action.errors import FormatError, InputError
+from ota_action.index import (
+    FileFacts,
+    IndexFormat,
+    IndexOptions,
+    MergeKind,
+    detect_format,
+    file_facts,
+    index_document,
+    index_entries,
+    index_entry,
+    merge,
+    plan_merge,
+    size_warning,
+)
+from ota_action.results.fleet import IndexResult, MergeRow
+from ota_action.settings.fleet import IndexSettings
+from ota_action.zigbee.checks import Finding
+from ota_action.zigbee.containers import find_container
+
+SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
+MAX_INDEX = 64 * 1024 * 1024  # bytes of an existing index read for --merge
+MAX_FILES = 10000
+
+
+def has_ota_suffix(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def discover(paths: list[Path]) -> list[tuple[Path, bool]]:
+    """(file, named explicitly) for each path: a directory gives its top-level OTA-suffixed
+    regular files in name order; each file once."""
+    found: list[tuple[Path, bool]] = []
+    seen: set[Path] = set()
+    for path in paths:
+        files.check_confined(path, field="files")
+        if path.is_dir() and not path.is_symlink():
+            try:
+                entries = sorted(os.scandir(path), key=lambda e: e.name)
+            except OSError as exc:
+                problem = f"cannot be listed: {exc.strerror}"
+                raise InputError(problem, field="files", value=str(path)) from None
+            members = [
+                Path(e.path) for e in entries if has_ota_suffix(e.name) and e.is_file(follow_symlinks=False)
+            ]
+            if not members:
+                problem = "holds no OTA files (" + ", ".join(SUFFIXES) + ")"
+                raise InputError(problem, field="files", value=str(path))
+            candidates = [(p, False) for p in members]
+        else:
+            candidates = [(path, True)]
+        for candidate, explicit in candidates:
+            key = Path(os.path.abspath(candidate))
+            if key not in seen:
+                seen.add(key)
+                found.append((candidate, explicit))
+        if len(found) > MAX_FILES:
+            raise InputError(f"name more than {MAX_FILES} files", field="files")
+    return found
+
+
+def relative_path(path: Path, index_dir: Path) -> str:
+    """``path`` relative to the index's directory, POSIX form; refused when it is not below it."""
+    rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(index_dir)))
+    if rel.parts and rel.parts[0] == os.pardir:
+        raise InputError(
+            "is not below the index file's directory, so a local index cannot name it: "
+            "give --url-base, or write the index next to the files",
+            field="files",
+            value=str(path),
+        )
+    return rel.as_posix()
+
+
+def facts_of(path: Path) -> FileFacts:
+    with files.open_input(path, field="files") as f:
+        size = os.fstat(f.fileno()).st_size
+        container = find_container(f, size)
+        f.seek(0)
+        return file_facts(f, path.name, header_offset=0 if container is None else container.offset)
+
+
+def _existing(path: Path) -> Any:
+    raw = files.read_input(path, field="merge", max_size=MAX_INDEX)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"is not JSON: {exc}", field="merge", value=str(path)) from None
+
+
+def run(settings: IndexSettings) -> IndexResult:
+    if settings.check and settings.merge is None:
+        raise InputError("needs --merge: the index to check the files against", field="check")
+    if not settings.check and settings.outfile is None:
+        raise InputError("is required (unless --check)", field="outfile")
+    if settings.outfile is not None and not settings.check:
+        files.check_output_path(settings.outfile)
+    document = None if settings.merge is None else _existing(settings.merge)
+    detected = None if document is None else detect_format(document)
+    if document is not None and detected is None:
+        raise InputError(
+            'is neither a z2m index (a JSON list) nor a zigpy one ({"firmwares": [...]})',
+            field="merge",
+            value=str(settings.merge),
+        )
+    fmt = IndexFormat(settings.format) if settings.format else (detected or IndexFormat.Z2M)
+    if detected is not None and detected is not fmt:
+        problem = f"is a {detected.value} index; --format says {fmt.value}"
+        raise InputError(problem, field="merge", value=str(settings.merge))
+    anchor = settings.outfile if settings.outfile is not None else settings.merge
+    index_dir = Path(".") if anchor is None else anchor.parent
+    opts = IndexOptions(
+        url_base=settings.url_base,
+        model_id=settings.model_id,
+        manufacturer_names=tuple(settings.manufacturer_names),
+    )
+    findings: list[Finding] = []
+    entries: list[dict[str, Any]] = []
+    indexed: list[Path] = []
+    for path, explicit in discover(settings.files):
+        relpath = None if settings.url_base is not None else relative_path(path, index_dir)
+        try:
+            facts = facts_of(path)
+        except FormatError as exc:
+            problem = f"not a Zigbee OTA file: {exc.message}"
+            if explicit:
+                raise InputError(f"is {problem}", field="files", value=str(path)) from None
+            findings.append(Finding.warning("index-skipped", f"{path}: skipped, {problem}"))
+            continue
+        warning = size_warning(facts)
+        if warning is not None:
+            findings.append(Finding.warning("index-file-size", warning))
+        entries.append(index_entry(fmt, facts, opts, relpath))
+        indexed.append(path)
+    if not entries:
+        raise InputError("name no Zigbee OTA file to index", field="files")
+    existing = [] if document is None else index_entries(document, fmt)
+    rows: tuple[MergeRow, ...] = ()
+    merged = entries
+    if document is not None:
+        if settings.check:
+            planned = plan_merge(existing, entries, fmt, allow_downgrade=settings.allow_downgrade)
+            findings += [Finding.error("index-collision", a.describe()) for a in planned.refusals]
+        else:
+            planned = merge(existing, entries, fmt, allow_downgrade=settings.allow_downgrade)
+        rows = tuple(MergeRow(a.kind.value, a.describe()) for a in planned.actions)
+        merged = list(planned.entries)
+    written = None
+    if settings.outfile is not None and not settings.check:
+        text = json.dumps(index_document(merged, fmt), indent=2, ensure_ascii=False) + "\n"
+        files.write_atomic(settings.outfile, text.encode("utf-8"))
+        written = settings.outfile
+    log.get().info("index.done", files=len(indexed), entries=len(merged), outfile=str(written))
+    return IndexResult(
+        format=fmt.value,
+        files=tuple(indexed),
+        entries=tuple(entries),
+        entries_total=len(merged),
+        outfile=written,
+        merged_into=settings.merge,
+        check=settings.check,
+        actions=rows,
+        findings=tuple(findings),
+    )
+
+
+__all__ = ["SUFFIXES", "MergeKind", "discover", "has_ota_suffix", "relative_path", "run"]

@@ -1,0 +1,227 @@
+"""Results of the commands that manage built files: ``index``, ``extract`` and ``rewrap``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ota_action.results.base import Result, file_version_text, md_escape, md_table, plural, relative_to
+from ota_action.results.ota import OtaSummary, extra_digests, sha_markdown
+
+MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
+@dataclass(frozen=True)
+class MergeRow:
+    """What a merge did (or, with --check, would do) with one new entry."""
+
+    kind: str  # append, replace, same, collide, newer-exists
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndexResult(Result):
+    """Index entries made for OTA files, and the index written (or checked)."""
+
+    command = "index"
+    verdict_word: ClassVar[str] = "indexed"
+    format: str
+    files: tuple[Path, ...]
+    entries: tuple[dict[str, Any], ...]  # the new entries, one per file
+    entries_total: int  # entries in the index written (after a merge)
+    outfile: Path | None
+    merged_into: Path | None = None
+    check: bool = False
+    actions: tuple[MergeRow, ...] = ()
+
+    def data(self) -> dict[str, object]:
+        return {
+            "format": self.format,
+            "outfile": None if self.outfile is None else str(self.outfile),
+            "merge": None if self.merged_into is None else str(self.merged_into),
+            "check": self.check,
+            "files": [str(p) for p in self.files],
+            "entries": list(self.entries),
+            "entries_total": self.entries_total,
+            "actions": [a.to_json() for a in self.actions],
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"Index format: {self.format}"]
+        for path, entry in zip(self.files, self.entries, strict=True):
+            version = entry.get("fileVersion", entry.get("file_version", 0))
+            lines.append(f"  {path}: {file_version_text(int(version))}")
+        lines += [f"  {a.kind}: {a.message}" for a in self.actions]
+        if self.outfile is not None:
+            lines.append(f"Index written to: {self.outfile} ({_entries(self.entries_total)})")
+        elif self.check:
+            lines.append(f"Checked against {self.merged_into}; nothing written")
+        return lines
+
+    def markdown_body(self) -> list[str]:
+        rows = [
+            (str(p), file_version_text(int(e.get("fileVersion", e.get("file_version", 0)))))
+            for p, e in zip(self.files, self.entries, strict=True)
+        ]
+        out = md_table(("File", "Version"), rows)
+        if self.actions:
+            out += ["", *md_table(("Merge", "What"), [(a.kind, a.message) for a in self.actions])]
+        if self.outfile is not None:
+            what = f"{md_escape(self.format)}, {_entries(self.entries_total)}"
+            out += ["", f"Index **{md_escape(self.outfile)}** ({what})"]
+        return out
+
+    def verdict_facts(self) -> list[str]:
+        facts = [plural(len(self.entries), "file")]
+        if self.outfile is not None:
+            facts.append(f"{self.outfile}, {_entries(self.entries_total)}")
+        return facts
+
+    def word(self) -> str:
+        if not self.ok:
+            return "invalid"
+        return "checked" if self.check else self.verdict_word
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        value: Any = self.entries[0] if len(self.entries) == 1 else list(self.entries)
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        out: dict[str, str] = {}
+        if len(text) <= MAX_ENTRY_OUTPUT:
+            out["index-entry"] = text
+        if self.outfile is not None:
+            out["index-file"] = relative_to(self.outfile, workspace) or str(self.outfile)
+        return out
+
+    def written(self) -> tuple[Path, ...]:
+        return () if self.outfile is None else (self.outfile,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtractResult(Result):
+    """An OTA file taken apart into a directory."""
+
+    command = "extract"
+    verdict_word: ClassVar[str] = "extracted"
+    image: Path
+    directory: Path
+    files: tuple[Path, ...]  # every file written, ota.json last
+    container: str | None
+    zbota_args: tuple[str, ...] | None
+    not_rebuildable: str | None
+    sub_elements: int
+
+    def data(self) -> dict[str, object]:
+        return {
+            "image": str(self.image),
+            "directory": str(self.directory),
+            "files": [p.name for p in self.files],
+            "container": self.container,
+            "sub_elements": self.sub_elements,
+            "zbota_args": None if self.zbota_args is None else list(self.zbota_args),
+            "not_rebuildable": self.not_rebuildable,
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"File: {self.image}"]
+        if self.container is not None:
+            lines.append(f"Container: {self.container}; its OTA file written as payload.ota")
+        lines += [f"  {p.name}" for p in self.files]
+        if self.zbota_args is not None:
+            args = " ".join(self.zbota_args)
+            lines.append(f"Rebuild (in the directory): ota-action zbota {args} -o OUT")
+        else:
+            lines.append(f"Not rebuildable with zbota: {self.not_rebuildable}")
+        lines.append(f"Written to: {self.directory}")
+        return lines
+
+    def markdown_body(self) -> list[str]:
+        out = md_table(("File",), [(p.name,) for p in self.files])
+        if self.zbota_args is not None:
+            out += ["", "Rebuild: `ota-action zbota " + md_escape(" ".join(self.zbota_args)) + " -o OUT`"]
+        else:
+            out += ["", f"Not rebuildable with zbota: {md_escape(self.not_rebuildable)}"]
+        return out
+
+    def verdict_facts(self) -> list[str]:
+        return [f"{self.directory}, {plural(len(self.files), 'file')}"]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {"directory": relative_to(self.directory, workspace) or str(self.directory)}
+
+    def written(self) -> tuple[Path, ...]:
+        return self.files
+
+
+@dataclass(frozen=True, kw_only=True)
+class RewrapResult(Result):
+    """An OTA file written with a changed header and every sub-element kept."""
+
+    command = "rewrap"
+    verdict_word: ClassVar[str] = "written"
+    image: Path
+    outfile: Path
+    size: int
+    sha256: str
+    sha512: str
+    sha3_256: str
+    old_version: int | None
+    integrity_variant: str | None
+    dropped: tuple[str, ...]
+    crc_trailer: bool
+    signature: str | None
+    ota: OtaSummary
+
+    def data(self) -> dict[str, object]:
+        return {
+            "image": str(self.image),
+            "outfile": str(self.outfile),
+            "size": self.size,
+            "sha256": self.sha256,
+            "sha512": self.sha512,
+            "sha3_256": self.sha3_256,
+            "old_file_version": self.old_version,
+            "integrity_variant": self.integrity_variant,
+            "dropped": list(self.dropped),
+            "crc_trailer": self.crc_trailer,
+            "signature": self.signature,
+            **self.ota.to_json(),
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"Input: {self.image}"]
+        if self.old_version is not None:
+            lines.append(f"Old file version: {file_version_text(self.old_version)}")
+        lines += self.ota.text_lines()
+        if self.integrity_variant is not None:
+            lines.append(f"Integrity code recomputed ({self.integrity_variant})")
+        if self.signature is not None:
+            lines.append(f"XBee signature: {self.signature}")
+        lines += [f"File size: {self.size} bytes", f"SHA-256: {self.sha256}", f"Written to: {self.outfile}"]
+        return lines
+
+    def markdown_body(self) -> list[str]:
+        return [*self.ota.markdown_lines(self.outfile, self.size), *sha_markdown(self.sha256)]
+
+    def verdict_facts(self) -> list[str]:
+        return [f"{self.outfile}, {self.size} bytes", *self.ota.verdict_facts()]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {
+            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
+            "sha256": self.sha256,
+            **extra_digests(self.sha512, self.sha3_256),
+            "size": str(self.size),
+            **self.ota.output_values(),
+        }
+
+    def written(self) -> tuple[Path, ...]:
+        return (self.outfile,)

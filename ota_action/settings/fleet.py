@@ -1,0 +1,145 @@
+"""Settings of the commands that manage files already built: ``index``, ``extract``, ``rewrap``.
+
+Field names are shared with ``zbota`` where the meaning is the same (``version``,
+``mfg_id``, ``string``...), so each is one Action input and one ``OTA_*`` variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator
+from pydantic_settings import NoDecode
+
+from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
+from ota_action.settings.zigbee import HeaderStringHex, Variant
+from ota_action.values import split_lines
+
+FORMATS = ("z2m", "zigpy")
+
+
+def _lines(value: Any) -> Any:
+    """A list, or newline-separated text (Action inputs, ``OTA_*`` variables)."""
+    return split_lines(value) if isinstance(value, str) else value
+
+
+def _format(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text not in FORMATS:
+        raise ValueError("must be z2m or zigpy")
+    return text
+
+
+def _url_base(value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.startswith(("https://", "http://")) or any(c.isspace() or ord(c) < 0x20 for c in text):
+        raise ValueError("must be an http(s) URL without spaces, e.g. https://example.com/ota")
+    return text
+
+
+def _text(value: Any) -> Any:
+    """One line of printable text (a model id, a manufacturer name) for an index hubs read."""
+    if value is None:
+        return None
+    text = str(value)
+    if not text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text) or len(text) > 256:
+        raise ValueError("must be one line of printable text, at most 256 characters")
+    return text
+
+
+Paths = Annotated[list[Path], NoDecode, BeforeValidator(_lines)]
+Line = Annotated[str, BeforeValidator(_text)]
+
+
+class IndexSettings(CommandSettings):
+    """Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files."""
+
+    files: Paths = option(
+        "OTA files, or directories whose top-level OTA files (*.ota, *.zigbee, *.ota.signed, "
+        "*.fw, *.sbl-ota, *.bin) are indexed",
+        cli=Cli(positional=True, metavar="FILE|DIR"),
+        min_length=1,
+    )
+    outfile: Path | None = option(
+        "index file to write (atomically); may be the --merge index itself", None, Cli(("-o",))
+    )
+    format: Annotated[Literal["z2m", "zigpy"] | None, BeforeValidator(_format)] = option(
+        "index format: z2m (zigbee-OTA index.json) or zigpy ({firmwares: [...]}); "
+        "default: the --merge index's, else z2m",
+        None,
+    )
+    url_base: Annotated[str | None, BeforeValidator(_url_base)] = option(
+        "URL the files are published under; without it entries give the file's path "
+        "relative to the index file",
+        None,
+        Cli(metavar="URL"),
+    )
+    merge: Path | None = option(
+        "existing index to add the entries to: an older entry of the same manufacturer, "
+        "image type and model is replaced, order kept",
+        None,
+        Cli(metavar="INDEX"),
+    )
+    check: bool = option(
+        "only report what the entries would add, replace or collide with in --merge; write nothing",
+        False,
+    )
+    allow_downgrade: bool = option(
+        "let an entry replace a newer version of the same manufacturer, image type and model",
+        False,
+    )
+    model_id: Line | None = option("model id the entries apply to (z2m modelId, zigpy model_names)", None)
+    manufacturer_names: Annotated[list[Line], NoDecode, BeforeValidator(_lines)] = option(
+        "manufacturer name the entries apply to (repeatable)",
+        [],
+        Cli(name="--manufacturer-name", metavar="NAME", repeat=True),
+    )
+
+
+class ExtractSettings(CommandSettings):
+    """Take an OTA file apart: each sub-element's data, and ota.json saying how zbota rebuilds it."""
+
+    image: Path = option("OTA file to take apart", cli=Cli(positional=True, metavar="FILE"))
+    directory: Path = option(
+        "directory to write into (created); nothing is written outside it", cli=Cli(("-d",), metavar="DIR")
+    )
+    force: bool = option("overwrite files already in the directory", False)
+
+
+class RewrapSettings(CommandSettings):
+    """Change header values of an OTA file and keep every sub-element; the integrity code is recomputed."""
+
+    image: Path = option("OTA file to read", cli=Cli(positional=True, metavar="IN"))
+    outfile: Path = option("output OTA file (written atomically; may be IN)", cli=Cli(("-o",)))
+    version: FileVersion | None = option("new file version: dotted a.b.c.d or an integer", None)
+    string: HeaderString | None = option("new header string, at most 32 ASCII characters", None)
+    string_hex: HeaderStringHex | None = option(
+        "new header string as its raw bytes in hex (up to 64 digits); not with --string",
+        None,
+        Cli(metavar="HEX"),
+    )
+    mfg_id: U16 | None = option("new manufacturer code", None)
+    image_type: U16 | None = option("new image type", None)
+    min_hwv: U16 | None = option("new minimum hardware version 0xVVRR", None)
+    max_hwv: U16 | None = option("new maximum hardware version 0xVVRR", None)
+    credentials: U8 | None = option("new security credential version (1 byte)", None)
+    dest_eui64: Eui64 | None = option("new upgrade file destination EUI64, 16 hex digits", None)
+    stack_version: U16 | None = option("new Zigbee stack version", None)
+    drop_signatures: bool = option(
+        "remove Smart Energy signature and certificate elements (0x0001, 0x0002, 0x0005, 0x0006), "
+        "which a new header invalidates",
+        False,
+    )
+    integrity_variant: Variant | None = option(
+        "variant of the recomputed integrity code; default: the input's", None, Cli(metavar="VARIANT")
+    )
+    public_key: Path | None = option(
+        "check the XBee3 file-system signature (which covers only the image) with this P-256 public key",
+        None,
+        Cli(metavar="PEM"),
+    )
