@@ -351,6 +351,69 @@ def test_index_local_zigpy_is_loaded_by_zigpy(tmp_path: Path) -> None:
     assert asyncio.run(load()) == data
 
 
+def test_index_options_reach_both_formats_and_zigpy_still_loads(tmp_path: Path) -> None:
+    from zigpy.ota import providers
+
+    data = _publish(tmp_path)
+    common = [
+        "--min-file-version", "0.0.0.2", "--max-file-version", "0x00000004",
+        "--release-notes", "Fixes the LED\nand the button",
+    ]  # fmt: skip
+    z2m = run_cli("index", tmp_path / "files", *common, "--force-update", "-o", tmp_path / "z2m.json")
+    assert z2m.code == 0, z2m.err
+    (entry,) = json.loads((tmp_path / "z2m.json").read_text())
+    assert {k: entry[k] for k in ("minFileVersion", "maxFileVersion", "releaseNotes", "force")} == {
+        "minFileVersion": 2,
+        "maxFileVersion": 4,
+        "releaseNotes": "Fixes the LED\nand the button",
+        "force": True,
+    }
+    zigpy = run_cli(
+        "index", tmp_path / "files", "--format", "zigpy", *common, "--specificity", "3",
+        "-o", tmp_path / "zigpy.json",
+    )  # fmt: skip
+    assert zigpy.code == 0, zigpy.err
+    (firmware,) = json.loads((tmp_path / "zigpy.json").read_text())["firmwares"]
+    keys = ("min_current_file_version", "max_current_file_version", "release_notes", "specificity")
+    assert {k: firmware[k] for k in keys} == {
+        "min_current_file_version": 2,
+        "max_current_file_version": 4,
+        "release_notes": "Fixes the LED\nand the button",
+        "specificity": 3,
+    }
+
+    async def load() -> tuple[int | None, int | None, int]:
+        found = await providers.LocalZigpyProvider(tmp_path / "zigpy.json").load_index()
+        assert found is not None
+        (meta,) = found
+        assert bytes((await meta.fetch()).serialize()) == data  # type: ignore[no-untyped-call]
+        return meta.min_current_file_version, meta.max_current_file_version, meta.specificity
+
+    assert asyncio.run(load()) == (2, 4, 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "where", "problem"),
+    [
+        (["--format", "zigpy", "--force-update"], "--force-update", "applies to the z2m format only"),
+        (["--specificity", "1"], "--specificity '1'", "applies to the zigpy format only"),
+        (
+            ["--min-file-version", "5", "--max-file-version", "4"],
+            "--min-file-version '0x00000005'",
+            "is above",
+        ),
+        (["--release-notes", "a\x1b[31mb"], "--release-notes", "must be printable text"),
+    ],
+)
+def test_index_option_refusals(tmp_path: Path, args: list[str], where: str, problem: str) -> None:
+    _publish(tmp_path)
+    result = run_cli("index", tmp_path / "files", *args, "-o", tmp_path / "index.json")
+    assert result.code == 2, result.err
+    assert where in result.err, result.err
+    assert problem in result.err, result.err
+    assert not (tmp_path / "index.json").exists()
+
+
 def test_index_local_path_must_be_below_the_index(tmp_path: Path) -> None:
     _publish(tmp_path)
     (tmp_path / "out").mkdir()

@@ -134,10 +134,30 @@ def run(settings: IndexSettings) -> IndexResult:
         raise InputError(problem, field="merge", value=str(settings.merge))
     anchor = settings.outfile if settings.outfile is not None else settings.merge
     index_dir = Path(".") if anchor is None else anchor.parent
+    if settings.force_update and fmt is not IndexFormat.Z2M:
+        raise InputError("applies to the z2m format only (zigpy has no such key)", field="force_update")
+    if settings.specificity is not None and fmt is not IndexFormat.ZIGPY:
+        raise InputError(
+            "applies to the zigpy format only (z2m has no such key)",
+            field="specificity",
+            value=str(settings.specificity),
+        )
+    low, high = settings.min_file_version, settings.max_file_version
+    if low is not None and high is not None and low > high:
+        raise InputError(
+            f"0x{low:08X} is above --max-file-version 0x{high:08X}",
+            field="min_file_version",
+            value=f"0x{low:08X}",
+        )
     opts = IndexOptions(
         url_base=settings.url_base,
         model_id=settings.model_id,
         manufacturer_names=tuple(settings.manufacturer_names),
+        min_file_version=low,
+        max_file_version=high,
+        release_notes=settings.release_notes,
+        force=True if settings.force_update else None,
+        specificity=settings.specificity,
     )
     findings: list[Finding] = []
     entries: list[dict[str, Any]] = []

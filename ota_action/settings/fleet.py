@@ -14,7 +14,7 @@ from pydantic_settings import NoDecode
 
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.settings.zigbee import HeaderStringHex, Variant
-from ota_action.values import split_lines
+from ota_action.values import parse_int, split_lines
 
 FORMATS = ("z2m", "zigpy")
 
@@ -50,6 +50,29 @@ def _text(value: Any) -> Any:
     if not text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text) or len(text) > 256:
         raise ValueError("must be one line of printable text, at most 256 characters")
     return text
+
+
+def _notes(value: Any) -> Any:
+    """Release notes: text of several lines (CRLF made LF), no other control characters."""
+    if value is None:
+        return None
+    text = str(value).replace("\r\n", "\n").strip("\n")
+    if (
+        not text
+        or len(text) > 4096
+        or any((ord(c) < 0x20 and c not in "\n\t") or ord(c) == 0x7F for c in text)
+    ):
+        raise ValueError("must be printable text (several lines allowed), at most 4096 characters")
+    return text
+
+
+def _specificity(value: Any) -> Any:
+    if value is None:
+        return None
+    number = parse_int(value, bits=32)
+    if number > 0x7FFFFFFF:
+        raise ValueError("is out of range (0 to 2147483647)")
+    return number
 
 
 Paths = Annotated[list[Path], NoDecode, BeforeValidator(_lines)]
@@ -98,6 +121,25 @@ class IndexSettings(CommandSettings):
         "manufacturer name the entries apply to (repeatable)",
         [],
         Cli(name="--manufacturer-name", metavar="NAME", repeat=True),
+    )
+    min_file_version: FileVersion | None = option(
+        "offer the file only to devices running at least this version "
+        "(z2m minFileVersion, zigpy min_current_file_version)",
+        None,
+    )
+    max_file_version: FileVersion | None = option(
+        "offer the file only to devices running at most this version "
+        "(z2m maxFileVersion, zigpy max_current_file_version)",
+        None,
+    )
+    release_notes: Annotated[str | None, BeforeValidator(_notes)] = option(
+        "release notes for the entries (z2m releaseNotes, zigpy release_notes)", None, Cli(metavar="TEXT")
+    )
+    force_update: bool = option(
+        "z2m only: offer the file even to devices that report this version already (force: true)", False
+    )
+    specificity: Annotated[int | None, BeforeValidator(_specificity)] = option(
+        "zigpy only: precedence of these entries among images that match a device", None
     )
 
 
