@@ -382,7 +382,7 @@ def test_index_options_reach_both_formats_and_zigpy_still_loads(tmp_path: Path) 
         "specificity": 3,
     }
 
-    async def load() -> tuple[int | None, int | None, int]:
+    async def load() -> tuple[int | None, int | None, int | None]:
         found = await providers.LocalZigpyProvider(tmp_path / "zigpy.json").load_index()
         assert found is not None
         (meta,) = found
