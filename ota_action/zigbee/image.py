@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from ota_action.errors import InputError
 from ota_action.zigbee.aes import Backend
@@ -41,7 +41,6 @@ from ota_action.zigbee.elements import (
     ElementRef,
     SubElement,
     encode_tag_header,
-    tag_name,
     walk_file,
 )
 from ota_action.zigbee.header import OtaHeader, decode_header, encode_header
@@ -534,46 +533,6 @@ def parse_image(data: bytes | memoryview, *, backend: Backend | None = None) -> 
     return parse_file(io.BytesIO(data), len(data), backend=backend)
 
 
-def describe(parsed: ParsedImage, *, limit: int = ELEMENTS_LISTED) -> dict[str, Any]:
-    """The JSON form of a parsed file: snake_case spec names, integers as numbers.
-
-    At most ``limit`` sub-elements are listed; ``sub_elements_total`` counts them all.
-    """
-    h = parsed.header
-    dest = h.upgrade_file_destination
-    integrity = parsed.integrity
-    listed = parsed.elements[:limit]
-    return {
-        "header_version": h.header_version,
-        "header_length": h.header_length,
-        "field_control": h.field_control,
-        "manufacturer_code": h.manufacturer_code,
-        "image_type": h.image_type,
-        "file_version": h.file_version,
-        "zigbee_stack_version": h.zigbee_stack_version,
-        "header_string": h.header_string_text,
-        "header_string_hex": h.header_string.hex(),
-        "total_image_size": h.total_image_size,
-        "security_credential_version": h.security_credential_version,
-        "upgrade_file_destination": None if dest is None else f"{dest:016X}",
-        "minimum_hardware_version": h.minimum_hardware_version,
-        "maximum_hardware_version": h.maximum_hardware_version,
-        "sub_elements": [
-            {"tag": e.tag, "length": e.length, "offset": e.offset, "name": tag_name(e.tag)} for e in listed
-        ],
-        "sub_elements_total": max(parsed.elements_total, len(parsed.elements)),
-        "sub_elements_listed": len(listed),
-        "trailing_bytes": parsed.trailing_bytes,
-        "file_size": parsed.file_size,
-        "integrity": {
-            "present": integrity.present,
-            "valid": integrity.valid,
-            "variant": None if integrity.variant is None else integrity.variant.value,
-            "stored": None if integrity.stored is None else integrity.stored.hex(),
-        },
-    }
-
-
 __all__ = [
     "CHUNK",
     "CRC_TRAILER_SIZE",
@@ -590,7 +549,6 @@ __all__ = [
     "ParsedImage",
     "Source",
     "build_image",
-    "describe",
     "padding_length",
     "parse_file",
     "parse_image",
