@@ -30,6 +30,16 @@ def _align(value: Any) -> Any:
     return number
 
 
+def _image_paths(value: Any) -> Any:
+    """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
+    items = split_lines(value) if isinstance(value, str) else value
+    if isinstance(items, str | Path):
+        items = [items]
+    if isinstance(items, list | tuple) and not items:
+        raise ValueError("needs at least one file, folder or glob")
+    return items
+
+
 # Items are validated one by one so an error points at the offending --tag, not the list.
 TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
 
@@ -70,15 +80,25 @@ class ZbotaSettings(CommandSettings):
 
 
 class InspectSettings(CommandSettings):
-    """Decode an OTA file and print every header field and sub-element."""
+    """Decode an OTA file and print every header field and sub-element; or, given several
+    files, folders or globs, one line per file and a total."""
 
-    image: Path = option("OTA file to read", cli=Cli(positional=True, metavar="FILE"))
+    image: Annotated[list[Path], NoDecode, BeforeValidator(_image_paths)] = option(
+        "OTA files to read: files, folders (searched recursively for *.ota, *.zigbee, "
+        "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
+        cli=Cli(positional=True, metavar="FILE"),
+    )
 
 
 class VerifySettings(CommandSettings):
-    """Check an OTA file: sizes, sub-element walk, integrity code (and signatures)."""
+    """Check an OTA file: sizes, sub-element walk, integrity code, vendor layouts, containers,
+    trailers and payload CRCs (and signatures); or many at once, one line per file."""
 
-    image: Path = option("OTA file to check", cli=Cli(positional=True, metavar="FILE"))
+    image: Annotated[list[Path], NoDecode, BeforeValidator(_image_paths)] = option(
+        "OTA files to check: files, folders (searched recursively for *.ota, *.zigbee, "
+        "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
+        cli=Cli(positional=True, metavar="FILE"),
+    )
     public_key: Path | None = option(
         "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex)",
         None,
