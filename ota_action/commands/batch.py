@@ -105,7 +105,8 @@ def expand(paths: Sequence[Path]) -> list[Target]:
             if is_glob(path):
                 matches = sorted(glob.glob(str(path), recursive=True))
                 if not matches:
-                    add(Target(path, InputError("matches no file", field=FIELD, value=str(path))))
+                    problem = "file does not exist (nor does any file match it as a glob)"
+                    add(Target(path, InputError(problem, field=FIELD, value=str(path))))
                 for match in matches:
                     _add_path(Path(match), add)
             else:
