@@ -102,7 +102,7 @@ def read_layout(src: BinaryIO, size: int) -> Layout:
             break
         found.append(ref)
         offset = ref.end
-    if problem is None and total > size:
+    if total > size:  # the file was cut short: say so (as parse_file does), not where the walk broke
         problem = f"total image size {total} is beyond the end of the {size}-byte file"
     return Layout(header, size, tuple(found), problem)
 
