@@ -13,7 +13,6 @@ traceback).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -271,7 +270,7 @@ def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
     from ota_action import style
 
     if as_json:
-        out.write(json.dumps(result.to_json(), indent=2) + "\n")
+        out.write(result.json_text())
     else:
         text = result.verdict() + "\n" if quiet else result.text()
         out.write(style.paint_text(text, style.use_colour(out)))

@@ -620,7 +620,12 @@ SECRET_CASES: dict[
         "--mfg-id",
     ),
     "unknown-command-is-a-pem": (lambda w: [w.pem], lambda w: w.pem, None, "unknown command"),
-    "stray-argument-is-a-pem": (lambda w: ["inspect", "x.ota", w.pem], lambda w: w.pem, None, "unrecognized"),
+    "stray-argument-is-a-pem": (
+        lambda w: ["inspect", "x.ota", w.pem],
+        lambda w: w.pem,
+        None,
+        "FILE: looks like key material, not a file name",
+    ),
     "env-string-is-a-pem": (
         lambda w: [*ZB, "-o", "o.ota", "-t", "0:fw.bin"],
         lambda w: w.pem,
@@ -683,7 +688,7 @@ INPUT_CASES: dict[str, tuple[Callable[[World], list[str]], str]] = {
     "inspect-fifo": (lambda w: ["inspect", w.fifo("i.ota")], "FIFO"),
     "inspect-dev-zero": (lambda w: ["inspect", "/dev/zero"], "device"),
     "inspect-dev-urandom": (lambda w: ["inspect", "/dev/urandom"], "device"),
-    "inspect-directory": (lambda w: ["inspect", "."], "directory"),
+    "inspect-directory-holding-a-fifo": (lambda w: ["inspect", _folder_with_fifo(w)], "FIFO"),
     "verify-fifo": (lambda w: ["verify", w.fifo("v.ota")], "FIFO"),
     "verify-public-key-fifo": (lambda w: ["verify", w.ota(), "--public-key", w.fifo("k.pem")], "FIFO"),
     "verify-public-key-dev-zero": (lambda w: ["verify", w.ota(), "--public-key", "/dev/zero"], "device"),
@@ -704,6 +709,13 @@ INPUT_CASES: dict[str, tuple[Callable[[World], list[str]], str]] = {
         "holds at most 4294967295 bytes",
     ),
 }
+
+
+def _folder_with_fifo(w: World) -> str:
+    """A folder is read as a batch: a FIFO inside it is one unusable entry (never opened)."""
+    w.p("fifos").mkdir()
+    w.fifo("fifos/f.ota")
+    return "fifos"
 
 
 def _socket(w: World) -> str:

@@ -31,6 +31,7 @@ from ota_action.results import (
     XbeeFsResult,
     ZbotaResult,
 )
+from ota_action.results.batch import BatchResult, InspectBatchResult, VerifyBatchResult
 from ota_action.results.picture import Segment, bar, mermaid, mermaid_label, scale_text
 from ota_action.secret import Secret
 from ota_action.settings import cli_of, deprecated_env_variable, env_variable, env_variables, load
@@ -205,7 +206,9 @@ def test_help_defaults_as_the_readme_writes_them() -> None:
         "usage: ota-action zbota -o OUTFILE -m MFG_ID -i IMAGE_TYPE -v VERSION -t TAG_ID:FILE_OR_LENGTH "
         "[-t ...] [options]\n"
     )
-    assert run_cli("inspect", "--help").out.startswith("usage: ota-action inspect [options] FILE\n")
+    assert run_cli("inspect", "--help").out.startswith(
+        "usage: ota-action inspect [options] FILE [FILE ...]\n"
+    )
 
 
 # -- numbers as people write them ------------------------------------------------------
@@ -386,6 +389,8 @@ def _one_of_each() -> list[Result]:
         ZbotaResult(outfile=Path("a.ota"), size=94, sha256=SHA, ota=ota),
         InspectResult(file=Path("a.ota"), sha256=SHA, ota=ota),
         VerifyResult(file=Path("a.ota"), sha256=SHA, ota=ota, signature="valid"),
+        InspectBatchResult(entries=()),
+        VerifyBatchResult(entries=()),
         CombineResult(
             outfile=Path("a.hex"),
             size=1,
@@ -461,6 +466,11 @@ def _one_of_each() -> list[Result]:
     ]
 
 
+def _table_name(result: Result) -> str:
+    """A batch (several files) has a row of its own beside its command's single-file row."""
+    return result.command + (" (several files)" if isinstance(result, BatchResult) else "")
+
+
 def _readme_table() -> dict[str, list[str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### JSON keys", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
@@ -468,14 +478,15 @@ def _readme_table() -> dict[str, list[str]]:
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 2 and cells[0].startswith("`"):
+            batch = " (several files)" if "several files" in cells[0] else ""
             for command in re.findall(r"`([a-z-]+)`", cells[0]):
-                table[command] = re.findall(r"`([a-z_0-9]+)`", cells[1])
+                table[command + batch] = re.findall(r"`([a-z_0-9]+)`", cells[1])
     return table
 
 
 def test_readme_json_keys_table_matches_the_result_types() -> None:
     table = _readme_table()
     results = _one_of_each()
-    assert sorted(table) == sorted(r.command for r in results)
+    assert sorted(table) == sorted(_table_name(r) for r in results)
     for result in results:
-        assert table[result.command] == list(result.to_json()), result.command
+        assert table[_table_name(result)] == list(result.to_json()), _table_name(result)

@@ -7,6 +7,7 @@ change to any view shows up as a diff against what users see today.
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -481,11 +482,13 @@ def test_verify_json_carries_finding_codes(tmp_path: Path) -> None:
     result = run_cli("verify", path, "--json")
     assert result.code == 1
     report = json.loads(result.out)
+    crc = zlib.crc32(bytes(data))  # 4 trailing bytes are compared with the Salus CRC-32
     assert report["findings"] == [
         {
             "level": "warning",
             "code": "trailing-bytes",
-            "message": "4 bytes after the total image size 284 are not part of the image",
+            "message": "4 bytes after the total image size 284 are not part of the image "
+            f"(nor a CRC-32 of it, which is 0x{crc:08X})",
         },
         {
             "level": "error",

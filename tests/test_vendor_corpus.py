@@ -1,36 +1,28 @@
 """Vendor recognisers on the real files of the ota-vendor corpus (issue 13), when the corpus is on.
 
 The folder is the entry of ``OTA_TEST_CORPUS`` (``os.pathsep``-separated) whose basename
-is ``ota-vendor``; without it every test here skips.  Expected values come from the
+is ``ota-vendor`` (the ``corpus_dir`` fixture of conftest.py: deselected when the corpus is
+off, a failure when it is on and the folder is missing; never a skip).  Expected values come from the
 corpus MANIFEST.md and from independent computation: zlib directly for every CRC-32,
 zigpy as the oracle for header fields, layouts and Silicon Labs payload validity.
 """
 
 from __future__ import annotations
 
-import os
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import CorpusDir
 from tests.vendor_files import analyse
 
 
-def _vendor_dir() -> Path | None:
-    for entry in os.environ.get("OTA_TEST_CORPUS", "").split(os.pathsep):
-        if entry and Path(entry).name == "ota-vendor" and Path(entry).is_dir():
-            return Path(entry)
-    return None
-
-
 @pytest.fixture
-def vendor() -> Path:
-    found = _vendor_dir()
-    if found is None:
-        pytest.skip("OTA_TEST_CORPUS names no ota-vendor folder")
-    return found
+def vendor(corpus_dir: CorpusDir) -> Path:
+    """The ota-vendor folder: deselected when the corpus is off, a failure (never a skip) if missing."""
+    return corpus_dir("ota-vendor")
 
 
 IKEA = "10082264-zingo_lds_stoftmoln-1.1.7.ota.ota.signed"
@@ -164,8 +156,9 @@ def test_silabs_crc_residue_with_zlib(vendor: Path, name: str) -> None:
 
 
 def test_zigpy_agrees(vendor: Path) -> None:
-    image_module = pytest.importorskip("zigpy.ota.image")
-    validators = pytest.importorskip("zigpy.ota.validators")
+    from zigpy.ota import image as image_module
+    from zigpy.ota import validators
+
     for name in sorted(EXPECTED):
         if name == DATEK:
             continue  # zigpy rejects it too

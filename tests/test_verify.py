@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,24 @@ def test_stray_bytes_after_last_element_are_invalid(tmp_path: Path) -> None:
 
 
 def test_trailing_bytes_are_a_warning(tmp_path: Path) -> None:
-    code, report = verify(tmp_path, bytes(make()) + b"CRC!")
+    image = bytes(make())
+    code, report = verify(tmp_path, image + b"CRC!")
     assert code == 0
     assert report["trailing_bytes"] == 4
-    assert report["warnings"] == ["4 bytes after the total image size 293 are not part of the image"]
+    assert report["warnings"] == [
+        "4 bytes after the total image size 293 are not part of the image "
+        f"(nor a CRC-32 of it, which is 0x{zlib.crc32(image):08X})"
+    ]
+    assert report["trailer"] == {
+        "kind": "unknown",
+        "valid": None,
+        "offset": 293,
+        "length": 4,
+        "stored": f"0x{int.from_bytes(b'CRC!', 'little'):08X}",
+        "computed": f"0x{zlib.crc32(image):08X}",
+    }
+    code, report = verify(tmp_path, image + b"12345")  # not 4 bytes: no CRC to compare
+    assert report["warnings"] == ["5 bytes after the total image size 293 are not part of the image"]
 
 
 def test_duplicate_tags(tmp_path: Path) -> None:

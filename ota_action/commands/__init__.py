@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         XbeeFsResult,
         ZbotaResult,
     )
+    from ota_action.results.batch import BatchResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
@@ -79,14 +80,14 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     return Command(ZbotaSettings, _without_secrets(zbota.run))
 
 
-def _inspect() -> Command[InspectSettings, InspectResult]:
+def _inspect() -> Command[InspectSettings, InspectResult | BatchResult]:
     from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
     return Command(InspectSettings, _without_secrets(run_inspect))
 
 
-def _verify() -> Command[VerifySettings, VerifyResult]:
+def _verify() -> Command[VerifySettings, VerifyResult | BatchResult]:
     from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 

@@ -135,6 +135,10 @@ class Result:
             "findings": [finding_json(f) for f in self.findings],
         }
 
+    def json_text(self) -> str:
+        """What ``--json`` prints: :meth:`to_json` indented (a batch prints JSON Lines)."""
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
     def word(self) -> str:
         """The verdict's first word: :attr:`verdict_word`, or ``invalid`` after an error."""
         return self.verdict_word if self.ok else "invalid"

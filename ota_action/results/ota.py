@@ -17,15 +17,22 @@ from ota_action.results.base import (
     relative_to,
 )
 from ota_action.results.picture import Segment, bar, mermaid, scale_text
+from ota_action.zigbee.checks import Level
+from ota_action.zigbee.containers import Container
 from ota_action.zigbee.elements import (
     ELEMENTS_LISTED,
     IMAGE_INTEGRITY_CODE,
     PADDING,
     TAG_HEADER_SIZE,
+    ElementRef,
     tag_name,
 )
 from ota_action.zigbee.header import MAGIC, OtaHeader
 from ota_action.zigbee.image import IntegrityResult, ParsedImage
+from ota_action.zigbee.layouts import STANDARD
+from ota_action.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
+from ota_action.zigbee.payload import Payload
+from ota_action.zigbee.trailers import Trailer
 
 _hex = hex_text
 LAYOUT_WIDTH = 64  # columns of the text layout bar
@@ -108,6 +115,10 @@ class OtaSummary:
 
     def with_sources(self, sources: tuple[ElementRow, ...]) -> OtaSummary:
         return replace(self, sub_elements=sources)
+
+    def with_elements(self, elements: tuple[ElementRef, ...]) -> OtaSummary:
+        """The same file listed with other elements (a vendor layout's reading of it)."""
+        return replace(self, sub_elements=tuple(ElementRow(e.tag, e.length, e.offset) for e in elements))
 
     def to_json(self) -> dict[str, object]:
         """Snake_case spec names, integers as numbers."""
@@ -272,6 +283,55 @@ class OtaSummary:
         return {"file-version": _hex(self.header.file_version, 8)}
 
 
+def payload_text(payload: Payload) -> str:
+    """``gbl at offset 62 (330 bytes), CRC-32 0x3689D075 matches``: one payload in a line."""
+    text = f"{payload.format} at offset {payload.offset} ({payload.length} bytes)"
+    if payload.valid is True:
+        return f"{text}, CRC-32 {payload.details.get('crc32_stored')} matches"
+    if payload.valid is False:
+        return f"{text}, invalid: {payload.problem}"
+    return text
+
+
+@dataclass(frozen=True)
+class VendorFacts:
+    """What the vendor recognisers found in a file read by ``inspect``/``verify``.
+
+    ``layout`` names how the bytes after the header are organised (``standard``,
+    ``telink-encrypted``, ``hue-sbl``); ``container`` is the wrapper the OTA file came
+    in (its offsets are in the file as given, every other offset is in the OTA file);
+    ``trailer`` classifies bytes after the total image size; ``payloads`` are the
+    upgrade images identified by their content.
+    """
+
+    layout: str = STANDARD
+    container: Container | None = None
+    trailer: Trailer | None = None
+    payloads: tuple[Payload, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """``layout``, ``container``, ``trailer``, ``payload`` (the first, or null) and ``payloads`` (all)."""
+        return {
+            "layout": self.layout,
+            "container": None if self.container is None else self.container.to_json(),
+            "trailer": None if self.trailer is None else self.trailer.to_json(),
+            "payload": self.payloads[0].to_json() if self.payloads else None,
+            "payloads": [p.to_json() for p in self.payloads],
+        }
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The lines a summary shows: only what differs from a plain standard file."""
+        out: list[tuple[str, str]] = []
+        c = self.container
+        if c is not None:
+            trailer = f", {c.trailer_length}-byte trailer" if c.trailer_length else ""
+            out.append(("Container", f"{c.kind}: OTA file of {c.length} bytes at offset {c.offset}{trailer}"))
+        if self.layout != STANDARD:
+            out.append(("Layout", self.layout))
+        out += [("Payload", payload_text(p)) for p in self.payloads if p.format != UNKNOWN_PAYLOAD]
+        return out
+
+
 def sha_markdown(sha256: str) -> list[str]:
     return ["", f"**SHA-256:** `{sha256}`"]
 
@@ -327,24 +387,50 @@ def extra_digests(sha512: str, sha3_256: str) -> dict[str, str]:
 
 @dataclass(frozen=True, kw_only=True)
 class InspectResult(Result):
-    """An OTA file read and described; its problems are warnings (inspect never fails)."""
+    """An OTA file read and described; its problems are warnings (inspect never fails).
+
+    ``size`` is the size of the file as given (a container's, when the OTA file is
+    inside one); None means ``ota.file_size``.  Notes (what was recognised and checked
+    and found right) are shown as ``note:`` lines and never make a file invalid.
+    """
 
     command = "inspect"
     file: Path
     sha256: str
     ota: OtaSummary
+    vendor: VendorFacts = VendorFacts()
+    size: int | None = None
+
+    @property
+    def file_size(self) -> int:
+        return self.ota.file_size if self.size is None else self.size
+
+    @property
+    def notes(self) -> list[str]:
+        return [f.message for f in self.findings if f.level is Level.NOTE]
 
     def data(self) -> dict[str, object]:
-        return {"file": str(self.file), "sha256": self.sha256, **self.ota.to_json()}
+        return {"file": str(self.file), "sha256": self.sha256, **self.ota.to_json(), **self.vendor.to_json()}
 
     def lines(self) -> list[str]:
         return [
-            f"File: {self.file} ({self.ota.file_size} bytes, sha256 {self.sha256})",
+            f"File: {self.file} ({self.file_size} bytes, sha256 {self.sha256})",
             *self.ota.text_lines(),
+            *(f"{name}: {value}" for name, value in self.vendor.rows()),
+            *(f"note: {n}" for n in self.notes),
         ]
 
+    def vendor_markdown(self) -> list[str]:
+        lines = [f"**{name}:** {md_escape(value)}" for name, value in self.vendor.rows()]
+        lines += [f"- ℹ️ {md_escape(n)}" for n in self.notes]
+        return ["", *lines] if lines else []
+
     def markdown_body(self) -> list[str]:
-        return [*self.ota.markdown_lines(self.file, self.ota.file_size), *sha_markdown(self.sha256)]
+        return [
+            *self.ota.markdown_lines(self.file, self.file_size),
+            *self.vendor_markdown(),
+            *sha_markdown(self.sha256),
+        ]
 
     verdict_word: ClassVar[str] = "valid"
 
@@ -356,7 +442,7 @@ class InspectResult(Result):
         return self.ota.verdict_facts()
 
     def output_values(self, workspace: Path) -> dict[str, str]:
-        return {"sha256": self.sha256, "size": str(self.ota.file_size), **self.ota.output_values()}
+        return {"sha256": self.sha256, "size": str(self.file_size), **self.ota.output_values()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -387,7 +473,7 @@ class VerifyResult(InspectResult):
         return facts
 
     def markdown_body(self) -> list[str]:
-        body = self.ota.markdown_lines(self.file, self.ota.file_size)
+        body = [*self.ota.markdown_lines(self.file, self.file_size), *self.vendor_markdown()]
         if self.signature:
             body += ["", f"**Signature:** {md_escape(self.signature)}"]
         return [*body, *sha_markdown(self.sha256)]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
+from ota_action.safe_text import looks_like_secret
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
 from ota_action.zigbee.integrity import IntegrityVariant
@@ -29,6 +30,32 @@ def _align(value: Any) -> Any:
     if not 1 <= number <= 0x100000:
         raise ValueError("must be between 1 and 1048576 bytes")
     return number
+
+
+def _image_path(value: Any) -> Any:
+    """A key pasted among the paths is refused here, by item, so the message never shows it."""
+    if isinstance(value, str) and looks_like_secret(value):
+        raise ValueError(
+            "looks like key material, not a file name; never put a key on the command line "
+            "(use an environment variable or a key file)"
+        )
+    return value
+
+
+def _image_paths(value: Any) -> Any:
+    """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
+    items = split_lines(value) if isinstance(value, str) else value
+    if isinstance(items, str | Path):
+        items = [items]
+    if isinstance(items, list | tuple) and not items:
+        raise ValueError("needs at least one file, folder or glob")
+    return items
+
+
+# Each path is validated by itself, so an error points at the offending item, not the list.
+ImagePaths = Annotated[
+    list[Annotated[Path, BeforeValidator(_image_path)]], NoDecode, BeforeValidator(_image_paths)
+]
 
 
 # Items are validated one by one so an error points at the offending --tag, not the list.
@@ -118,15 +145,25 @@ class ZbotaSettings(CommandSettings):
 
 
 class InspectSettings(CommandSettings):
-    """Decode an OTA file and print every header field and sub-element."""
+    """Decode an OTA file and print every header field and sub-element; or, given several
+    files, folders or globs, one line per file and a total."""
 
-    image: Path = option("OTA file to read", cli=Cli(positional=True, metavar="FILE"))
+    image: ImagePaths = option(
+        "OTA files to read: files, folders (searched recursively for *.ota, *.zigbee, "
+        "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
+        cli=Cli(positional=True, metavar="FILE"),
+    )
 
 
 class VerifySettings(CommandSettings):
-    """Check an OTA file: sizes, sub-element walk, integrity code (and signatures)."""
+    """Check an OTA file: sizes, sub-element walk, integrity code, vendor layouts, containers,
+    trailers and payload CRCs (and signatures); or many at once, one line per file."""
 
-    image: Path = option("OTA file to check", cli=Cli(positional=True, metavar="FILE"))
+    image: ImagePaths = option(
+        "OTA files to check: files, folders (searched recursively for *.ota, *.zigbee, "
+        "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
+        cli=Cli(positional=True, metavar="FILE"),
+    )
     public_key: Path | None = option(
         "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex)",
         None,

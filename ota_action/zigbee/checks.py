@@ -28,7 +28,7 @@ from ota_action.zigbee.elements import (
 from ota_action.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
 from ota_action.zigbee.image import ParsedImage
 from ota_action.zigbee.integrity import MAX_INPUT, IntegrityVariant
-from ota_action.zigbee.layouts import HUE_SBL, TELINK_ENCRYPTED, Layout
+from ota_action.zigbee.layouts import HUE_SBL, STANDARD, TELINK_ENCRYPTED, Layout
 from ota_action.zigbee.payload import Payload
 from ota_action.zigbee.trailers import CRC32_LE, Trailer
 
@@ -92,7 +92,9 @@ def check_image(
     """
     h = parsed.header
     out: list[Finding] = []
-    elements = parsed.elements if layout is None else layout.elements
+    # A standard layout is the parser's own walk: its counts cover every element, listed or not.
+    vendor = layout if layout is not None and layout.name != STANDARD else None
+    elements = parsed.elements if vendor is None else vendor.elements
     walk_problem = parsed.walk_problem if layout is None else layout.problem
 
     def error(code: str, message: str) -> None:
@@ -158,7 +160,7 @@ def check_image(
     if walk_problem:
         error("sub-elements", walk_problem)
     # The standard walk lists at most 1000 elements but counts every tag.
-    counts = parsed.tag_counts if layout is None else Counter(e.tag for e in elements)
+    counts = parsed.tag_counts if vendor is None else Counter(e.tag for e in elements)
     for tag, count in sorted(counts.items()):
         if count < 2:
             continue
@@ -173,7 +175,7 @@ def check_image(
             f"tag 0x{tag:04X} is in the reserved range 0x0007-0xEFFF, which the specification "
             "keeps for future use",
         )
-    last = parsed.last_element if layout is None else (elements[-1] if elements else None)
+    last = parsed.last_element if vendor is None else (elements[-1] if elements else None)
     if IMAGE_INTEGRITY_CODE in counts and last is not None and last.tag != IMAGE_INTEGRITY_CODE:
         warning("integrity-position", "the integrity code 0x0003 is not the last sub-element")
     for tag in sorted(set(counts) & SIGNATURE_TAGS):

@@ -489,7 +489,9 @@ def parse_file(f: BinaryIO, size: int, *, backend: Backend | None = None) -> Par
     else:
         found = walk_file(f, header.header_length, stop)
         problem = found.problem
-        if problem is None and header.total_image_size > size:
+        if header.total_image_size > size:
+            # What happened (the file was cut short) wins over where the walk then broke,
+            # whose message would call the file's length the total image size.
             problem = f"total image size {header.total_image_size} is beyond the end of the {size}-byte file"
     sha = hashlib.sha256()
 

@@ -9,8 +9,9 @@
     element whose length field counts the data only, with a 2-byte "tag info" between
     the length and the data: such an element occupies ``8 + length`` bytes.  Recognised
     when the standard walk fails and a walk that reads every 0xF000 that way ends
-    exactly at the total image size (zigpy's ``TelinkOTAImage`` reads it the same way;
-    zigbee-herdsman too).  The listed element's ``length`` is ``length field + 2`` so
+    exactly at the total image size and the file has no 0x0000 upgrade image (the
+    0xF000 element is the encrypted image; zigpy's ``TelinkOTAImage`` reads it the same
+    way, zigbee-herdsman too).  The listed element's ``length`` is ``length field + 2`` so
     that its end is where the next element starts.
 ``hue-sbl``
     Philips Hue ``.sbl-ota`` files (manufacturer 0x100B): no sub-elements, the raw
@@ -132,7 +133,9 @@ def _telink(f: BinaryIO, start: int, total: int, size: int) -> Layout | None:
             return None
         found.append(ref)
         offset = ref.end
-    if count == 0:
+    if count == 0 or any(e.tag == UPGRADE_IMAGE for e in found):
+        # Telink's 0xF000 *is* the (encrypted) upgrade image.  Beside a 0x0000, a last
+        # 0xF000 followed by 2 stray bytes would read the same way: that stays an error.
         return None
     details = {"telink_elements": count, "telink": encrypted}
     return Layout(TELINK_ENCRYPTED, tuple(found), None, tuple(payloads), MappingProxyType(details))

@@ -1,0 +1,131 @@
+"""Read one file the way ``inspect`` and ``verify`` do: container, OTA file, layout, trailer, payloads.
+
+The one place the vendor recognisers are wired together, for a single file and for
+every file of a batch alike:
+
+1. :func:`~ota_action.zigbee.containers.find_container` on the file as given; when it
+   names a container, everything below works on the inner file (a
+   :class:`~ota_action.zigbee.streams.FileSlice`, offsets relative to it);
+2. :func:`~ota_action.zigbee.image.parse_file` (header, standard walk, integrity code,
+   SHA-256 of what it reads);
+3. :func:`~ota_action.zigbee.layouts.detect_layout` when the standard walk failed;
+4. :func:`~ota_action.zigbee.trailers.find_trailer` for bytes after the total image size;
+5. :func:`~ota_action.zigbee.payload.identify_payload` for each upgrade image the layout
+   names (each 0x0000, Telink's 0xF000 data, Hue's raw image);
+6. :func:`~ota_action.zigbee.checks.check_image` with all of it.
+
+The SHA-256 reported is always that of the file as given (for a container, of the
+whole container, computed in a pass of its own).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO
+
+from ota_action import files
+from ota_action.errors import FormatError, InputError
+from ota_action.results.ota import OtaSummary, VendorFacts
+from ota_action.zigbee.aes import Backend
+from ota_action.zigbee.checks import Finding, check_image
+from ota_action.zigbee.containers import find_container
+from ota_action.zigbee.elements import ELEMENTS_LISTED
+from ota_action.zigbee.image import ParsedImage, parse_file
+from ota_action.zigbee.layouts import STANDARD, detect_layout
+from ota_action.zigbee.payload import identify_payload
+from ota_action.zigbee.streams import chunks
+from ota_action.zigbee.trailers import find_trailer
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """Everything read from one file: what the results show and the rules' findings.
+
+    ``parsed`` describes the OTA file itself (a container's inner file); ``size`` and
+    ``sha256`` the file as given.  ``signature`` is the ``--public-key`` verdict, if asked.
+    """
+
+    path: Path
+    size: int
+    sha256: str
+    parsed: ParsedImage
+    ota: OtaSummary
+    vendor: VendorFacts
+    findings: tuple[Finding, ...]
+    signature: str | None = None
+
+
+def _whole_sha256(f: BinaryIO, size: int) -> str:
+    digest = hashlib.sha256()
+    for piece in chunks(f, 0, size):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def analyse_file(
+    path: Path,
+    *,
+    backend: Backend,
+    field: str = "image",
+    public_key: Path | None = None,
+) -> FileReport:
+    """Read, recognise and check ``path``.
+
+    Raises :class:`InputError` (exit 2) when the path cannot be used (missing, not a
+    regular file, unreadable, outside the workspace) and :class:`FormatError` (exit 1)
+    when it is neither an OTA file nor a container holding one; both name ``field``.
+    """
+    f = files.open_input(path, field=field)
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        try:
+            return _analyse(path, f, size, backend=backend, public_key=public_key)
+        except FormatError as exc:
+            exc.field, exc.value = field, str(path)
+            raise
+        except OSError as exc:
+            raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
+
+
+def _analyse(
+    path: Path, outer: BinaryIO, outer_size: int, *, backend: Backend, public_key: Path | None
+) -> FileReport:
+    container = find_container(outer, outer_size)
+    f: BinaryIO = container.open(outer) if container else outer
+    size = container.length if container else outer_size
+    parsed = parse_file(f, size, backend=backend)
+    if parsed.sha256 is None:  # pragma: no cover - parse_file always hashes
+        raise RuntimeError("parse_file returned no SHA-256")
+    sha256 = parsed.sha256 if container is None else _whole_sha256(outer, outer_size)
+    header = parsed.header
+    layout = detect_layout(f, header, parsed.elements, parsed.walk_problem, size)
+    trailer = find_trailer(f, header.total_image_size, size, manufacturer_code=header.manufacturer_code)
+    payloads = tuple(identify_payload(f, offset, length) for offset, length in layout.payloads)
+    findings = check_image(parsed, layout=layout, container=container, trailer=trailer, payloads=payloads)
+    signature = None
+    if public_key is not None:
+        from ota_action.commands.xbee_fs import signature_verdict
+
+        signature, problems = signature_verdict(f, parsed, public_key)
+        findings += [Finding.error("signature", problem) for problem in problems]
+    ota = OtaSummary.of(parsed)
+    if layout.name != STANDARD:
+        listed = layout.elements[:ELEMENTS_LISTED]
+        ota = replace(
+            ota.with_elements(listed),
+            elements_total=len(layout.elements),
+        )
+    vendor = VendorFacts(layout=layout.name, container=container, trailer=trailer, payloads=payloads)
+    return FileReport(
+        path=path,
+        size=outer_size,
+        sha256=sha256,
+        parsed=parsed,
+        ota=ota,
+        vendor=vendor,
+        findings=tuple(findings),
+        signature=signature,
+    )
