@@ -368,9 +368,10 @@ class ActionRun:
         if result.warnings:
             self.annotate("warning", result.warnings, f"ota-action {result.command}")
         if not result.ok:
+            # A verdict, not a failure of the tool: the outputs (counts, summary-json) are
+            # still set, so a later step (if: always()) can read which files failed.
             self.annotate("error", result.errors, f"ota-action {result.command}: invalid file")
             logger.error("action.failed", command=result.command, errors=len(result.errors), annotated=True)
-            return result.exit_code
         outputs_written = result.written()
         if outputs_written and self.on_github:
             owner = give_to_workspace_owner([*created, *outputs_written], self.workspace)

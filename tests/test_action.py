@@ -351,7 +351,11 @@ def test_verify_corrupt_file_fails_with_annotations(runner: FakeRunner, built: P
     built.write_bytes(bytes(data))
     run = runner.run({"command": "verify", "image": "dist/app.ota"})
     assert run.code == 1
-    assert run.outputs_text == ""
+    # A verdict is published (a later step with if: always() can read it); no ota-file.
+    summary = json.loads(run.outputs["summary-json"])
+    assert (summary["valid"], summary["ok"]) == (False, False)
+    assert [f["code"] for f in summary["findings"] if f["level"] == "error"] == ["integrity"]
+    assert "ota-file" not in run.outputs
     errors = run.annotations("error")
     assert any("integrity" in e.message.lower() for e in errors), errors
     assert "❌" in run.summary
