@@ -321,6 +321,23 @@ def test_index_z2m_entry_is_the_hand_written_one(tmp_path: Path) -> None:
     ]
 
 
+def test_index_finds_files_as_verify_does(tmp_path: Path) -> None:
+    """Folders recursively (sorted, by suffix), globs expanded, a stray file skipped."""
+    _publish(tmp_path, version=5, name="b.ota")
+    (tmp_path / "files" / "sub").mkdir()
+    _publish(tmp_path, version=6, name="sub/a.zigbee")
+    (tmp_path / "files" / "notes.txt").write_text("not an OTA file")
+    (tmp_path / "files" / "junk.bin").write_bytes(b"junk" * 20)
+    result = run_cli("index", tmp_path / "files", "-o", tmp_path / "index.json")
+    assert result.code == 0, result.err
+    entries = json.loads((tmp_path / "index.json").read_text())
+    assert [(e["path"], e["fileVersion"]) for e in entries] == [("files/b.ota", 5), ("files/sub/a.zigbee", 6)]
+    assert "junk.bin" in result.out  # skipped with a warning, named
+    globbed = run_cli("index", str(tmp_path / "files" / "**" / "*.zigbee"), "-o", tmp_path / "g.json")
+    assert globbed.code == 0, globbed.err
+    assert [e["path"] for e in json.loads((tmp_path / "g.json").read_text())] == ["files/sub/a.zigbee"]
+
+
 def test_index_local_zigpy_is_loaded_by_zigpy(tmp_path: Path) -> None:
     from zigpy.ota import providers
 

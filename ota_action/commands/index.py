@@ -10,9 +10,10 @@ so the index and the files must share a directory tree.
 naming both files and nothing is written.  ``--check`` reports the same actions and
 writes nothing (a refusal is then an error finding, exit 1).
 
-Directories: their top-level files with an OTA file's suffix are indexed, in name order
-(not recursive; a file with such a suffix that is not an OTA file is skipped with a
-warning, while one named on the command line is an error).
+Files are found as ``verify`` finds them (:func:`ota_action.commands.batch.expand`):
+folders are searched recursively for OTA files' suffixes, globs are expanded; a file
+found that way which is not an OTA file is skipped with a warning, while one named on
+the command line is an error.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ota_action import files, log
+from ota_action.commands import batch
 from ota_action.errors import FormatError, InputError
 from ota_action.index import (
     FileFacts,
@@ -43,45 +45,22 @@ from ota_action.settings.fleet import IndexSettings
 from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.containers import find_container
 
-SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
 MAX_INDEX = 64 * 1024 * 1024  # bytes of an existing index read for --merge
 MAX_FILES = 10000
 
 
-def has_ota_suffix(name: str) -> bool:
-    return name.lower().endswith(SUFFIXES)
-
-
 def discover(paths: list[Path]) -> list[tuple[Path, bool]]:
-    """(file, named explicitly) for each path: a directory gives its top-level OTA-suffixed
-    regular files in name order; each file once."""
-    found: list[tuple[Path, bool]] = []
-    seen: set[Path] = set()
-    for path in paths:
-        files.check_confined(path, field="files")
-        if path.is_dir() and not path.is_symlink():
-            try:
-                entries = sorted(os.scandir(path), key=lambda e: e.name)
-            except OSError as exc:
-                problem = f"cannot be listed: {exc.strerror}"
-                raise InputError(problem, field="files", value=str(path)) from None
-            members = [
-                Path(e.path) for e in entries if has_ota_suffix(e.name) and e.is_file(follow_symlinks=False)
-            ]
-            if not members:
-                problem = "holds no OTA files (" + ", ".join(SUFFIXES) + ")"
-                raise InputError(problem, field="files", value=str(path))
-            candidates = [(p, False) for p in members]
-        else:
-            candidates = [(path, True)]
-        for candidate, explicit in candidates:
-            key = Path(os.path.abspath(candidate))
-            if key not in seen:
-                seen.add(key)
-                found.append((candidate, explicit))
-        if len(found) > MAX_FILES:
-            raise InputError(f"name more than {MAX_FILES} files", field="files")
-    return found
+    """(file, named explicitly) for each file ``paths`` give: files, folders (searched
+    recursively for OTA suffixes, as ``verify`` does) and globs; each file once.  The first
+    path that gives nothing usable is the error."""
+    given = {os.path.abspath(p) for p in paths}
+    targets = batch.expand(paths, field="files")
+    for target in targets:
+        if target.problem is not None:
+            raise target.problem
+    if len(targets) > MAX_FILES:
+        raise InputError(f"name more than {MAX_FILES} files", field="files")
+    return [(t.path, os.path.abspath(t.path) in given) for t in targets]
 
 
 def relative_path(path: Path, index_dir: Path) -> str:
@@ -209,4 +188,4 @@ def run(settings: IndexSettings) -> IndexResult:
     )
 
 
-__all__ = ["SUFFIXES", "MergeKind", "discover", "has_ota_suffix", "relative_path", "run"]
+__all__ = ["MergeKind", "discover", "relative_path", "run"]

@@ -83,7 +83,7 @@ class IndexSettings(CommandSettings):
     """Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files."""
 
     files: Paths = option(
-        "OTA files, or directories whose top-level OTA files (*.ota, *.zigbee, *.ota.signed, "
+        "OTA files, globs, or directories searched recursively for OTA files (*.ota, *.zigbee, *.ota.signed, "
         "*.fw, *.sbl-ota, *.bin) are indexed",
         cli=Cli(positional=True, metavar="FILE|DIR"),
         min_length=1,
