@@ -25,7 +25,8 @@ from ota_action.secret import KeyMaterial, Secret
 from ota_action.settings.xbee import XbeeFsSettings
 from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.elements import UPGRADE_IMAGE
-from ota_action.zigbee.image import FileSource, ParsedImage, Source, read_chunks, write_image
+from ota_action.zigbee.image import FileSource, ParsedImage, Source, write_image
+from ota_action.zigbee.streams import chunks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -267,7 +268,7 @@ def signature_verdict(f: BinaryIO, parsed: ParsedImage, public_key_path: Path) -
         )
         return f"invalid: {problem}", [problem]
     sha = hashlib.sha256()
-    for chunk in read_chunks(f, ref.data_offset, ref.data_offset + image_length):
+    for chunk in chunks(f, ref.data_offset, ref.data_offset + image_length):
         sha.update(chunk)
     f.seek(ref.data_offset + image_length)
     signature = f.read(signature_length)

@@ -53,11 +53,11 @@ from ota_action.zigbee.integrity import (
     integrity_ranges,
     match_digests,
 )
+from ota_action.zigbee.streams import CHUNK, chunks
 
 INTEGRITY_ELEMENT_SIZE = TAG_HEADER_SIZE + DIGEST_SIZE
 MAX_TOTAL_SIZE = 0xFFFFFFFF
 CRC_TRAILER_SIZE = 4  # Salus' CRC-32 after the image
-CHUNK = 1 << 20  # bytes moved at once when streaming
 HEADER_READ = 1 << 16  # the header length is a u16, so the header always fits in this
 
 
@@ -397,18 +397,6 @@ def build_image(
 # --- reading ----------------------------------------------------------------------------
 
 
-def read_chunks(f: BinaryIO, start: int, stop: int, *, size: int = CHUNK) -> Iterator[bytes]:
-    """The bytes of ``f`` from ``start`` to ``stop`` (or its end), ``size`` at a time."""
-    f.seek(start)
-    pos = start
-    while pos < stop:
-        chunk = f.read(min(size, stop - pos))
-        if not chunk:
-            return
-        pos += len(chunk)
-        yield chunk
-
-
 @dataclass(frozen=True)
 class ParsedImage:
     """Everything a reader can say about a file; no field raises when accessed.
@@ -495,8 +483,8 @@ def parse_file(f: BinaryIO, size: int, *, backend: Backend | None = None) -> Par
             problem = f"total image size {header.total_image_size} is beyond the end of the {size}-byte file"
     sha = hashlib.sha256()
 
-    def hashed(chunks: Iterable[bytes]) -> Iterator[bytes]:
-        for chunk in chunks:
+    def hashed(pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in pieces:
             sha.update(chunk)
             yield chunk
 
@@ -506,7 +494,7 @@ def parse_file(f: BinaryIO, size: int, *, backend: Backend | None = None) -> Par
     if ref is not None:
         f.seek(ref.data_offset)
         stored = f.read(min(ref.length, DIGEST_SIZE + 1))
-    stream = hashed(read_chunks(f, 0, size))
+    stream = hashed(chunks(f, 0, size))
     if ref is not None:
         if ref.length != DIGEST_SIZE:
             integrity = IntegrityResult(True, False, None, stored[:DIGEST_SIZE], ref.offset)
@@ -555,7 +543,6 @@ __all__ = [
     "parse_file",
     "parse_image",
     "plan_image",
-    "read_chunks",
     "variant_range",
     "write_image",
 ]

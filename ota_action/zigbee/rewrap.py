@@ -40,9 +40,9 @@ from ota_action.zigbee.header import (
     encode_header,
     header_size,
 )
-from ota_action.zigbee.image import CHUNK, CRC_TRAILER_SIZE, Digests, ParsedImage, parse_file, variant_range
+from ota_action.zigbee.image import CRC_TRAILER_SIZE, Digests, ParsedImage, parse_file, variant_range
 from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, MmoHasher
-from ota_action.zigbee.streams import chunks, crc32_range, read_at
+from ota_action.zigbee.streams import CHUNK, chunks, crc32_range, read_at
 
 
 @dataclass(frozen=True)
