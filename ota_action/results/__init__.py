@@ -18,23 +18,26 @@ How to add a command
    secret it must carry is a :class:`ota_action.secret.Secret`, so ``repr()`` hides it).
    Implement ``data()`` (its JSON keys), ``lines()`` (its text lines) and
    ``markdown_body()``; override ``output_values(workspace)`` for Action outputs and
-   ``written()`` if it creates files.  Use :func:`md_table` / :func:`md_escape` for
-   Markdown and :class:`OtaSummary` for anything that describes an OTA file.  Findings
-   are :class:`ota_action.zigbee.checks.Finding` with a new kebab-case ``code``.
+   ``written()`` if it creates files.  A command that writes one file subclasses
+   :class:`FileWritten` instead, which holds ``outfile``, ``size`` and the digests and
+   gives their outputs (``ota-file``, ``sha256``, ``sha512``, ``sha3-256``, ``size``).
+   Use :func:`md_table` / :func:`md_escape` for Markdown and :class:`OtaSummary` for
+   anything that describes an OTA file.  Findings are
+   :class:`ota_action.zigbee.checks.Finding` with a new kebab-case ``code``.
 2. Write the runner in ``ota_action/commands/<name>.py``: ``run(settings) -> YourResult``.
 3. Register it in :data:`ota_action.commands.COMMANDS` (a loader importing the settings
    class and the runner, so ``--help`` stays instant).  Nothing else changes.
 4. Test the result built by hand: exact ``text()``, ``markdown()``, ``to_json()`` and
    ``outputs()`` (see ``tests/test_results.py``).
 
-A command run on many files (a batch) returns one result whose fields hold the per-file
-results (e.g. ``tuple[VerifyResult, ...]``) and whose ``findings`` are theirs, each
-message prefixed with its file; ``ok`` then covers the whole batch.
+A command run on many files (a batch, :mod:`ota_action.results.batch`) returns one
+result holding the per-file results; ``--json`` prints one line per file, each the
+object the single-file result prints, and ``ok`` covers the whole batch.
 """
 
 from __future__ import annotations
 
-from ota_action.results.base import Result, finding_json, md_escape, md_table
+from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
 from ota_action.results.combine import CombineInput, CombineResult
 from ota_action.results.fleet import ExtractResult, IndexResult, MergeRow, RewrapResult
 from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
@@ -45,6 +48,7 @@ __all__ = [
     "CombineResult",
     "ElementRow",
     "ExtractResult",
+    "FileWritten",
     "IndexResult",
     "InspectResult",
     "KeygenResult",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from ota_action.hexfile import Overlap, Range, StartAddress
-from ota_action.results.base import Result, md_escape, md_table, plural, relative_to
+from ota_action.results.base import FileWritten, md_escape, md_table, plural
 from ota_action.results.ota import sha_markdown
 from ota_action.results.picture import DATA, OVERLAP, Segment, bar, mermaid, scale_text
 
@@ -45,13 +44,10 @@ class CombineInput:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CombineResult(Result):
+class CombineResult(FileWritten):
     """A merged Intel HEX file written."""
 
     command = "combine"
-    outfile: Path
-    size: int
-    sha256: str
     record_length: int
     inputs: tuple[CombineInput, ...]
     merged_ranges: tuple[Range, ...]  # at most RANGES_LISTED; the totals count them all
@@ -212,13 +208,3 @@ class CombineResult(Result):
             f"{self.record_length} data bytes per record",
             *sha_markdown(self.sha256),
         ]
-
-    def output_values(self, workspace: Path) -> dict[str, str]:
-        return {
-            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
-            "sha256": self.sha256,
-            "size": str(self.size),
-        }
-
-    def written(self) -> tuple[Path, ...]:
-        return (self.outfile,)

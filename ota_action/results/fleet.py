@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ota_action.results.base import Result, file_version_text, md_escape, md_table, plural, relative_to
-from ota_action.results.ota import OtaSummary, extra_digests, sha_markdown
+from ota_action.results.base import (
+    FileWritten,
+    Result,
+    file_version_text,
+    md_escape,
+    md_table,
+    plural,
+    relative_to,
+)
+from ota_action.results.ota import OtaSummary, sha_markdown
 
 MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
 
@@ -162,17 +170,12 @@ class ExtractResult(Result):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RewrapResult(Result):
+class RewrapResult(FileWritten):
     """An OTA file written with a changed header and every sub-element kept."""
 
     command = "rewrap"
     verdict_word: ClassVar[str] = "written"
     image: Path
-    outfile: Path
-    size: int
-    sha256: str
-    sha512: str
-    sha3_256: str
     old_version: int | None
     integrity_variant: str | None
     dropped: tuple[str, ...]
@@ -215,13 +218,4 @@ class RewrapResult(Result):
         return [f"{self.outfile}, {self.size} bytes", *self.ota.verdict_facts()]
 
     def output_values(self, workspace: Path) -> dict[str, str]:
-        return {
-            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
-            "sha256": self.sha256,
-            **extra_digests(self.sha512, self.sha3_256),
-            "size": str(self.size),
-            **self.ota.output_values(),
-        }
-
-    def written(self) -> tuple[Path, ...]:
-        return (self.outfile,)
+        return {**super().output_values(workspace), **self.ota.output_values()}

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from ota_action.results.base import (
+    FileWritten,
     Result,
     file_version_text,
     hex_text,
     md_escape,
     md_table,
     plural,
-    relative_to,
 )
 from ota_action.results.picture import Segment, bar, mermaid, scale_text
 from ota_action.zigbee.checks import Level
@@ -337,16 +337,11 @@ def sha_markdown(sha256: str) -> list[str]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ZbotaResult(Result):
+class ZbotaResult(FileWritten):
     """A Zigbee OTA file written."""
 
     command = "zbota"
-    outfile: Path
-    size: int
-    sha256: str
     ota: OtaSummary
-    sha512: str = ""  # Action outputs only (an index entry, an attestation); "" when not computed
-    sha3_256: str = ""
 
     def data(self) -> dict[str, object]:
         return {"outfile": str(self.outfile), "size": self.size, "sha256": self.sha256, **self.ota.to_json()}
@@ -368,21 +363,7 @@ class ZbotaResult(Result):
         return [f"{self.outfile}, {self.size} bytes", *self.ota.verdict_facts()]
 
     def output_values(self, workspace: Path) -> dict[str, str]:
-        return {
-            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
-            "sha256": self.sha256,
-            **extra_digests(self.sha512, self.sha3_256),
-            "size": str(self.size),
-            **self.ota.output_values(),
-        }
-
-    def written(self) -> tuple[Path, ...]:
-        return (self.outfile,)
-
-
-def extra_digests(sha512: str, sha3_256: str) -> dict[str, str]:
-    """The ``sha512`` and ``sha3-256`` outputs of a command that wrote a file (when known)."""
-    return {k: v for k, v in (("sha512", sha512), ("sha3-256", sha3_256)) if v}
+        return {**super().output_values(workspace), **self.ota.output_values()}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,21 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from ota_action.results.base import Result, hex_text, md_escape, md_table, relative_to
-from ota_action.results.ota import OtaSummary, extra_digests, sha_markdown
+from ota_action.results.base import FileWritten, Result, hex_text, md_escape, md_table
+from ota_action.results.ota import OtaSummary, sha_markdown
 from ota_action.secret import Secret
 from ota_action.signing import CURVE_TEXT
 from ota_action.xbee import describe_version
 
 
 @dataclass(frozen=True, kw_only=True)
-class XbeeFsResult(Result):
+class XbeeFsResult(FileWritten):
     """A signed XBee3 file-system OTA file written."""
 
     command = "xbee-fs"
-    outfile: Path
-    size: int
-    sha256: str
     image: Path
     image_size: int
     padded_size: int
@@ -31,8 +28,6 @@ class XbeeFsResult(Result):
     fk: str  # the device's ATFK value: the uncompressed point, upper-case hex
     key_form: str  # how the key was given, e.g. "PEM (PKCS#8)"
     ota: OtaSummary
-    sha512: str = ""  # Action outputs only; "" when not computed
-    sha3_256: str = ""
 
     @property
     def padding(self) -> int:
@@ -92,16 +87,7 @@ class XbeeFsResult(Result):
         ]
 
     def output_values(self, workspace: Path) -> dict[str, str]:
-        return {
-            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
-            "sha256": self.sha256,
-            **extra_digests(self.sha512, self.sha3_256),
-            "size": str(self.size),
-            **self.ota.output_values(),
-        }
-
-    def written(self) -> tuple[Path, ...]:
-        return (self.outfile,)
+        return {**super().output_values(workspace), **self.ota.output_values()}
 
 
 @dataclass(frozen=True, kw_only=True)
