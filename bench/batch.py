@@ -20,6 +20,7 @@ seconds, the best of ``--repeats``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import shutil
@@ -29,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import tools
+from bench import report, tools
 
 SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
 
@@ -165,10 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         one = sorted(files, key=lambda p: p.stat().st_size)[len(files) // 2]
         seconds, _ = best([*tools.ota_action(), "verify", str(one), "--quiet"], max(args.repeats, 5))
         rows.append(("ota-action verify FILE (one file)", seconds, one.name))
-        print(f"{'tool':36} {'best s':>8} {'vs ours':>8}  note")
+        print(f"{'tool':36} {'best s':>8} {'peer time / ours':>18}  note")
         for name, seconds, note in rows:
-            ratio = seconds / ours if ours else float("nan")
-            print(f"{name:36} {seconds:8.3f} {ratio:8.2f}  {note}")
+            ratio = seconds / ours if ours and not math.isnan(seconds) else None
+            words = "-" if name.startswith("ota-action") else report.ratio_words(ratio)
+            print(f"{name:36} {seconds:8.3f} {words:>18}  {note}")
     return 0
 
 

@@ -140,7 +140,8 @@ def run(small: int, large: int, flood: int, log: Any) -> list[Figure]:
         figures.append(_case("flood inspect", ["inspect", "flood.ota"], work, size=56 + 6 * flood))
         figures.append(
             _case(
-                "flood verify --json", ["verify", "flood.ota", "--json"], work, expect=1, size=56 + 6 * flood
+                # valid: a repeated manufacturer tag is a warning (issue 13), however often
+                "flood verify --json", ["verify", "flood.ota", "--json"], work, expect=0, size=56 + 6 * flood
             )
         )
         log("combine of 30 copies of a 150 KB .hex")
