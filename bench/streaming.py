@@ -141,7 +141,11 @@ def run(small: int, large: int, flood: int, log: Any) -> list[Figure]:
         figures.append(
             _case(
                 # valid: a repeated manufacturer tag is a warning (issue 13), however often
-                "flood verify --json", ["verify", "flood.ota", "--json"], work, expect=0, size=56 + 6 * flood
+                "flood verify --json",
+                ["verify", "flood.ota", "--json"],
+                work,
+                expect=0,
+                size=56 + 6 * flood,
             )
         )
         log("combine of 30 copies of a 150 KB .hex")

@@ -157,14 +157,7 @@ def z2m_entry(facts: FileFacts, opts: IndexOptions, relpath: str | None = None) 
         entry["modelId"] = opts.model_id
     if opts.manufacturer_names:
         entry["manufacturerName"] = list(opts.manufacturer_names)
-    if opts.min_file_version is not None:
-        entry["minFileVersion"] = opts.min_file_version
-    if opts.max_file_version is not None:
-        entry["maxFileVersion"] = opts.max_file_version
-    if opts.release_notes is not None:
-        entry["releaseNotes"] = opts.release_notes
-    if opts.force is not None:
-        entry["force"] = opts.force
+    entry.update(_optional(opts, IndexFormat.Z2M))
     return entry
 
 
@@ -189,15 +182,30 @@ def zigpy_entry(facts: FileFacts, opts: IndexOptions, relpath: str | None = None
     if low is not None:
         entry["min_hardware_version"] = low
         entry["max_hardware_version"] = high
-    if opts.min_file_version is not None:
-        entry["min_current_file_version"] = opts.min_file_version
-    if opts.max_file_version is not None:
-        entry["max_current_file_version"] = opts.max_file_version
-    if opts.release_notes is not None:
-        entry["release_notes"] = opts.release_notes
-    if opts.specificity is not None:
-        entry["specificity"] = opts.specificity
+    entry.update(_optional(opts, IndexFormat.ZIGPY))
     return entry
+
+
+# The options each format spells its own way: (IndexOptions field, z2m key, zigpy key);
+# None where the format has no such key.  One table, so the two formats cannot drift.
+_OPTIONAL_KEYS: tuple[tuple[str, str | None, str | None], ...] = (
+    ("min_file_version", "minFileVersion", "min_current_file_version"),
+    ("max_file_version", "maxFileVersion", "max_current_file_version"),
+    ("release_notes", "releaseNotes", "release_notes"),
+    ("force", "force", None),
+    ("specificity", None, "specificity"),
+)
+
+
+def _optional(opts: IndexOptions, fmt: IndexFormat) -> dict[str, Any]:
+    """The optional keys ``opts`` sets, spelled as ``fmt`` spells them, in table order."""
+    out: dict[str, Any] = {}
+    for name, z2m, zigpy in _OPTIONAL_KEYS:
+        key = z2m if fmt is IndexFormat.Z2M else zigpy
+        value = getattr(opts, name)
+        if key is not None and value is not None:
+            out[key] = value
+    return out
 
 
 def index_entry(
