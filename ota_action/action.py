@@ -16,8 +16,10 @@ Messages about them name the input ("input signing-key").  A command that does n
 sign refuses them (exit 2).
 
 Results: outputs to ``$GITHUB_OUTPUT`` (random heredoc delimiters), a Markdown step
-summary, ``::error``/``::warning`` annotations naming the input at fault.  A failure
-sets no outputs.  Files written into the workspace are given to the workspace's owner.
+summary, ``::error``/``::warning`` annotations naming the input at fault.  A verdict
+(``verify`` finding a file invalid, exit 1) still sets the outputs; a failure (exit 2 or
+70) sets none, and what a failed publication wrote is rolled back.  Files written into
+the workspace are given to the workspace's owner.
 """
 
 from __future__ import annotations
