@@ -490,3 +490,15 @@ def test_readme_json_keys_table_matches_the_result_types() -> None:
     assert sorted(table) == sorted(_table_name(r) for r in results)
     for result in results:
         assert table[_table_name(result)] == list(result.to_json()), _table_name(result)
+
+
+def test_long_findings_fold_at_100_columns_and_keep_every_word() -> None:
+    from ota_action.results.base import _wrapped
+
+    message = "warning: " + " ".join(f"word{i}" for i in range(40)) + " /a/very/long/path/" + "x" * 120
+    folded = _wrapped(message)
+    lines = folded.splitlines()
+    assert all(len(line) <= 100 for line in lines if "/a/very/long/path/" not in line)
+    assert all(line.startswith("    ") for line in lines[1:])
+    assert folded.replace("\n    ", " ") == message  # nothing lost, the long path whole
+    assert _wrapped("Header String: " + "y" * 120) == "Header String: " + "y" * 120  # only findings fold

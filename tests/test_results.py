@@ -203,7 +203,7 @@ def test_inspect_result_reports_findings_as_warnings_with_codes() -> None:
         file=Path("f.ota"), sha256=SHA, ota=summary(integrity=False, trailing=4), findings=(finding,)
     )
     text = result.text()
-    assert text.startswith(f"File: f.ota (98 bytes, sha256 {SHA})\nZigbee OTA Header:\n")
+    assert text.startswith(f"File: f.ota\n  98 bytes, SHA-256 {SHA}\nZigbee OTA Header:\n")
     assert text.endswith(
         "Integrity code: none\nTrailing bytes after total image size: 4\n"
         "warning: 4 bytes after the total image size 94 are not part of the image\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,19 @@ def relative_to(path: Path, workspace: Path) -> str | None:
 
 def finding_json(finding: Finding) -> dict[str, str]:
     return {"level": finding.level.value, "code": finding.code, "message": finding.message}
+
+
+TEXT_WIDTH = 100  # columns of the human summary
+_FINDING_PREFIXES = ("note: ", "warning: ", "error: ")
+
+
+def _wrapped(line: str) -> str:
+    """A finding line folded at :data:`TEXT_WIDTH` on spaces (a long path stays whole)."""
+    if len(line) <= TEXT_WIDTH or not line.startswith(_FINDING_PREFIXES):
+        return line
+    return textwrap.fill(
+        line, width=TEXT_WIDTH, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,14 +168,17 @@ class Result:
         return f"Result: {self.word()}" + (f" ({', '.join(facts)})" if facts else "")
 
     def text(self) -> str:
-        """The human summary: the command's own lines, warnings, errors, then the verdict."""
+        """The human summary: the command's own lines, warnings, errors, then the verdict.
+
+        Each entry is escaped whole (a header string holding "\\n::set-output", ANSI
+        escapes, a line starting with "::" all stay text), then a finding longer than
+        :data:`TEXT_WIDTH` columns is wrapped, its continuation lines indented.
+        """
         lines = self.lines()
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"error: {e}" for e in self.errors]
         lines.append(self.verdict())
-        # Each entry is one line; escaping it whole catches every value from a file (a header
-        # string holding "\n::set-output", ANSI escapes) and any line starting with "::".
-        return "\n".join(printable(line) for line in lines) + "\n"
+        return "\n".join(_wrapped(printable(line)) for line in lines) + "\n"
 
     def markdown(self) -> str:
         """The Actions step summary."""

@@ -395,7 +395,8 @@ class InspectResult(Result):
 
     def lines(self) -> list[str]:
         return [
-            f"File: {self.file} ({self.file_size} bytes, sha256 {self.sha256})",
+            f"File: {self.file}",
+            f"  {self.file_size} bytes, SHA-256 {self.sha256}",
             *self.ota.text_lines(),
             *(f"{name}: {value}" for name, value in self.vendor.rows()),
             *(f"note: {n}" for n in self.notes),
