@@ -147,8 +147,8 @@ COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
         CommandSpec("zbota", "build a Zigbee OTA upgrade file", _zbota),
-        CommandSpec("inspect", "decode an OTA file and print its header and sub-elements", _inspect),
-        CommandSpec("verify", "check an OTA file's sizes, sub-elements and integrity code", _verify),
+        CommandSpec("inspect", "decode OTA files or folders: header, sub-elements, payload", _inspect),
+        CommandSpec("verify", "check OTA files or folders: sizes, sub-elements, integrity, CRCs", _verify),
         CommandSpec("combine", "merge Intel HEX files into one, refusing conflicting bytes", _combine),
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),

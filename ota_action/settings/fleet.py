@@ -83,8 +83,8 @@ class IndexSettings(CommandSettings):
     """Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files."""
 
     files: Paths = option(
-        "OTA files, globs, or directories searched recursively for OTA files (*.ota, *.zigbee, *.ota.signed, "
-        "*.fw, *.sbl-ota, *.bin) are indexed",
+        "OTA files to index: files, globs, or directories searched recursively for *.ota, "
+        "*.zigbee, *.ota.signed, *.fw, *.sbl-ota, *.bin",
         cli=Cli(positional=True, metavar="FILE|DIR"),
         min_length=1,
     )
