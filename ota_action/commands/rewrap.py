@@ -20,6 +20,7 @@ from ota_action.errors import FormatError, InputError
 from ota_action.results.fleet import RewrapResult
 from ota_action.results.ota import OtaSummary
 from ota_action.settings.fleet import RewrapSettings
+from ota_action.settings.zigbee import chosen_header_string
 from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.containers import find_container
 from ota_action.zigbee.image import parse_file
@@ -27,17 +28,9 @@ from ota_action.zigbee.rewrap import HeaderChanges, plan_rewrap, write_rewrap
 
 
 def changes_of(settings: RewrapSettings) -> HeaderChanges:
-    if settings.string is not None and settings.string_hex is not None:
-        raise InputError(
-            "cannot be given together with --string: give the text or its raw bytes, not both",
-            field="string_hex",
-        )
-    raw = settings.string_hex
-    if raw is None and settings.string is not None:
-        raw = settings.string.encode("ascii")
     return HeaderChanges(
         file_version=settings.version,
-        header_string=raw,
+        header_string=chosen_header_string(settings.string, settings.string_hex),
         manufacturer_code=settings.mfg_id,
         image_type=settings.image_type,
         zigbee_stack_version=settings.stack_version,

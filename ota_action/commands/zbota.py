@@ -17,7 +17,7 @@ from ota_action import files, log
 from ota_action.commands import aes_backend
 from ota_action.errors import InputError
 from ota_action.results import OtaSummary, ZbotaResult
-from ota_action.settings.zigbee import VARIANT_DEVICES, ZbotaSettings
+from ota_action.settings.zigbee import VARIANT_DEVICES, ZbotaSettings, chosen_header_string
 from ota_action.values import TagSpec
 from ota_action.zigbee.checks import Finding
 from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
@@ -66,17 +66,6 @@ def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int
     return summary.with_sources(tuple(rows))
 
 
-def _header_string(settings: ZbotaSettings) -> bytes:
-    if settings.string is not None and settings.string_hex is not None:
-        raise InputError(
-            "cannot be given together with --string: give the text or its raw bytes, not both",
-            field="string_hex",
-        )
-    if settings.string_hex is not None:
-        return settings.string_hex
-    return (settings.string or "").encode("ascii")
-
-
 def _variant_warnings(settings: ZbotaSettings) -> list[Finding]:
     variant = settings.integrity_variant
     if variant is IntegrityVariant.STANDARD:
@@ -103,7 +92,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         allow_reserved=settings.allow_reserved_tag,
         allow_duplicate=settings.allow_duplicate_tag,
     )
-    header_string = _header_string(settings)
+    header_string = chosen_header_string(settings.string, settings.string_hex) or b""
     variant_findings = _variant_warnings(settings)
     backend = aes_backend() if settings.integrity else None
     header = OtaHeader.create(

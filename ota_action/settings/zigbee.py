@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
+from ota_action.errors import InputError
 from ota_action.safe_text import looks_like_secret
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
@@ -169,3 +170,18 @@ class VerifySettings(CommandSettings):
         None,
         Cli(name="--public-key", metavar="PEM"),
     )
+
+
+def chosen_header_string(string: str | None, string_hex: bytes | None) -> bytes | None:
+    """The header string bytes ``--string`` or ``--string-hex`` gives (None: neither).
+
+    One rule for ``zbota`` and ``rewrap``: the text or its raw bytes, never both.
+    """
+    if string is not None and string_hex is not None:
+        raise InputError(
+            "cannot be given together with --string: give the text or its raw bytes, not both",
+            field="string_hex",
+        )
+    if string_hex is not None:
+        return string_hex
+    return None if string is None else string.encode("ascii")
