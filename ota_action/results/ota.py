@@ -23,7 +23,6 @@ from ota_action.zigbee.elements import (
     ELEMENTS_LISTED,
     IMAGE_INTEGRITY_CODE,
     PADDING,
-    TAG_HEADER_SIZE,
     ElementRef,
     tag_name,
 )
@@ -42,27 +41,16 @@ _ELEMENT_MARKS = "123456789abcdefghijklmnoqrstuvwxyz"
 
 
 @dataclass(frozen=True)
-class ElementRow:
-    """One sub-element as a summary lists it; ``source`` says where a built one came from."""
+class ElementRow(ElementRef):
+    """One sub-element as a summary lists it (its place, ``data_offset`` and ``end`` are
+    the :class:`ElementRef`'s); ``source`` says where a built one came from."""
 
-    tag: int
-    length: int
-    offset: int
     source: str | None = None
     address_range: str | None = None  # of a .hex file converted to the element's data
 
     @property
     def name(self) -> str:
         return tag_name(self.tag)
-
-    @property
-    def data_offset(self) -> int:
-        """Where the element's data starts (after its 6-byte tag and length): what --align aligns."""
-        return self.offset + TAG_HEADER_SIZE
-
-    @property
-    def end(self) -> int:
-        return self.data_offset + self.length
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
