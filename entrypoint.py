@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str]) -> int:
     if argv:
-        from ota_action.cli import main as cli_main
+        from ota_action.doors.cli import main as cli_main
 
         return cli_main(list(argv))
-    from ota_action.action import main as action_main
+    from ota_action.doors.action import main as action_main
 
     return action_main()
 

@@ -1,6 +1,6 @@
 """Section 1: AES-MMO throughput — ours (both backends) against zigpy and a plain reference.
 
-* ours: ``ota_action.zigbee.integrity.aes_mmo(data, backend_name=...)`` for the
+* ours: ``ota_action.formats.zigbee.integrity.aes_mmo(data, backend_name=...)`` for the
   ``libcrypto`` (ctypes) and ``cryptography`` backends; the default picks libcrypto.
 * zigpy 2.4.0 ``zigpy.util.aes_mmo_hash``: short form only (wrong from 8192 bytes) and
   quadratic, so it is timed only up to ``zigpy_max`` bytes.
@@ -53,7 +53,7 @@ def reference_mmo(message: bytes) -> bytes:
 
 
 def _ours(backend_name: str) -> Callable[[bytes], bytes] | None:
-    from ota_action.zigbee import integrity
+    from ota_action.formats.zigbee import integrity
 
     try:
         integrity.backend(backend_name)
@@ -84,7 +84,7 @@ def implementations() -> dict[str, tuple[Callable[[bytes], bytes] | None, str]]:
 
 def zigpy_correctness() -> dict[str, Any]:
     """Record that zigpy's hash is right below 8192 bytes and wrong from 8192 on."""
-    from ota_action.zigbee.integrity import aes_mmo
+    from ota_action.formats.zigbee.integrity import aes_mmo
 
     fn, description = _zigpy()
     ours_8191, ours_8192 = aes_mmo(seq(8191)).hex(), aes_mmo(seq(8192)).hex()

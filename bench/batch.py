@@ -80,8 +80,8 @@ def corpus_files() -> list[Path]:
 
 
 def synthetic(folder: Path, count: int) -> None:
-    from ota_action.zigbee import SubElement, build_image
-    from ota_action.zigbee.header import OtaHeader
+    from ota_action.formats.zigbee import SubElement, build_image
+    from ota_action.formats.zigbee.header import OtaHeader
 
     rng = random.Random(13)
     for i in range(count):

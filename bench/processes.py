@@ -64,7 +64,7 @@ def startup(repeats: int, log: Callable[[str], None], *, breakdown: bool = True)
 
 def _integrity_problem(path: Path) -> str | None:
     """Check the file's trailing 0x0003 element against our own AES-MMO of the bytes before it."""
-    from ota_action.zigbee.integrity import aes_mmo
+    from ota_action.formats.zigbee.integrity import aes_mmo
 
     if not path.is_file():
         return "no output file"

@@ -163,8 +163,8 @@ def run(small: int, large: int, flood: int, log: Any) -> list[Figure]:
 
 
 def aes_throughput(size: int, log: Any) -> list[Figure]:
-    from ota_action.zigbee import aes
-    from ota_action.zigbee.integrity import MmoHasher
+    from ota_action.formats.zigbee import aes
+    from ota_action.formats.zigbee.integrity import MmoHasher
 
     data = bytes(range(256)) * (size // 256)
     out = []

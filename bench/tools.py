@@ -102,7 +102,7 @@ def _openssl() -> dict[str, str | None]:
 
 
 def machine() -> dict[str, Any]:
-    from ota_action.zigbee.integrity import backend
+    from ota_action.formats.zigbee.integrity import backend
 
     return {
         "python": platform.python_version(),

@@ -2,7 +2,7 @@
 
 import sys
 
-from ota_action.cli import main
+from ota_action.doors.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

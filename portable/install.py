@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements" / "runtime.txt"
 STAMP = "ota-action-cache-key.txt"
-KEYED = ("pyproject.toml", "MANIFEST.in", "entrypoint.py", "requirements/runtime.txt")
-KEYED_TREES = ("ota_action", "build_backend")
+KEYED = ("pyproject.toml", "entrypoint.py", "requirements/runtime.txt")
+KEYED_TREES = ("ota_action",)
 
 
 def cache_key() -> str:
@@ -52,7 +52,7 @@ def _usable(venv: Path, key: str) -> bool:
     python = venv_python(venv)
     if not (python.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key):
         return False
-    probe = [str(python), "-I", "-c", "import ota_action.action, ota_action.cli"]
+    probe = [str(python), "-I", "-c", "import ota_action.doors.action, ota_action.doors.cli"]
     return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 

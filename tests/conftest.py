@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pytest
 
-from ota_action import cli
+from ota_action.doors import cli
 
 pytest_plugins = ("pytester",)  # tests/test_test_rules.py runs this conftest on sample tests
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ota_action import github
+from ota_action.edges import github
 from tests.conftest import ROOT, run_cli
 
 ENTRYPOINT = ROOT / "entrypoint.py"
@@ -665,7 +665,7 @@ def test_truncate_summary_keeps_whole_lines_and_utf8() -> None:
 
 
 def test_mask_forms_cover_every_line_and_no_empty_string() -> None:
-    from ota_action.masking import mask_forms
+    from ota_action.edges.masking import mask_forms
 
     forms = mask_forms(["line one\n\n  line two  \n", "pass"])
     assert {"line one", "line two", "pass"} <= set(forms)
@@ -690,7 +690,7 @@ def test_entrypoint_with_arguments_is_the_cli(tmp_path: Path) -> None:
 def test_action_log_processors_keep_values_on_one_line_and_annotate() -> None:
     import io
 
-    from ota_action import log
+    from ota_action.edges import log
 
     stream = io.StringIO()
     try:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from ota_action.commands.batch import expand, run_parallel
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import build_image
 from ota_action.results.batch import SUMMARY_LIMIT, FileProblem, VerifyBatchResult
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image
 from tests.conftest import run_cli
 from tests.test_action import FakeRunner
 from tests.vendor_files import gbl, hue_sbl, ota, telink_ota

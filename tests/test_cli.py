@@ -37,7 +37,7 @@ def test_command_help_shows_elcap_short_options() -> None:
 def test_version_imports_nothing_heavy() -> None:
     """--version must cost no more than bare Python: no pydantic, cryptography or structlog."""
     code = (
-        "import sys; from ota_action.cli import main; main(['--version']);"
+        "import sys; from ota_action.doors.cli import main; main(['--version']);"
         "heavy = [m for m in ('pydantic', 'pydantic_settings', 'cryptography', 'structlog', 'intelhex')"
         " if m in sys.modules]; print(heavy)"
     )

@@ -254,7 +254,7 @@ def test_container_builds_an_ota_file_and_verifies_it(
         assert [e.props["title"] for e in errors] == ["Input mfg-id"]
 
         # 5. The image has libcrypto, so AES-MMO takes the fast path.
-        probe = "from ota_action.zigbee.integrity import backend; print(backend().name)"
+        probe = "from ota_action.formats.zigbee.integrity import backend; print(backend().name)"
         result = buildah(
             "run",
             "--isolation",

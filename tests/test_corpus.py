@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, SubElement
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import ParsedImage, build_image, parse_image
-from ota_action.zigbee.integrity import aes_mmo
+from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, SubElement
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import ParsedImage, build_image, parse_image
+from ota_action.formats.zigbee.integrity import aes_mmo
 from tests.conftest import CORPUS_ON, corpus_path, run_cli
 
 pytestmark = pytest.mark.corpus

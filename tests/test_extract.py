@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.extract import ExtractPlan, plan_extract, rebuild, string_option
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.extract import ExtractPlan, plan_extract, rebuild, string_option
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import build_image
 from tests.conftest import run_cli
 from tests.test_rewrap import ref_code
 
@@ -114,7 +114,7 @@ def test_string_option(raw: bytes, expected: tuple[str | None, bool]) -> None:
 
 @pytest.mark.parametrize("variant", ["covers-tag-header", "short-padding-only"])
 def test_new_options_only_when_needed(variant: str) -> None:
-    from ota_action.zigbee.integrity import IntegrityVariant
+    from ota_action.formats.zigbee.integrity import IntegrityVariant
 
     header = _header(header_string=b" padded ")
     elements = [SubElement(0xF006, b"1"), SubElement(0x0000, bytes(9000)), SubElement(0xF006, b"2")]

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image, parse_image
-from ota_action.zigbee.integrity import IntegrityVariant
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import build_image, parse_image
+from ota_action.formats.zigbee.integrity import IntegrityVariant
 from tests.conftest import ROOT, run_cli
 from tests.test_rewrap import ref_code
 

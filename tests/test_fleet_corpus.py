@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.zigbee.image import parse_image
+from ota_action.formats.zigbee.image import parse_image
 from tests.conftest import CorpusDir, run_cli
 
 SIGNED = "ota-static-sample.ota"

@@ -10,8 +10,8 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ota_action.zigbee import aes
-from ota_action.zigbee.integrity import (
+from ota_action.formats.zigbee import aes
+from ota_action.formats.zigbee.integrity import (
     IntegrityVariant,
     MmoHasher,
     aes_mmo,

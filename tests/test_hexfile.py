@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from intelhex import IntelHex
 
+from ota_action.commands.firmware_files import hex_file_image as hex_to_image
 from ota_action.errors import InputError
-from ota_action.hexfile import (
+from ota_action.formats.firmware.intelhex import (
     HexData,
     Range,
     StartAddress,
-    hex_to_image,
     merge,
     parse_hex,
     parse_start_address,

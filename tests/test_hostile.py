@@ -776,7 +776,7 @@ def test_runner_files_are_checked_before_the_work(world: World, case: str) -> No
 
 def test_publication_rollback_takes_everything_back(world: World, tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT))
-    from ota_action import github
+    from ota_action.edges import github
 
     out = world.runner_dir / "o"
     out.write_text("before\n")
@@ -935,7 +935,7 @@ def test_permission_denied_is_exit_2(world: World, where: str, monkeypatch: pyte
     """Root passes every permission check, so the errno is simulated (in-process)."""
     import errno
 
-    from ota_action import files
+    from ota_action.edges import files
     from ota_action.errors import InputError
 
     def denied(*args: object, **kwargs: object) -> os.stat_result:
@@ -997,7 +997,7 @@ BUG = (
     "    secret = {pem!r}\n"
     "    raise RuntimeError('bug holding ' + secret)\n"
     "m.run_inspect = boom\n"
-    "from ota_action.cli import main\n"
+    "from ota_action.doors.cli import main\n"
     "sys.exit(main(['inspect', 'x.ota']))\n"
 )
 

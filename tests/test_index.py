@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from ota_action.errors import InputError
-from ota_action.index import (
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import build_image
+from ota_action.publish.index import (
     FileFacts,
     IndexFormat,
     IndexOptions,
@@ -28,9 +31,6 @@ from ota_action.index import (
     z2m_entry,
     zigpy_entry,
 )
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image
 
 PAYLOAD = bytes(range(256)) * 8
 

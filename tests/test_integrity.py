@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.zigbee import integrity
-from ota_action.zigbee.integrity import (
+from ota_action.formats.zigbee import integrity
+from ota_action.formats.zigbee.integrity import (
     IntegrityVariant,
     aes_mmo,
     integrity_ranges,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in", "build_backend", "ota_action")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ota_action")
 
 
 def _copy_sources(dest: Path) -> None:
@@ -23,7 +23,7 @@ def _copy_sources(dest: Path) -> None:
 
 
 def test_building_a_wheel_leaves_no_build_directory_in_the_checkout(tmp_path: Path) -> None:
-    """What ``pip install .`` does, offline: build the wheel in place (setuptools from dev.txt)."""
+    """What ``pip install .`` does, offline: build the wheel in place (flit-core from dev.txt)."""
     source, out = tmp_path / "checkout", tmp_path / "wheels"
     source.mkdir()
     _copy_sources(source)

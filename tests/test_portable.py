@@ -39,8 +39,6 @@ ACTION_FILES = (
     "pyproject.toml",
     "README.md",
     "LICENSE",
-    "MANIFEST.in",
-    "build_backend",
     "ota_action",
     "requirements/runtime.txt",
 )

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.hexfile import LINEAR_START, Overlap, Range, StartAddress
+from ota_action.formats.firmware.intelhex import LINEAR_START, Overlap, Range, StartAddress
+from ota_action.formats.zigbee import FieldControl, Finding, OtaHeader, Tag
+from ota_action.formats.zigbee.image import IntegrityResult
+from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.results import (
     CombineInput,
     CombineResult,
@@ -25,9 +28,6 @@ from ota_action.results import (
     ZbotaResult,
 )
 from ota_action.secret import Secret
-from ota_action.zigbee import FieldControl, Finding, OtaHeader, Tag
-from ota_action.zigbee.image import IntegrityResult
-from ota_action.zigbee.integrity import IntegrityVariant
 from tests.conftest import run_cli
 
 SHA = "ab" * 32
@@ -472,7 +472,7 @@ def test_tag_and_field_control_enums_match_zigpy() -> None:
 
 
 def test_verify_json_carries_finding_codes(tmp_path: Path) -> None:
-    from ota_action.zigbee import SubElement, build_image
+    from ota_action.formats.zigbee import SubElement, build_image
 
     header = OtaHeader.create(manufacturer_code=0x1234, image_type=1, file_version=7)
     data = bytearray(build_image(header, [SubElement(0, bytes(200))], integrity=True))

@@ -13,11 +13,11 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ota_action.errors import InputError
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.header import OtaHeader, decode_header, encode_header
-from ota_action.zigbee.image import build_image, parse_image
-from ota_action.zigbee.integrity import IntegrityVariant, match_integrity
-from ota_action.zigbee.rewrap import HeaderChanges, plan_rewrap, rewrap_bytes, write_rewrap
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.header import OtaHeader, decode_header, encode_header
+from ota_action.formats.zigbee.image import build_image, parse_image
+from ota_action.formats.zigbee.integrity import IntegrityVariant, match_integrity
+from ota_action.formats.zigbee.rewrap import HeaderChanges, plan_rewrap, rewrap_bytes, write_rewrap
 
 
 def ref_mmo(msg: bytes, *, short_only: bool = False) -> bytes:

@@ -9,8 +9,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, utils
 
-from ota_action import masking, signing
+from ota_action.edges import masking
 from ota_action.errors import InputError
+from ota_action.signing import keys as signing
 from tests.conftest import run_cli
 from tests.xbee_keys import PASSPHRASE, KeyForms, b64, new_key
 

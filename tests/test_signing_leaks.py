@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ota_action import log
+from ota_action.edges import log
 from tests.conftest import ROOT, run_cli
 from tests.xbee_keys import PASSPHRASE, KeyForms, b64, new_key
 

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.zigbee.elements import ElementRef
-from ota_action.zigbee.header import OtaHeader, encode_header
-from ota_action.zigbee.image import (
+from ota_action.formats.zigbee.elements import ElementRef
+from ota_action.formats.zigbee.header import OtaHeader, encode_header
+from ota_action.formats.zigbee.image import (
     FillSource,
     parse_file,
     parse_image,
     plan_image,
     write_image,
 )
-from ota_action.zigbee.integrity import IntegrityVariant
+from ota_action.formats.zigbee.integrity import IntegrityVariant
 from tests.conftest import run_cli
 
 LIMIT = 512 << 20  # address space: Python + cryptography need ~300 MiB, the old engine far more

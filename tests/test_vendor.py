@@ -15,14 +15,14 @@ import zlib
 import pytest
 
 from ota_action.errors import FormatError
-from ota_action.zigbee.checks import Level, check_image
-from ota_action.zigbee.containers import find_container
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.image import parse_image
-from ota_action.zigbee.layouts import detect_layout
-from ota_action.zigbee.payload import MAX_LISTED_TAGS, identify_payload
-from ota_action.zigbee.streams import FileSlice, crc32_range
-from ota_action.zigbee.trailers import find_trailer
+from ota_action.formats.zigbee.checks import Level, check_image
+from ota_action.formats.zigbee.containers import find_container
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.image import parse_image
+from ota_action.formats.zigbee.layouts import detect_layout
+from ota_action.formats.zigbee.payload import MAX_LISTED_TAGS, identify_payload
+from ota_action.formats.zigbee.streams import FileSlice, crc32_range
+from ota_action.formats.zigbee.trailers import find_trailer
 from tests.vendor_files import (
     GBL_END,
     GBL_HEADER,

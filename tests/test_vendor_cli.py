@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ota_action.zigbee.elements import SubElement
+from ota_action.formats.zigbee.elements import SubElement
 from tests.conftest import CorpusDir, run_cli
 from tests.test_vendor_corpus import DATEK, EXPECTED, MESSAGES
 from tests.vendor_files import ebl, gbl, hue_sbl, legrand, ngis, ota, salus, telink_ota, third_reality

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import build_image
-from ota_action.zigbee.integrity import aes_mmo
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import build_image
+from ota_action.formats.zigbee.integrity import aes_mmo
 from tests.conftest import CORPUS, run_cli
 
 

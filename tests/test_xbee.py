@@ -16,8 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-from ota_action import signing, xbee
 from ota_action.errors import InputError
+from ota_action.formats import xbee
+from ota_action.signing import keys as signing
 from tests.conftest import need_tool, run_cli
 from tests.xbee_keys import KeyForms, b64, new_key
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from zigpy.ota.image import OTAImage
 
-from ota_action.zigbee.integrity import aes_mmo
+from ota_action.formats.zigbee.integrity import aes_mmo
 from tests.conftest import run_cli
 
 

@@ -13,14 +13,14 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from ota_action.zigbee.checks import Finding, check_image
-from ota_action.zigbee.containers import Container, find_container
-from ota_action.zigbee.elements import SubElement
-from ota_action.zigbee.header import OtaHeader, encode_header
-from ota_action.zigbee.image import ParsedImage, build_image, parse_image
-from ota_action.zigbee.layouts import Layout, detect_layout
-from ota_action.zigbee.payload import Payload, identify_payload
-from ota_action.zigbee.trailers import Trailer, find_trailer
+from ota_action.formats.zigbee.checks import Finding, check_image
+from ota_action.formats.zigbee.containers import Container, find_container
+from ota_action.formats.zigbee.elements import SubElement
+from ota_action.formats.zigbee.header import OtaHeader, encode_header
+from ota_action.formats.zigbee.image import ParsedImage, build_image, parse_image
+from ota_action.formats.zigbee.layouts import Layout, detect_layout
+from ota_action.formats.zigbee.payload import Payload, identify_payload
+from ota_action.formats.zigbee.trailers import Trailer, find_trailer
 
 GBL_HEADER = 0x03A617EB
 GBL_PROG = 0xFE0101FE

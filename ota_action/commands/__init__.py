@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ota_action.secret import NO_SECRETS, KeyMaterial
 
 if TYPE_CHECKING:
+    from ota_action.formats.zigbee.aes import Backend
     from ota_action.results import (
         CombineResult,
         ExtractResult,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
-    from ota_action.zigbee.aes import Backend
 
 S = TypeVar("S", bound="CommandSettings")
 R = TypeVar("R", bound="Result")
@@ -168,7 +168,7 @@ def aes_backend(environ: Mapping[str, str] | None = None) -> Backend:
     import os
 
     from ota_action.errors import InputError
-    from ota_action.zigbee import aes
+    from ota_action.formats.zigbee import aes
 
     name = (os.environ if environ is None else environ).get("OTA_AES_BACKEND") or None
     try:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ota_action import files
+from ota_action.edges import files
 from ota_action.errors import FormatError, InputError, OtaActionError
 
 SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")

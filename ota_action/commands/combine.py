@@ -10,12 +10,13 @@ import hashlib
 import time
 from pathlib import Path
 
-from ota_action import files, log
+from ota_action.commands.firmware_files import read_hex_file
+from ota_action.edges import files, log
 from ota_action.errors import InputError
-from ota_action.hexfile import RANGES_LISTED, iter_hex, merge, read_hex
+from ota_action.formats.firmware.intelhex import RANGES_LISTED, iter_hex, merge
+from ota_action.formats.zigbee.checks import Finding
 from ota_action.results import CombineInput, CombineResult
 from ota_action.settings.combine import CombineSettings
-from ota_action.zigbee.checks import Finding
 
 HEX_SUFFIX = ".hex"
 
@@ -42,7 +43,7 @@ def run(settings: CombineSettings) -> CombineResult:
     logger = log.get()
     started = time.perf_counter()
     _check_names(settings.files, settings.outfile)
-    inputs = [read_hex(path, field="files") for path in settings.files]
+    inputs = [read_hex_file(path, field="files") for path in settings.files]
     parsed = time.perf_counter()
     merged = merge(inputs, on_overlap=settings.on_overlap, start=settings.start_address)
     sha = hashlib.sha256()

@@ -1,6 +1,6 @@
 """``extract``: write every sub-element's data and ``ota.json`` (how ``zbota`` rebuilds the file).
 
-What to write is decided first (:func:`~ota_action.zigbee.extract.plan_extract`), then
+What to write is decided first (:func:`~ota_action.formats.zigbee.extract.plan_extract`), then
 every target is checked before a byte is written: each name is a plain generated name
 that resolves inside the directory, and none exists unless ``--force``.  Data is
 streamed from the input in chunks, each file written atomically, ``ota.json`` last, so
@@ -20,14 +20,14 @@ import os
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ota_action import files, log
 from ota_action.commands import aes_backend
+from ota_action.edges import files, log
 from ota_action.errors import FormatError, InputError
+from ota_action.formats.zigbee.containers import Container, find_container
+from ota_action.formats.zigbee.extract import MANIFEST_NAME, plan_extract
+from ota_action.formats.zigbee.streams import chunks
 from ota_action.results.fleet import ExtractResult
 from ota_action.settings.fleet import ExtractSettings
-from ota_action.zigbee.containers import Container, find_container
-from ota_action.zigbee.extract import MANIFEST_NAME, plan_extract
-from ota_action.zigbee.streams import chunks
 
 PAYLOAD_NAME = "payload.ota"
 FIELD = "directory"

@@ -1,12 +1,12 @@
 """``index``: the Zigbee2MQTT or zigpy index entries of OTA files, written or merged into an index.
 
-Each file is hashed in one pass (:func:`ota_action.index.file_facts`: SHA-512 for
+Each file is hashed in one pass (:func:`ota_action.publish.index.file_facts`: SHA-512 for
 zigbee-OTA, SHA3-256 for zigpy) and its header decoded, from the inner file when it is a
 vendor container (the digests and size stay the whole file's: what a device downloads).
 Without ``--url-base`` an entry names its file by the path relative to the index file,
 so the index and the files must share a directory tree.
 
-``--merge`` applies :func:`ota_action.index.plan_merge`'s rules; a refusal is exit 2
+``--merge`` applies :func:`ota_action.publish.index.plan_merge`'s rules; a refusal is exit 2
 naming both files and nothing is written.  ``--check`` reports the same actions and
 writes nothing (a refusal is then an error finding, exit 1).
 
@@ -23,10 +23,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ota_action import files, log
 from ota_action.commands import batch
+from ota_action.edges import files, log
 from ota_action.errors import FormatError, InputError
-from ota_action.index import (
+from ota_action.formats.zigbee.checks import Finding
+from ota_action.formats.zigbee.containers import find_container
+from ota_action.publish.index import (
     FileFacts,
     IndexFormat,
     IndexOptions,
@@ -42,8 +44,6 @@ from ota_action.index import (
 )
 from ota_action.results.fleet import IndexResult, MergeRow
 from ota_action.settings.fleet import IndexSettings
-from ota_action.zigbee.checks import Finding
-from ota_action.zigbee.containers import find_container
 
 MAX_INDEX = 64 * 1024 * 1024  # bytes of an existing index read for --merge
 MAX_FILES = 10000

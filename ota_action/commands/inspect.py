@@ -15,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ota_action import log
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
 from ota_action.commands.reading import FileReport, analyse_file
+from ota_action.edges import log
 from ota_action.errors import FormatError, InputError
+from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results import InspectResult, VerifyResult
 from ota_action.results.batch import (
     NOT_OTA,
@@ -32,7 +33,6 @@ from ota_action.results.batch import (
     batch_findings,
 )
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
-from ota_action.zigbee.checks import Finding, Level
 
 
 def _inspect_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:

@@ -12,11 +12,12 @@ import contextlib
 import os
 from pathlib import Path
 
-from ota_action import files, log, signing
+from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.results import KeygenResult
 from ota_action.secret import Secret
 from ota_action.settings.xbee import KeygenSettings
+from ota_action.signing import keys as signing
 
 
 def _refuse_existing(path: Path, field: str) -> None:

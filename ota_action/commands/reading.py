@@ -3,16 +3,16 @@
 The one place the vendor recognisers are wired together, for a single file and for
 every file of a batch alike:
 
-1. :func:`~ota_action.zigbee.containers.find_container` on the file as given; when it
+1. :func:`~ota_action.formats.zigbee.containers.find_container` on the file as given; when it
    names a container, everything below works on the inner file (a
-   :class:`~ota_action.zigbee.streams.FileSlice`, offsets relative to it);
-2. :func:`~ota_action.zigbee.image.parse_file` (header, standard walk, integrity code,
+   :class:`~ota_action.formats.zigbee.streams.FileSlice`, offsets relative to it);
+2. :func:`~ota_action.formats.zigbee.image.parse_file` (header, standard walk, integrity code,
    SHA-256 of what it reads);
-3. :func:`~ota_action.zigbee.layouts.detect_layout` when the standard walk failed;
-4. :func:`~ota_action.zigbee.trailers.find_trailer` for bytes after the total image size;
-5. :func:`~ota_action.zigbee.payload.identify_payload` for each upgrade image the layout
+3. :func:`~ota_action.formats.zigbee.layouts.detect_layout` when the standard walk failed;
+4. :func:`~ota_action.formats.zigbee.trailers.find_trailer` for bytes after the total image size;
+5. :func:`~ota_action.formats.zigbee.payload.identify_payload` for each upgrade image the layout
    names (each 0x0000, Telink's 0xF000 data, Hue's raw image);
-6. :func:`~ota_action.zigbee.checks.check_image` with all of it.
+6. :func:`~ota_action.formats.zigbee.checks.check_image` with all of it.
 
 The SHA-256 reported is always that of the file as given (for a container, of the
 whole container, computed in a pass of its own).
@@ -26,18 +26,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from ota_action import files
+from ota_action.edges import files
 from ota_action.errors import FormatError, InputError
+from ota_action.formats.zigbee.aes import Backend
+from ota_action.formats.zigbee.checks import Finding, check_image
+from ota_action.formats.zigbee.containers import find_container
+from ota_action.formats.zigbee.elements import ELEMENTS_LISTED
+from ota_action.formats.zigbee.image import ParsedImage, parse_file
+from ota_action.formats.zigbee.layouts import STANDARD, detect_layout
+from ota_action.formats.zigbee.payload import identify_payload
+from ota_action.formats.zigbee.streams import chunks
+from ota_action.formats.zigbee.trailers import find_trailer
 from ota_action.results.ota import OtaSummary, VendorFacts
-from ota_action.zigbee.aes import Backend
-from ota_action.zigbee.checks import Finding, check_image
-from ota_action.zigbee.containers import find_container
-from ota_action.zigbee.elements import ELEMENTS_LISTED
-from ota_action.zigbee.image import ParsedImage, parse_file
-from ota_action.zigbee.layouts import STANDARD, detect_layout
-from ota_action.zigbee.payload import identify_payload
-from ota_action.zigbee.streams import chunks
-from ota_action.zigbee.trailers import find_trailer
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """``rewrap``: change header values of an existing OTA file and keep every sub-element.
 
-The input is read with :func:`~ota_action.zigbee.rewrap.plan_rewrap` (a parse that
+The input is read with :func:`~ota_action.formats.zigbee.rewrap.plan_rewrap` (a parse that
 finds the integrity variant the input used) and streamed to a temporary output by
-:func:`~ota_action.zigbee.rewrap.write_rewrap`, which recomputes the integrity code in
+:func:`~ota_action.formats.zigbee.rewrap.write_rewrap`, which recomputes the integrity code in
 that variant as the bytes go out and renames the file into place.  An XBee3
 file-system signature covers only the image inside the 0x0000 element, so a new header
 keeps it valid; with ``--public-key`` it is checked on the input before anything is
@@ -14,17 +14,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ota_action import files, log
 from ota_action.commands import aes_backend
+from ota_action.edges import files, log
 from ota_action.errors import FormatError, InputError
+from ota_action.formats.zigbee.checks import Finding
+from ota_action.formats.zigbee.containers import find_container
+from ota_action.formats.zigbee.image import parse_file
+from ota_action.formats.zigbee.rewrap import HeaderChanges, plan_rewrap, write_rewrap
 from ota_action.results.fleet import RewrapResult
 from ota_action.results.ota import OtaSummary
 from ota_action.settings.fleet import RewrapSettings
 from ota_action.settings.zigbee import chosen_header_string
-from ota_action.zigbee.checks import Finding
-from ota_action.zigbee.containers import find_container
-from ota_action.zigbee.image import parse_file
-from ota_action.zigbee.rewrap import HeaderChanges, plan_rewrap, write_rewrap
 
 
 def changes_of(settings: RewrapSettings) -> HeaderChanges:

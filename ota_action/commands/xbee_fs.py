@@ -4,8 +4,8 @@ Also home of :func:`signature_verdict`, the XBee check ``verify --public-key`` r
 The key arrives as a :class:`~ota_action.secret.Secret` in the runner's
 :class:`~ota_action.secret.KeyMaterial` argument (found by :func:`key_material`, never
 through ``os.environ`` by the signer) or as ``--key-file``; it is handed to
-:mod:`ota_action.signing` to parse, and only a signing closure reaches the pure
-:mod:`ota_action.xbee` builder.  Nothing about the key is logged but its public
+:mod:`ota_action.signing.keys` to parse, and only a signing closure reaches the pure
+:mod:`ota_action.formats.xbee` builder.  Nothing about the key is logged but its public
 fingerprint and the form it was given in.
 """
 
@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ota_action import files, log, safe_text, signing, xbee
+from ota_action import safe_text
+from ota_action.edges import files, log
 from ota_action.errors import InputError
+from ota_action.formats import xbee
+from ota_action.formats.zigbee.checks import Finding
+from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
+from ota_action.formats.zigbee.image import FileSource, ParsedImage, Source, write_image
+from ota_action.formats.zigbee.streams import chunks
 from ota_action.results import OtaSummary, XbeeFsResult
 from ota_action.secret import KeyMaterial, Secret
 from ota_action.settings.xbee import XbeeFsSettings
-from ota_action.zigbee.checks import Finding
-from ota_action.zigbee.elements import UPGRADE_IMAGE
-from ota_action.zigbee.image import FileSource, ParsedImage, Source, write_image
-from ota_action.zigbee.streams import chunks
+from ota_action.signing import keys as signing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

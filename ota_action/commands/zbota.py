@@ -1,7 +1,7 @@
 """``zbota``: settings in, a Zigbee OTA file out, streamed and described from what was written.
 
 Sizes first: every tag's length comes from ``stat``, its NULL length, or a streaming
-parse of its .hex, and :func:`~ota_action.zigbee.image.plan_image` refuses a file the
+parse of its .hex, and :func:`~ota_action.formats.zigbee.image.plan_image` refuses a file the
 format cannot hold before any data is read.  Then the file is streamed to a temporary
 file and renamed into place; the description comes from the writer, not a re-parse.
 """
@@ -13,17 +13,17 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ota_action import files, log
 from ota_action.commands import aes_backend
+from ota_action.edges import files, log
 from ota_action.errors import InputError
+from ota_action.formats.zigbee.checks import Finding
+from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
+from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.results import OtaSummary, ZbotaResult
 from ota_action.settings.zigbee import VARIANT_DEVICES, ZbotaSettings, chosen_header_string
 from ota_action.values import TagSpec
-from ota_action.zigbee.checks import Finding
-from ota_action.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
-from ota_action.zigbee.integrity import IntegrityVariant
 
 
 def _is_hex(spec: TagSpec) -> bool:
@@ -37,9 +37,9 @@ def _element(spec: TagSpec, fill: int, warnings: list[str]) -> tuple[Source, dic
         length = spec.length or 0
         return FillSource(length, fill), {"source": f"NULL data ({length} x 0x{fill:02X})"}
     if _is_hex(spec):
-        from ota_action.hexfile import hex_source
+        from ota_action.commands.firmware_files import hex_file_source
 
-        image = hex_source(spec.path, fill=fill, field="tags")
+        image = hex_file_source(spec.path, fill=fill, field="tags")
         warnings.extend(image.warnings)
         return image, {
             "source": str(spec.path),

@@ -23,7 +23,7 @@ How to add a command
    gives their outputs (``ota-file``, ``sha256``, ``sha512``, ``sha3-256``, ``size``).
    Use :func:`md_table` / :func:`md_escape` for Markdown and :class:`OtaSummary` for
    anything that describes an OTA file.  Findings are
-   :class:`ota_action.zigbee.checks.Finding` with a new kebab-case ``code``.
+   :class:`ota_action.formats.zigbee.checks.Finding` with a new kebab-case ``code``.
 2. Write the runner in ``ota_action/commands/<name>.py``: ``run(settings) -> YourResult``.
 3. Register it in :data:`ota_action.commands.COMMANDS` (a loader importing the settings
    class and the runner, so ``--help`` stays instant).  Nothing else changes.

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from ota_action.errors import EXIT_USAGE
+from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results.base import SCHEMA_VERSION, Result, finding_json, hex_text, md_table, plural
 from ota_action.results.ota import InspectResult
 from ota_action.safe_text import printable
-from ota_action.zigbee.checks import Finding, Level
 
 UNUSABLE = "input"  # finding code of a path that could not be used (exit 2)
 NOT_OTA = "format"  # finding code of a file that is no OTA file nor a known container (exit 1)

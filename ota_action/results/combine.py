@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ota_action.hexfile import Overlap, Range, StartAddress
+from ota_action.formats.firmware.intelhex import Overlap, Range, StartAddress
 from ota_action.results.base import FileWritten, md_escape, md_table, plural
 from ota_action.results.ota import sha_markdown
 from ota_action.results.picture import DATA, OVERLAP, Segment, bar, mermaid, scale_text

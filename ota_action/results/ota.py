@@ -7,6 +7,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+from ota_action.formats.zigbee.checks import Level
+from ota_action.formats.zigbee.containers import Container
+from ota_action.formats.zigbee.elements import (
+    ELEMENTS_LISTED,
+    IMAGE_INTEGRITY_CODE,
+    PADDING,
+    ElementRef,
+    tag_name,
+)
+from ota_action.formats.zigbee.header import MAGIC, OtaHeader
+from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage
+from ota_action.formats.zigbee.layouts import STANDARD
+from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
+from ota_action.formats.zigbee.payload import Payload
+from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
     Result,
@@ -17,21 +32,6 @@ from ota_action.results.base import (
     plural,
 )
 from ota_action.results.picture import Segment, bar, mermaid, scale_text
-from ota_action.zigbee.checks import Level
-from ota_action.zigbee.containers import Container
-from ota_action.zigbee.elements import (
-    ELEMENTS_LISTED,
-    IMAGE_INTEGRITY_CODE,
-    PADDING,
-    ElementRef,
-    tag_name,
-)
-from ota_action.zigbee.header import MAGIC, OtaHeader
-from ota_action.zigbee.image import IntegrityResult, ParsedImage
-from ota_action.zigbee.layouts import STANDARD
-from ota_action.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
-from ota_action.zigbee.payload import Payload
-from ota_action.zigbee.trailers import Trailer
 
 _hex = hex_text
 LAYOUT_WIDTH = 64  # columns of the text layout bar

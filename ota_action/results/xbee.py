@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
+from ota_action.formats.xbee import describe_version
 from ota_action.results.base import FileWritten, Result, hex_text, md_escape, md_table
 from ota_action.results.ota import OtaSummary, sha_markdown
 from ota_action.secret import Secret
-from ota_action.signing import CURVE_TEXT
-from ota_action.xbee import describe_version
+from ota_action.signing.keys import CURVE_TEXT
 
 
 @dataclass(frozen=True, kw_only=True)

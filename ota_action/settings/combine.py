@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
-from ota_action.hexfile import StartAddress, parse_start_address
+from ota_action.formats.firmware.intelhex import StartAddress, parse_start_address
 from ota_action.settings import Cli, CommandSettings, option
 from ota_action.values import parse_int, split_lines
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator
 
+from ota_action.formats.xbee import DIGI_MANUFACTURER, FS_IMAGE_TYPE, parse_fs_version
 from ota_action.settings import U16, Cli, CommandSettings, HeaderString, option
-from ota_action.xbee import DIGI_MANUFACTURER, FS_IMAGE_TYPE, parse_fs_version
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

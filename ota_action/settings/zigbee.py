@@ -9,10 +9,10 @@ from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
 from ota_action.errors import InputError
+from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.safe_text import looks_like_secret
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
-from ota_action.zigbee.integrity import IntegrityVariant
 
 
 def _lines(value: Any) -> Any:

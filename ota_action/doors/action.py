@@ -10,7 +10,7 @@ Jenkins and other CI systems use those with a plain ``docker run``).
 The secrets ``signing-key`` and ``signing-key-passphrase`` (or, with no input,
 ``OTA_SIGNING_KEY`` / ``OTA_SIGNING_KEY_PASSPHRASE``) are not settings fields: before
 anything else is printed every form of them is masked (``::add-mask::``, see
-:mod:`ota_action.masking`) and they are taken *out* of ``os.environ`` into
+:mod:`ota_action.edges.masking`) and they are taken *out* of ``os.environ`` into
 :class:`~ota_action.secret.Secret` objects, which reach the signer as an argument.
 Messages about them name the input ("input signing-key").  A command that does not
 sign refuses them (exit 2).
@@ -35,8 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ota_action import files, github
 from ota_action.commands import COMMANDS, Command
+from ota_action.edges import files, github
+from ota_action.edges.masking import mask_forms
 from ota_action.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -45,7 +46,6 @@ from ota_action.errors import (
     OtaActionError,
     internal_error_message,
 )
-from ota_action.masking import mask_forms
 from ota_action.secret import KeyMaterial, Secret
 from ota_action.values import split_lines
 
@@ -264,7 +264,7 @@ class ActionRun:
         self.emit(f"::{token}::")
 
     def summary(self, markdown: str) -> None:
-        from ota_action import log
+        from ota_action.edges import log
 
         path = os.environ.get("GITHUB_STEP_SUMMARY")
         if not path:
@@ -274,7 +274,7 @@ class ActionRun:
 
     # -- the run ---------------------------------------------------------------------------
     def fail(self, failure: Failure) -> int:
-        from ota_action import log
+        from ota_action.edges import log
         from ota_action.results import md_escape
 
         self.emit(github.command("error", failure.line(), title=failure.title))
@@ -291,7 +291,7 @@ class ActionRun:
         return failure.exit_code
 
     def run(self) -> int:
-        from ota_action import log
+        from ota_action.edges import log
         from ota_action.settings import load
 
         logger = log.get()
@@ -362,7 +362,7 @@ class ActionRun:
             raise Failure(exc.message) from None
 
     def _publish(self, result: Result, created: list[Path]) -> int:
-        from ota_action import log
+        from ota_action.edges import log
 
         logger = log.get()
         self.show_text(result.text())
@@ -412,7 +412,7 @@ def main(out: TextIO | None = None) -> int:
     out = out or sys.stdout
     on_github = os.environ.get("GITHUB_ACTIONS") == "true"
     secrets = _take_secrets(out, on_github)  # before anything else is printed
-    from ota_action import log
+    from ota_action.edges import log
 
     level = "debug" if os.environ.get("RUNNER_DEBUG") == "1" else None
     log.configure(

@@ -28,11 +28,9 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO, Literal, NoReturn
 
 from ota_action.errors import InputError
-from ota_action.files import open_input
 
 DATA, EOF, SEGMENT_BASE, SEGMENT_START, LINEAR_BASE, LINEAR_START = range(6)
 ADDRESS_LIMIT = 1 << 32
@@ -515,14 +513,12 @@ def _lines(f: BinaryIO, *, name: str, field: str) -> Iterator[bytes]:
         yield carry
 
 
-def read_hex(path: Path, *, field: str = "files") -> HexData:
-    """Read and parse one Intel HEX file as a stream; I/O problems are InputErrors like parse errors."""
-    f = open_input(path, field=field)
+def read_hex(f: BinaryIO, *, name: str, field: str = "files") -> HexData:
+    """Parse one Intel HEX stream (the caller opened it); read errors are InputErrors like parse errors."""
     try:
-        with f:
-            return parse_hex_lines(_lines(f, name=str(path), field=field), name=str(path), field=field)
+        return parse_hex_lines(_lines(f, name=name, field=field), name=name, field=field)
     except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
+        raise InputError(f"cannot be read: {exc.strerror}", field=field, value=name) from None
 
 
 @dataclass(frozen=True)
@@ -544,7 +540,7 @@ class HexSource:
     """A .hex file's binary image, from its lowest to its highest address, streamed.
 
     Holds only the data bytes; the gaps are generated with ``fill`` as the bytes are
-    written.  It is an :class:`~ota_action.zigbee.image.Source`.
+    written.  It is an :class:`~ota_action.formats.zigbee.image.Source`.
     """
 
     segments: tuple[Segment, ...]
@@ -581,14 +577,14 @@ class HexSource:
             position = address + len(data)
 
 
-def hex_source(path: Path, *, fill: int = 0xFF, field: str = "tags") -> HexSource:
-    """Parse ``path`` (streaming) and check its image: no data, a far span, or gaps out of scale.
+def hex_source(parsed: HexData, *, name: str, fill: int = 0xFF, field: str = "tags") -> HexSource:
+    """Check a parsed file's image: no data, a far span, or gaps out of scale.
 
     Gap filling that writes more bytes than the data it fills is a warning; beyond
     :data:`FILL_LIMIT` and :data:`FILL_RATIO` times the data it is refused, naming the
     widest gap.
     """
-    parsed = read_hex(path, field=field)
+    path = name
     if not parsed.segments:
         raise InputError("holds no data records", field=field, value=str(path))
     source = HexSource(tuple(parsed.segments), fill)
@@ -621,7 +617,7 @@ def hex_source(path: Path, *, fill: int = 0xFF, field: str = "tags") -> HexSourc
     return HexSource(source.segments, fill, (f"{path}: {text}; gap filling writes more bytes than the data",))
 
 
-def hex_to_image(path: Path, *, fill: int = 0xFF, field: str = "tags") -> HexImage:
+def hex_to_image(parsed: HexData, *, name: str, fill: int = 0xFF, field: str = "tags") -> HexImage:
     """The bytes from the lowest to the highest address, gaps filled with ``fill`` (in memory)."""
-    source = hex_source(path, fill=fill, field=field)
+    source = hex_source(parsed, name=name, fill=fill, field=field)
     return HexImage(b"".join(source.chunks()), source.start, source.end)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ota_action.errors import InputError
-from ota_action.zigbee.header import FC_HARDWARE_VERSIONS, OtaHeader, decode_header
+from ota_action.formats.zigbee.header import FC_HARDWARE_VERSIONS, OtaHeader, decode_header
 
 CHUNK = 1 << 20
 MAX_HEADER = 0xFFFF

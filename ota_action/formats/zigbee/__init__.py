@@ -2,7 +2,7 @@
 
 Library users and the commands import from here::
 
-    from ota_action.zigbee import OtaHeader, SubElement, build_image, parse_image, check_image
+    from ota_action.formats.zigbee import OtaHeader, SubElement, build_image, parse_image, check_image
 
 Nothing in this package imports pydantic, structlog, argparse or GitHub code, or reads
 the environment; errors are :class:`ota_action.errors.FormatError` (a file is not what it
@@ -11,11 +11,17 @@ claims) and :class:`ota_action.errors.InputError` (a value cannot be written).
 
 from __future__ import annotations
 
-from ota_action.zigbee.checks import Finding, Level, check_image
-from ota_action.zigbee.elements import ElementRef, SubElement, Tag, check_writable_tags, tag_name
-from ota_action.zigbee.header import FieldControl, OtaHeader, decode_header, encode_header, header_size
-from ota_action.zigbee.image import IntegrityResult, ParsedImage, build_image, parse_image
-from ota_action.zigbee.integrity import IntegrityVariant, aes_mmo, integrity_code
+from ota_action.formats.zigbee.checks import Finding, Level, check_image
+from ota_action.formats.zigbee.elements import ElementRef, SubElement, Tag, check_writable_tags, tag_name
+from ota_action.formats.zigbee.header import (
+    FieldControl,
+    OtaHeader,
+    decode_header,
+    encode_header,
+    header_size,
+)
+from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage, build_image, parse_image
+from ota_action.formats.zigbee.integrity import IntegrityVariant, aes_mmo, integrity_code
 
 __all__ = [
     "ElementRef",

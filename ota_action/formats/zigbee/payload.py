@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
-from ota_action.zigbee.streams import CHUNK, read_at
+from ota_action.formats.zigbee.streams import CHUNK, read_at
 
 GBL = "gbl"
 EBL = "ebl"

@@ -14,7 +14,7 @@ import binascii
 import contextlib
 from collections.abc import Iterable
 
-from ota_action.signing import decode_key_material
+from ota_action.signing.keys import decode_key_material
 
 
 def _pem_body_lines(pem: bytes) -> list[str]:

@@ -6,10 +6,10 @@ the total image size (when signature elements are dropped), the integrity code (
 variant the input used, at the position it had) and a Salus-style CRC-32 trailer.
 Without a change the output is the input, byte for byte: that is the test of the rules.
 
-Memory: the input is read by :func:`~ota_action.zigbee.image.parse_file` (header, a
+Memory: the input is read by :func:`~ota_action.formats.zigbee.image.parse_file` (header, a
 seek-based walk, one chunked pass for the integrity variant), element data is copied in
 chunks, and the new integrity code is computed by the incremental
-:class:`~ota_action.zigbee.integrity.MmoHasher` as the bytes go out: one pass, constant
+:class:`~ota_action.formats.zigbee.integrity.MmoHasher` as the bytes go out: one pass, constant
 memory.  A file with more sub-elements than the walk lists (1000) is refused.
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from ota_action.errors import InputError
-from ota_action.zigbee.aes import Backend
-from ota_action.zigbee.elements import (
+from ota_action.formats.zigbee.aes import Backend
+from ota_action.formats.zigbee.elements import (
     ELEMENTS_LISTED,
     IMAGE_INTEGRITY_CODE,
     SIGNATURE_TAGS,
@@ -31,7 +31,7 @@ from ota_action.zigbee.elements import (
     encode_tag_header,
     tag_name,
 )
-from ota_action.zigbee.header import (
+from ota_action.formats.zigbee.header import (
     FC_DEVICE_SPECIFIC,
     FC_HARDWARE_VERSIONS,
     FC_SECURITY_CREDENTIAL,
@@ -40,9 +40,9 @@ from ota_action.zigbee.header import (
     encode_header,
     header_size,
 )
-from ota_action.zigbee.image import CRC_TRAILER_SIZE, Digests, ParsedImage, parse_file, variant_range
-from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, MmoHasher
-from ota_action.zigbee.streams import CHUNK, chunks, crc32_range, read_at
+from ota_action.formats.zigbee.image import CRC_TRAILER_SIZE, Digests, ParsedImage, parse_file, variant_range
+from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, MmoHasher
+from ota_action.formats.zigbee.streams import CHUNK, chunks, crc32_range, read_at
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def check_destinations(environ: Mapping[str, str]) -> None:
     ``GITHUB_OUTPUT`` / ``GITHUB_STEP_SUMMARY`` (the runner's files) and
     ``OTA_RESULT_FILE`` (the user's, also held to the workspace when confined).
     """
-    from ota_action import files
+    from ota_action.edges import files
 
     for variable in (*RUNNER_FILES, RESULT_FILE):
         value = environ.get(variable)
@@ -166,7 +166,7 @@ def check_destinations(environ: Mapping[str, str]) -> None:
 
 def write_result_file(path: Path, text: str) -> None:
     """``OTA_RESULT_FILE``: the JSON result, written atomically (never half a file)."""
-    from ota_action import files
+    from ota_action.edges import files
 
     try:
         files.write_atomic(path, text.encode("utf-8"), field="result_file")

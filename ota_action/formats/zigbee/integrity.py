@@ -3,7 +3,7 @@
 :class:`MmoHasher` is the incremental form (``update()``/``digest()``/``copy()``, like
 :mod:`hashlib`): files are hashed in chunks as they are read or written, never held
 whole.  :func:`aes_mmo` is the one-shot form, a thin wrapper over it.  The AES block
-function comes from :mod:`ota_action.zigbee.aes`; callers pass the backend they want.
+function comes from :mod:`ota_action.formats.zigbee.aes`; callers pass the backend they want.
 
 Length limit: the spec's padding stores the message length in bits, in 16 bits below
 8192 bytes and in 32 bits from there on, so AES-MMO ends at 2^32 bits = 2^29 bytes
@@ -21,8 +21,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from ota_action.zigbee import aes
-from ota_action.zigbee.aes import Backend
+from ota_action.formats.zigbee import aes
+from ota_action.formats.zigbee.aes import Backend
 
 BLOCK = aes.BLOCK
 DIGEST_SIZE = 16

@@ -14,7 +14,7 @@ padding element so the first upgrade image's data starts on an ``align`` boundar
 the integrity code last.
 
 Reading is :func:`parse_file`: the header from the first 64 KiB, the sub-element walk
-by seeks (bounded memory, see :class:`~ota_action.zigbee.elements.Walk`), then one
+by seeks (bounded memory, see :class:`~ota_action.formats.zigbee.elements.Walk`), then one
 sequential pass in chunks for the SHA-256 and every integrity variant.  It reads any
 file, ours or a vendor's, without trusting it: the walk is bounded by the total image
 size, bytes after it are reported, never absorbed.
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from ota_action.errors import InputError
-from ota_action.zigbee.aes import Backend
-from ota_action.zigbee.elements import (
+from ota_action.formats.zigbee.aes import Backend
+from ota_action.formats.zigbee.elements import (
     ELEMENTS_LISTED,
     IMAGE_INTEGRITY_CODE,
     PADDING,
@@ -43,8 +43,8 @@ from ota_action.zigbee.elements import (
     encode_tag_header,
     walk_file,
 )
-from ota_action.zigbee.header import OtaHeader, decode_header, encode_header
-from ota_action.zigbee.integrity import (
+from ota_action.formats.zigbee.header import OtaHeader, decode_header, encode_header
+from ota_action.formats.zigbee.integrity import (
     DIGEST_SIZE,
     MAX_INPUT,
     IntegrityVariant,
@@ -53,7 +53,7 @@ from ota_action.zigbee.integrity import (
     integrity_ranges,
     match_digests,
 )
-from ota_action.zigbee.streams import CHUNK, chunks
+from ota_action.formats.zigbee.streams import CHUNK, chunks
 
 INTEGRITY_ELEMENT_SIZE = TAG_HEADER_SIZE + DIGEST_SIZE
 MAX_TOTAL_SIZE = 0xFFFFFFFF
@@ -213,7 +213,7 @@ def plan_image(
 
     Only lengths are used.  Refusals name ``field`` (the option holding the data) or
     ``integrity``/``align``, and state the limit.  ``variant`` chooses which bytes the
-    integrity code covers (:func:`~ota_action.zigbee.integrity.integrity_ranges`): only
+    integrity code covers (:func:`~ota_action.formats.zigbee.integrity.integrity_ranges`): only
     files for devices that expect a non-standard one should use another.
     """
     parts = list(sources)

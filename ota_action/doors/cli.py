@@ -267,7 +267,7 @@ def error_line(exc: OtaActionError, model: type[CommandSettings] | None, source:
 
 
 def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
-    from ota_action import style
+    from ota_action.edges import style
 
     if as_json:
         out.write(result.json_text())
@@ -277,7 +277,7 @@ def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
 
 
 def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    from ota_action import log
+    from ota_action.edges import log
     from ota_action.settings import load, source_of
 
     command = spec.load()

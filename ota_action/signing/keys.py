@@ -13,7 +13,7 @@ so no library message can carry key material to a user or a log.
 
 Keys arrive as :class:`ota_action.secret.Secret` objects; the one place their value is
 revealed is :func:`load_key_secret`.  What to *mask* in a CI log is the Action's concern
-(:mod:`ota_action.masking`).  ``cryptography`` is imported inside the functions, so
+(:mod:`ota_action.edges.masking`).  ``cryptography`` is imported inside the functions, so
 ``ota-action --version`` never pays for it.
 """
 

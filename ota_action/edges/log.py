@@ -137,7 +137,7 @@ class Annotations:
         if event_dict.pop("annotated", False):
             kind = None
         if kind is not None:
-            from ota_action.github import command
+            from ota_action.edges.github import command
 
             props = {k: event_dict[k] for k in self._PROPERTIES if event_dict.get(k) is not None}
             skip = {"event", "level", "timestamp", *self._PROPERTIES}

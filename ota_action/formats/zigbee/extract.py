@@ -15,9 +15,9 @@ Four ``zbota`` options exist for real files, and are used only when a file needs
   followed by NUL padding (spaces-only strings, NUL inside, non-ASCII bytes);
 * ``--crc-trailer`` for Salus' CRC-32 after the image.
 
-:func:`rebuild` runs ``zbota``'s own writer (:func:`~ota_action.zigbee.image.plan_image`,
-:func:`~ota_action.zigbee.image.write_image`) on a recipe, so a test of it is a test of
-``zbota``.  The file is read by :func:`~ota_action.zigbee.image.parse_file` (bounded
+:func:`rebuild` runs ``zbota``'s own writer (:func:`~ota_action.formats.zigbee.image.plan_image`,
+:func:`~ota_action.formats.zigbee.image.write_image`) on a recipe, so a test of it is a test of
+``zbota``.  The file is read by :func:`~ota_action.formats.zigbee.image.parse_file` (bounded
 memory); a file with more sub-elements than it lists (1000) is not rebuildable.
 """
 
@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ota_action.zigbee.aes import Backend
-from ota_action.zigbee.elements import (
+from ota_action.formats.zigbee.aes import Backend
+from ota_action.formats.zigbee.elements import (
     IMAGE_INTEGRITY_CODE,
     PADDING,
     SIGNATURE_TAGS,
@@ -39,8 +39,8 @@ from ota_action.zigbee.elements import (
     is_reserved,
     tag_name,
 )
-from ota_action.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, header_size
-from ota_action.zigbee.image import (
+from ota_action.formats.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, header_size
+from ota_action.formats.zigbee.image import (
     CRC_TRAILER_SIZE,
     BytesSource,
     ParsedImage,
@@ -50,8 +50,8 @@ from ota_action.zigbee.image import (
     plan_image,
     write_image,
 )
-from ota_action.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
-from ota_action.zigbee.streams import chunks, crc32_range, read_at
+from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
+from ota_action.formats.zigbee.streams import chunks, crc32_range, read_at
 
 MANIFEST_NAME = "ota.json"
 DEFAULT_STACK_VERSION = 0x0002

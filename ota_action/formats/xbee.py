@@ -9,7 +9,7 @@ header (manufacturer 0x101E, image type 0x0100).  Nothing follows the signature.
 Streaming: :func:`check_image_size` refuses what cannot fit before anything is read,
 :func:`hash_padded` computes the SHA-256 of the padded image in one pass (the command
 signs that digest, ``Prehashed``), and :func:`plan_fs_ota` plus
-:func:`~ota_action.zigbee.image.write_image` write the file in chunks.
+:func:`~ota_action.formats.zigbee.image.write_image` write the file in chunks.
 
 This module is pure: signing is a callable handed in by the command, so no key ever
 passes through here, and :func:`split_payload` is what ``verify --public-key`` uses to
@@ -25,10 +25,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ota_action.errors import InputError
-from ota_action.values import parse_file_version
-from ota_action.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE
-from ota_action.zigbee.header import FIXED_SIZE, OtaHeader
-from ota_action.zigbee.image import (
+from ota_action.formats.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE
+from ota_action.formats.zigbee.header import FIXED_SIZE, OtaHeader
+from ota_action.formats.zigbee.image import (
     MAX_TOTAL_SIZE,
     BytesSource,
     ConcatSource,
@@ -38,6 +37,7 @@ from ota_action.zigbee.image import (
     plan_image,
     write_image,
 )
+from ota_action.values import parse_file_version
 
 DIGI_MANUFACTURER = 0x101E
 FS_IMAGE_TYPE = 0x0100

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ota_action.errors import FormatError
-from ota_action.zigbee.header import MAGIC
-from ota_action.zigbee.streams import FileSlice, chunks, read_at
+from ota_action.formats.zigbee.header import MAGIC
+from ota_action.formats.zigbee.streams import FileSlice, chunks, read_at
 
 _MAGIC_BYTES = MAGIC.to_bytes(4, "little")
 NGIS = b"NGIS"

@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ota_action.zigbee.containers import Container
-from ota_action.zigbee.elements import (
+from ota_action.formats.zigbee.containers import Container
+from ota_action.formats.zigbee.elements import (
     IMAGE_INTEGRITY_CODE,
     MANUFACTURER_FIRST,
     SIGNATURE_TAGS,
@@ -25,12 +25,12 @@ from ota_action.zigbee.elements import (
     is_reserved,
     tag_name,
 )
-from ota_action.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
-from ota_action.zigbee.image import ParsedImage
-from ota_action.zigbee.integrity import MAX_INPUT, IntegrityVariant
-from ota_action.zigbee.layouts import HUE_SBL, STANDARD, TELINK_ENCRYPTED, Layout
-from ota_action.zigbee.payload import Payload
-from ota_action.zigbee.trailers import CRC32_LE, Trailer
+from ota_action.formats.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
+from ota_action.formats.zigbee.image import ParsedImage
+from ota_action.formats.zigbee.integrity import MAX_INPUT, IntegrityVariant
+from ota_action.formats.zigbee.layouts import HUE_SBL, STANDARD, TELINK_ENCRYPTED, Layout
+from ota_action.formats.zigbee.payload import Payload
+from ota_action.formats.zigbee.trailers import CRC32_LE, Trailer
 
 
 class Level(enum.Enum):

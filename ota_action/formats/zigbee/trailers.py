@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ota_action.zigbee.streams import crc32_range, read_at
+from ota_action.formats.zigbee.streams import crc32_range, read_at
 
 CRC32_LE = "crc32-le"
 UNKNOWN = "unknown"

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
-from ota_action.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE, ElementRef
-from ota_action.zigbee.header import OtaHeader
-from ota_action.zigbee.streams import read_at
+from ota_action.formats.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE, ElementRef
+from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.formats.zigbee.streams import read_at
 
 STANDARD = "standard"
 TELINK_ENCRYPTED = "telink-encrypted"

@@ -1,0 +1,1 @@
+"""Publishing built files: the index documents Zigbee2MQTT and ZHA read, and their rules."""

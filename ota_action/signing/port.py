@@ -1,0 +1,106 @@
+"""The signing port: every format signs a SHA-256 digest through one small interface.
+
+A key source (a PEM from a CI secret, a PKCS#11 token, an external command) implements
+:class:`DigestSigner`; a format asks it for a :class:`Signature` and encodes the pair
+its own way (:meth:`Signature.der`, :meth:`Signature.raw`).  A format never sees the
+key, and a key source never sees the format.  Every signature is checked against
+:meth:`DigestSigner.public_key` before it is used (:func:`sign_checked`), so a
+misconfigured vault or token can never produce a file that does not verify.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from ota_action.errors import InputError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+DIGEST_SIZE = 32  # SHA-256
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+@dataclass(frozen=True)
+class Signature:
+    """An ECDSA P-256 signature as the pair of integers every encoding starts from."""
+
+    r: int
+    s: int
+
+    def der(self) -> bytes:
+        """ASN.1 DER ``SEQUENCE { r INTEGER, s INTEGER }`` (XBee, MCUboot, X.509)."""
+        from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+        return encode_dss_signature(self.r, self.s)
+
+    def raw(self) -> bytes:
+        """Fixed-size big-endian ``r ‖ s``, 64 bytes (GBL, PKCS#11, JOSE)."""
+        return self.r.to_bytes(32, "big") + self.s.to_bytes(32, "big")
+
+    def other_s(self) -> Signature:
+        """The other valid signature for the same r: (r, n − s)."""
+        return Signature(self.r, P256_ORDER - self.s)
+
+    @classmethod
+    def from_der(cls, der: bytes) -> Signature:
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        r, s = decode_dss_signature(der)
+        return cls(r, s)
+
+    @classmethod
+    def from_raw(cls, raw: bytes) -> Signature:
+        if len(raw) != 64:
+            raise ValueError("a raw P-256 signature is 64 bytes")
+        return cls(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+
+
+class DigestSigner(Protocol):
+    """A key source: signs SHA-256 digests with a P-256 key it may never reveal."""
+
+    @property
+    def description(self) -> str:
+        """How messages name the key source ("input signing-key", "PKCS#11 token 'ci'")."""
+        ...
+
+    @property
+    def deterministic(self) -> bool:
+        """True when the same digest always gives the same signature (RFC 6979)."""
+        ...
+
+    def public_key(self) -> EllipticCurvePublicKey:
+        """The public half, for the check after every signature and for reports."""
+        ...
+
+    def sign_digest(self, digest: bytes) -> Signature:
+        """The signature of a 32-byte SHA-256 digest."""
+        ...
+
+
+def verifies(public_key: EllipticCurvePublicKey, signature: Signature, digest: bytes) -> bool:
+    """True when ``signature`` is a valid signature of ``digest`` under ``public_key``."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+    try:
+        public_key.verify(signature.der(), digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def sign_checked(signer: DigestSigner, digest: bytes, *, field: str | None = None) -> Signature:
+    """Sign through any key source, and refuse a signature its own public key rejects."""
+    if len(digest) != DIGEST_SIZE:
+        raise ValueError("the signing port signs SHA-256 digests (32 bytes)")
+    signature = signer.sign_digest(digest)
+    if not verifies(signer.public_key(), signature, digest):
+        raise InputError(
+            f"the signature from {signer.description} does not verify with its public key; "
+            "check that the key source names the key you meant",
+            field=field,
+        )
+    return signature
