@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,3 +145,50 @@ def test_a_command_that_does_not_sign_refuses_secrets(
         error.message == f"input {name}: is not used by command {command}: it signs nothing; remove the input"
     )
     assert _environ_holds("s3cret-value-here") == []
+
+
+def test_underscore_spelling_of_a_secret_input_is_taken_masked_and_used(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``act`` and some runners write INPUT_SIGNING_KEY: it is a secret all the same."""
+    key = _p256_pem()
+    monkeypatch.setenv("INPUT_SIGNING_KEY", key)  # underscore spelling, set directly
+    code, out = run_action(monkeypatch, XBEE)
+    assert code == 0, out
+    assert (workspace / "fs.ota").is_file()
+    assert "INPUT_SIGNING_KEY" not in os.environ
+    assert _environ_holds(key) == []
+    masks = {c.message for c in workflow_commands(out) if c.name == "add-mask"}
+    body = {line.strip() for line in key.splitlines() if "PRIVATE KEY" not in line}
+    assert body <= masks
+    shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
+    assert not any(line in shown for line in body)
+
+
+def test_two_spellings_of_one_input_with_different_values_are_refused(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INPUT_MFG_ID", "0x1234")
+    code, out = run_action(monkeypatch, {**XBEE, "signing-key": _p256_pem(), "mfg-id": "0x101E"})
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.props["title"] == "Input mfg-id"
+    assert "given twice" in error.message
+
+
+def test_taken_secrets_are_secret_objects_from_the_start(workspace: Path) -> None:
+    from ota_action.doors.action.secrets import take_secrets
+
+    key = _p256_pem()
+    environ = {"INPUT_SIGNING-KEY-PIN": "4321-pin", "OTA_SIGNING_KEY": key, "OTA_PKCS11_PIN": "9876-pin"}
+    taken, forms = take_secrets(environ)
+    assert environ == {}
+    assert {"4321-pin", "9876-pin"} <= set(forms)
+    for text in (repr(taken), str(taken), repr(taken.given())):
+        assert "4321-pin" not in text
+        assert "9876-pin" not in text
+        assert "PRIVATE" not in text
+        assert key.splitlines()[1] not in text
+    assert taken.given().pin is taken.inputs["signing-key-pin"]  # the input wins over the variable
+    with pytest.raises(TypeError):
+        pickle.dumps(taken)

@@ -88,6 +88,9 @@ class LoadedKey:
     def __repr__(self) -> str:  # never let a debugger or log print key internals
         return f"LoadedKey(form={self.form!r})"
 
+    def __reduce__(self) -> str | tuple[object, ...]:  # a pickle is a file the key would land in
+        raise TypeError("a loaded private key cannot be pickled")
+
 
 def decode_key_material(raw: bytes) -> tuple[bytes, str]:
     """Undo CI mangling: returns (PEM or DER bytes, how it was given).
