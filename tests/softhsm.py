@@ -111,3 +111,23 @@ def make_softhsm(root: Path) -> SoftHsm:
 def uri(token: str, label: str, *, module: bool = True) -> str:
     text = f"pkcs11:token={token};object={label}"
     return f"{text}?module-path={MODULE}" if module else text
+
+
+_SHARED: list[SoftHsm] = []
+TOKEN, OTHER = "ota-ci", "ota-other"
+
+
+def shared_softhsm(root: Path) -> SoftHsm:
+    """The one SoftHSM2 of this test process (python-pkcs11 initialises a module once, so
+    ``SOFTHSM2_CONF`` must not change after the first load): tokens ``ota-ci`` (keys
+    ``xbee`` id 01 and ``second`` id 02) and ``ota-other`` (key ``xbee``, another key)."""
+    if not _SHARED:
+        made = make_softhsm(root)
+        os.environ["SOFTHSM2_CONF"] = str(made.conf)  # for the whole process
+        made.init_token(TOKEN)
+        made.init_token(OTHER)
+        made.generate_key(TOKEN, "xbee", "01")
+        made.generate_key(TOKEN, "second", "02")
+        made.generate_key(OTHER, "xbee", "01")
+        _SHARED.append(made)
+    return _SHARED[0]

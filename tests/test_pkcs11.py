@@ -30,24 +30,15 @@ from ota_action.secret import Secret
 from ota_action.signing import pkcs11
 from ota_action.signing.pkcs11_uri import parse_uri
 from tests.conftest import ROOT, need_tool, run_cli
-from tests.softhsm import MODULE, PIN, SoftHsm, make_softhsm, uri
+from tests.softhsm import MODULE, OTHER, PIN, TOKEN, SoftHsm, shared_softhsm, uri
 from tests.test_xbee import digi_recipe
-
-TOKEN, OTHER = "ota-ci", "ota-other"
 
 
 @pytest.fixture(scope="session")
 def hsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
     need_tool("softhsm2-util")
     need_tool("pkcs11-tool")
-    made = make_softhsm(tmp_path_factory.mktemp("softhsm"))
-    os.environ["SOFTHSM2_CONF"] = str(made.conf)  # for the whole process: see the docstring
-    made.init_token(TOKEN)
-    made.init_token(OTHER)
-    made.generate_key(TOKEN, "xbee", "01")
-    made.generate_key(TOKEN, "second", "02")
-    made.generate_key(OTHER, "xbee", "01")
-    return made
+    return shared_softhsm(tmp_path_factory.mktemp("softhsm"))
 
 
 @pytest.fixture
