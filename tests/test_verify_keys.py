@@ -47,7 +47,12 @@ def _named(verdict: str, path: Path, key: KeyForms) -> bool:
 
 
 def test_each_file_names_the_key_that_signed_it(signed: dict[str, Path], tmp_path: Path) -> None:
-    keys = ["--public-key", tmp_path / "development.pem", "--public-key", tmp_path / "production.pem"]
+    keys: list[str | Path] = [
+        "--public-key",
+        tmp_path / "development.pem",
+        "--public-key",
+        tmp_path / "production.pem",
+    ]
     for name, key in (("production", PRODUCTION), ("development", DEVELOPMENT)):
         result = run_cli("verify", signed[name], *keys, "--json")
         assert result.code == 0, result.err
