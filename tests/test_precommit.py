@@ -69,8 +69,12 @@ def test_verify_hook_fails_a_commit_with_a_corrupt_ota_file(tmp_path: Path) -> N
     run = [pre_commit, "try-repo", str(ROOT), "ota-verify", "--all-files", "--color", "never"]
     failed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "bad.zigbee" in failed.stdout
-    assert "good.ota" not in failed.stdout.replace("bad.zigbee", "")
+    valid = [line for line in failed.stdout.splitlines() if line.startswith("valid ")]
+    invalid = [line for line in failed.stdout.splitlines() if line.startswith("invalid ")]
+    assert len(valid) == 1
+    assert valid[0].endswith(" good.ota")
+    assert len(invalid) == 1
+    assert "bad.zigbee: the integrity code does not match" in invalid[0]
     assert "app.bin" not in failed.stdout
     (repo / "bad.zigbee").unlink()
     _git(repo, "add", "-A")
