@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
 
 from tests.conftest import ROOT
 
@@ -40,7 +40,7 @@ def _git(repo: Path, *args: str) -> None:
 
 
 def test_hook_definitions_name_existing_commands() -> None:
-    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    hooks = YAML(typ="safe").load(HOOKS.read_text(encoding="utf-8"))
     assert [h["id"] for h in hooks] == ["ota-verify"]
     for hook in hooks:
         assert hook["language"] == "python"
