@@ -528,3 +528,21 @@ def test_verify_public_key_on_a_file_without_a_signature(env_key: KeyForms, tmp_
     assert (
         json.loads(result.out)["signature"] == "invalid: no upgrade image (tag 0x0000) holds a signed image"
     )
+
+
+def test_expect_public_key_pins_the_in_memory_key(env_key: KeyForms, image: Path, tmp_path: Path) -> None:
+    right, wrong = tmp_path / "right.pem", tmp_path / "wrong.pem"
+    right.write_bytes(env_key.public_pem())
+    wrong.write_bytes(new_key().public_pem())
+    data = _build(image, tmp_path / "ok.fsota", "--expect-public-key", right)
+    assert data["reproducible"] is True
+    _build(image, tmp_path / "fk.fsota", "--expect-public-key", env_key.point().hex().upper())
+    err = _fails(image, tmp_path, "--expect-public-key", wrong)
+    assert err.startswith(
+        "ota-action xbee-fs: error: --expect-public-key: environment variable OTA_SIGNING_KEY holds the key "
+        f"with fingerprint {public_keys.fingerprint(env_key.public)}, not the expected key"
+    )
+    private = tmp_path / "private.pem"
+    private.write_bytes(env_key.pem())
+    assert "is a private key; give the public key" in _fails(image, tmp_path, "--expect-public-key", private)
+    assert env_key.scalar_hex() not in _fails(image, tmp_path, "--expect-public-key", private)

@@ -48,9 +48,10 @@ class XbeeFsSettings(SigningSettings):
 class KeygenSettings(CommandSettings):
     """Create a P-256 key pair for XBee3 file-system signing.
 
-    Prints the public key for the device's ATFK command and, on purpose, the private key
-    as one line of base64 to paste into a CI secret: run it on a trusted machine, not in
-    a CI log.
+    On disk: prints the public key, the device's ATFK command and, on purpose, the private
+    key as one line of base64 to paste into a CI secret: run it on a trusted machine, not
+    in a CI log.  In a PKCS#11 token (--key-uri): the private key never leaves the token;
+    only the public key and the ATFK line are printed.
     """
 
     private_out: Path | None = option(
