@@ -14,7 +14,7 @@ from ota_action.signing.keys import CURVE_TEXT
 
 _NOT_REPRODUCIBLE = (
     "  Reproducible: all but the signature (the key source may use a random nonce; the "
-    "signed image and header are the same every run)"
+    "signed image is the same every run, the header's sizes follow the signature's length)"
 )
 
 
