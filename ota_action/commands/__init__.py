@@ -136,19 +136,43 @@ def _rewrap() -> Command[RewrapSettings, RewrapResult]:
     return Command(RewrapSettings, _without_secrets(rewrap.run))
 
 
+def _verify_runner() -> Callable[[Any], VerifyResult | BatchResult]:
+    from ota_action.commands.inspect import run_verify
+
+    return run_verify
+
+
+def _inspect_runner() -> Callable[[Any], InspectResult | BatchResult]:
+    from ota_action.commands.inspect import run_inspect
+
+    return run_inspect
+
+
 @dataclass(frozen=True)
 class CommandSpec:
+    """A command's name and summary, its parts' loader and, for a read-only command whose
+    fields the option table can check without pydantic, its runner alone (``light_runner``:
+    it takes the validated field values, ``ota_action.options.light.FieldValues``)."""
+
     name: str
     summary: str
     load: Callable[[], Command[Any, Any]]
+    light_runner: Callable[[], Callable[[Any], Any]] | None = None
 
 
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
         CommandSpec("zbota", "build a Zigbee OTA upgrade file", _zbota),
-        CommandSpec("inspect", "decode OTA files or folders: header, sub-elements, payload", _inspect),
-        CommandSpec("verify", "check OTA files or folders: sizes, sub-elements, integrity, CRCs", _verify),
+        CommandSpec(
+            "inspect", "decode OTA files or folders: header, sub-elements, payload", _inspect, _inspect_runner
+        ),
+        CommandSpec(
+            "verify",
+            "check OTA files or folders: sizes, sub-elements, integrity, CRCs",
+            _verify,
+            _verify_runner,
+        ),
         CommandSpec("combine", "merge Intel HEX files into one, refusing conflicting bytes", _combine),
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),

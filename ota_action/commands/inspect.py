@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
@@ -33,7 +34,9 @@ from ota_action.results.batch import (
     VerifyBatchResult,
     batch_findings,
 )
-from ota_action.settings.zigbee import InspectSettings, VerifySettings
+
+if TYPE_CHECKING:
+    from ota_action.settings.zigbee import InspectSettings, VerifySettings
 
 
 def _inspect_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:

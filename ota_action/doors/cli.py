@@ -1,9 +1,11 @@
 """Front door 1: ``ota-action COMMAND [options]``.
 
-Each command's options are generated from its settings model (name, help text, short
-flags, positional or repeatable), so the CLI and the Action read the same fields.  The
-command name is looked at before anything heavy is imported: ``--version`` and the
-top-level ``--help`` cost no more than argparse.
+Each command's options come from its settings model (name, help text, short flags,
+positional or repeatable) through the option table generated from the models
+(:mod:`ota_action.options.table`), so the CLI and the Action read the same fields and
+building the parser needs no pydantic.  A read-only command (``verify``, ``inspect``)
+is validated by the models' own field rules without pydantic either; the others load
+their model.  ``--version`` and the top-level ``--help`` cost no more than argparse.
 
 Exit status: 0 success, 1 an input file is invalid (``verify``), 2 a usage or input
 error, 70 an internal error (a bug: it prints one line, ``OTA_DEBUG=1`` shows the
@@ -16,7 +18,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from ota_action import __version__
@@ -31,8 +33,8 @@ from ota_action.errors import (
 )
 
 if TYPE_CHECKING:
+    from ota_action.options.fields import CommandOptions
     from ota_action.results import Result
-    from ota_action.settings import CommandSettings
 
 PROG = "ota-action"
 
@@ -142,83 +144,64 @@ def show_default(value: object, digits: int | None) -> str:
     return str(value)
 
 
-def _usage(spec: CommandSpec, model: type[CommandSettings]) -> str:
+def _usage(spec: CommandSpec, options: CommandOptions) -> str:
     """One line: the required options bare (no brackets), the rest as ``[options]``."""
-    from ota_action.settings import cli_of, flag_of
-
     words = [f"{PROG} {spec.name}"]
-    for name, info in model.model_fields.items():
-        cli = cli_of(info)
-        if cli.hidden or cli.positional or not info.is_required():
+    for f in options.fields:
+        if f.hidden or f.positional or not f.required:
             continue
-        flag = (cli.flags or (flag_of(name, info),))[0]
-        words.append(f"{flag} {cli.metavar or name.upper()}")
-        if cli.repeat:
+        flag = (f.flags or (f.flag,))[0]
+        words.append(f"{flag} {f.metavar}")
+        if f.repeat:
             words.append(f"[{flag} ...]")
     words.append("[options]")
-    for name, info in model.model_fields.items():
-        cli = cli_of(info)
-        if cli.positional:
-            many = getattr(info.annotation, "__origin__", None) is list
-            metavar = cli.metavar or name.upper()
-            words.append(f"{metavar} [{metavar} ...]" if many else metavar)
+    words += [
+        f"{f.metavar} [{f.metavar} ...]" if f.many else f.metavar for f in options.fields if f.positional
+    ]
     return " ".join(words)
 
 
-def _footer(model: type[CommandSettings]) -> str:
+def _footer(options: CommandOptions) -> str:
     """Names one of this command's own variables (the first option's), never another's."""
-    from ota_action.settings import cli_of, env_variable, flag_of
-
-    name, info = next(
-        (n, i) for n, i in model.model_fields.items() if n != "json_output" and not cli_of(i).hidden
-    )
+    first = next(f for f in options.fields if f.name != "json_output" and not f.hidden)
     return (
         "Every option can also be set by the environment variable shown beside it, "
-        f"e.g. {env_variable(name, info)} for {flag_of(name, info)}; the command line wins."
+        f"e.g. {first.env} for {first.flag}; the command line wins."
     )
 
 
-def build_parser(spec: CommandSpec, model: type[CommandSettings], out: TextIO | None = None) -> _Parser:
-    """The argparse parser of one command, generated from its settings model."""
-    from ota_action.settings import cli_of, env_variable, flag_of, hex_digits
-
+def build_parser(spec: CommandSpec, options: CommandOptions, out: TextIO | None = None) -> _Parser:
+    """The argparse parser of one command, from its option table (made from its settings model)."""
     parser = _Parser(
         prog=f"{PROG} {spec.name}",
-        usage=_usage(spec, model),
-        description=(model.__doc__ or spec.summary).strip(),
+        usage=_usage(spec, options),
+        description=options.doc or spec.summary,
         allow_abbrev=False,
-        epilog=_footer(model),
+        epilog=_footer(options),
         add_help=False,
     )
     parser.out = out
     required = parser.add_argument_group("required")
     optional = parser.add_argument_group("options")
     optional.add_argument("-h", "--help", action="help", help="show this help and exit")
-    for name, info in model.model_fields.items():
-        cli = cli_of(info)
-        if cli.hidden:
+    for f in options.fields:
+        if f.hidden:
             continue
-        notes = [f"env {env_variable(name, info)}"]
-        if info.default not in (None, False) and not info.is_required():
-            notes.insert(0, f"default: {show_default(info.default, hex_digits(info))}")
-        help_text = f"{info.description or ''} ({'; '.join(notes)})"
-        if cli.positional:
-            many = getattr(info.annotation, "__origin__", None) is list
-            parser.add_argument(
-                name,
-                metavar=cli.metavar or name.upper(),
-                nargs="+" if many else None,
-                help=help_text,
-            )
+        notes = [f"env {f.env}"]
+        if f.default_shown is not None:
+            notes.insert(0, f"default: {f.default_shown}")
+        help_text = f"{f.description} ({'; '.join(notes)})"
+        if f.positional:
+            parser.add_argument(f.name, metavar=f.metavar, nargs="+" if f.many else None, help=help_text)
             continue
-        group = required if info.is_required() else optional
-        flags = [flag_of(name, info), *cli.flags]
-        kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help_text}
-        if info.annotation is bool:
+        group = required if f.required else optional
+        flags = [f.flag, *f.flags]
+        kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
+        if f.boolean:
             kwargs["action"] = argparse.BooleanOptionalAction if flags[0].startswith("--") else "store_true"
         else:
-            kwargs["metavar"] = cli.metavar or name.upper()
-            if cli.repeat:
+            kwargs["metavar"] = f.metavar
+            if f.repeat:
                 kwargs["action"] = "append"
         group.add_argument(*flags, **kwargs)
     optional.add_argument(
@@ -236,34 +219,41 @@ def build_parser(spec: CommandSpec, model: type[CommandSettings], out: TextIO | 
     return parser
 
 
-def describe_field(model: type[CommandSettings] | None, field: str | None) -> str:
+def describe_field(options: CommandOptions | None, field: str | None) -> str:
     """How the CLI spells a settings field in messages (``--mfg-id``, ``FILE``)."""
     if field is None:
         return ""
-    if model is not None and field in model.model_fields:
-        from ota_action.settings import flag_of
-
-        return flag_of(field, model.model_fields[field])
-    return "--" + field.replace("_", "-")
+    spec = options.field(field) if options is not None else None
+    return spec.flag if spec is not None else "--" + field.replace("_", "-")
 
 
-def error_line(exc: OtaActionError, model: type[CommandSettings] | None, source: str | None = None) -> str:
+def error_line(exc: OtaActionError, options: CommandOptions | None, source: str | None = None) -> str:
     """``--version (from environment variable OTA_VERSION) '100D': ...``: the option, where
     its value came from when the user did not type it, the value (never a secret's)."""
     from ota_action.safe_text import printable, shown
 
-    where = describe_field(model, exc.field)
+    where = describe_field(options, exc.field)
     source = exc.source or source
     if where and source:
         where += f" (from environment variable {source})"
     if where and exc.value is not None:
         # A secret-adjacent option (--key-file, --key-env) is repeated only when it names a
         # file that exists: a passphrase typed there by mistake is not echoed.
-        secret = model is not None and exc.field in model.secret_fields and not os.path.lexists(exc.value)
+        secret = options is not None and exc.field in options.secret_fields and not os.path.lexists(exc.value)
         return f"{where} {shown(exc.value, secret=secret)}: {printable(exc.message)}"
     if where:
         return f"{where}: {printable(exc.message)}"
     return printable(exc.message)
+
+
+def _source(options: CommandOptions, field: str | None, given: dict[str, Any]) -> str | None:
+    """The variable a field's value came from, or None when it was given (or unknown)."""
+    from ota_action.options.env import from_environment
+
+    if field is None or field in given:
+        return None
+    triples = [(f.name, f.env, f.old_env) for f in options.fields]
+    return from_environment(triples, {}, os.environ)[1].get(field)
 
 
 def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
@@ -276,16 +266,33 @@ def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
         out.write(style.paint_text(text, style.use_colour(out)))
 
 
-def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    from ota_action.edges import log
-    from ota_action.settings import load, source_of
+def _settings(
+    spec: CommandSpec, options: CommandOptions, parsed: dict[str, Any], warn: Callable[[str], None]
+) -> tuple[Any, Callable[[Any], Result]]:
+    """The validated settings and the runner: without pydantic for a light command (the
+    models' own rules run by :mod:`ota_action.options.light`), else by its model."""
+    if options.light and spec.light_runner is not None:
+        from ota_action.options.light import load_light
+
+        return load_light(options, parsed, warn=warn), spec.light_runner()
+    from ota_action.settings import load
 
     command = spec.load()
-    model: type[CommandSettings] = command.settings
+    settings = load(command.settings, parsed, warn=warn)
+    # Secrets travel as objects: --key-env / --passphrase-env name where they are.
+    secrets = command.secrets(settings, os.environ)
+    return settings, lambda s: command.run(s, secrets)
+
+
+def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+    from ota_action.edges import log
+    from ota_action.options.table import TABLE
+
+    options = TABLE[spec.name]
     prog = f"{PROG} {spec.name}"
     parsed: dict[str, Any] = {}
     try:
-        parsed = build_parser(spec, model, out).parse(argv)
+        parsed = build_parser(spec, options, out).parse(argv)
         if parsed.pop("verbose") or log.enabled_by_environment():
             log.configure(stream=err)
         quiet = parsed.pop("quiet")
@@ -293,17 +300,16 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         def warn(message: str) -> None:
             err.write(f"{prog}: warning: {message}\n")
 
-        settings = load(model, parsed, warn=warn)
-        # Secrets travel as objects: --key-env / --passphrase-env name where they are.
-        result: Result = command.run(settings, command.secrets(settings, os.environ))
+        settings, run = _settings(spec, options, parsed, warn)
+        result: Result = run(settings)
     except UsageError as exc:
         from ota_action.safe_text import redact_lines
 
         err.write(f"{prog}: error: {redact_lines(str(exc)).strip()} (see --help)\n")
         return EXIT_USAGE
     except OtaActionError as exc:
-        source = source_of(model, exc.field, parsed, os.environ)
-        err.write(f"{prog}: error: {error_line(exc, model, source)}\n")
+        source = _source(options, exc.field, parsed)
+        err.write(f"{prog}: error: {error_line(exc, options, source)}\n")
         return exc.exit_code
     _emit(result, settings.json_output, quiet, out)
     return result.exit_code

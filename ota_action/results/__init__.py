@@ -37,11 +37,36 @@ object the single-file result prints, and ``ok`` covers the whole batch.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
-from ota_action.results.combine import CombineInput, CombineResult
-from ota_action.results.fleet import ExtractResult, IndexResult, MergeRow, RewrapResult
-from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
-from ota_action.results.xbee import KeygenResult, XbeeFsResult
+
+if TYPE_CHECKING:
+    from ota_action.results.combine import CombineInput, CombineResult
+    from ota_action.results.fleet import ExtractResult, IndexResult, MergeRow, RewrapResult
+    from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
+    from ota_action.results.xbee import KeygenResult, XbeeFsResult
+
+# Each result type is imported when first asked for, so ``verify`` does not pay for the
+# Intel HEX reader (combine's result) or the XBee and signing modules (xbee-fs').
+_HOMES = {
+    "combine": ("CombineInput", "CombineResult"),
+    "fleet": ("ExtractResult", "IndexResult", "MergeRow", "RewrapResult"),
+    "ota": ("ElementRow", "InspectResult", "OtaSummary", "VerifyResult", "ZbotaResult"),
+    "xbee": ("KeygenResult", "XbeeFsResult"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CombineInput",

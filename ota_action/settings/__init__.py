@@ -25,9 +25,9 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ota_action.errors import InputError
-from ota_action.safe_text import looks_like_secret
-from ota_action.values import parse_eui64, parse_file_version, parse_int, split_lines
+from ota_action.options.env import from_environment as environment_values
+from ota_action.options.problems import field_problem
+from ota_action.values import parse_eui64, parse_file_version, parse_int
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
@@ -184,20 +184,8 @@ def from_environment(
     Empty means unset.  A value under a field's older variable name is taken with a
     deprecation warning; the new name wins when both are set.
     """
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    warnings: list[str] = []
-    for name, info in model.model_fields.items():
-        if name in given:
-            continue
-        variable = env_variable(name, info)
-        old = deprecated_env_variable(name, info)
-        if environ.get(variable, "").strip():
-            values[name], sources[name] = environ[variable], variable
-        elif old is not None and environ.get(old, "").strip():
-            values[name], sources[name] = environ[old], old
-            warnings.append(f"environment variable {old} is deprecated; use {variable}")
-    return values, sources, warnings
+    fields = [(n, env_variable(n, i), deprecated_env_variable(n, i)) for n, i in model.model_fields.items()]
+    return environment_values(fields, given, environ)
 
 
 def source_of(
@@ -234,19 +222,15 @@ def load(
         return model(**merged)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
-        first = errors[0]
-        loc = first.get("loc", ())
+        loc = errors[0].get("loc", ())
         name = str(loc[0]) if loc else ""
-        raw: Any = merged.get(name)
         item = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
-        if isinstance(raw, str) and item is not None:
-            raw = split_lines(raw)  # a list from one variable, one item a line
-        if isinstance(raw, list | tuple) and item is not None and item < len(raw):
-            raw = raw[item]
-        shown = None
-        if raw is not None and name not in model.secret_fields and not looks_like_secret(raw):
-            shown = str(raw)
-        message = _message(first)
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-        raise InputError(message, field=name or None, value=shown, source=sources.get(name)) from None
+        raise field_problem(
+            name,
+            item,
+            _message(errors[0]),
+            more=len(errors) - 1,
+            merged=merged,
+            secret_fields=model.secret_fields,
+            sources=sources,
+        ) from None

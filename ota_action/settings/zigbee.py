@@ -10,7 +10,7 @@ from pydantic_settings import NoDecode
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
-from ota_action.safe_text import looks_like_secret
+from ota_action.options import rules
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
 
@@ -33,34 +33,9 @@ def _align(value: Any) -> Any:
     return number
 
 
-def _image_path(value: Any) -> Any:
-    """A key pasted among the paths is refused here, by item, so the message never shows it."""
-    if isinstance(value, str) and looks_like_secret(value):
-        raise ValueError(
-            "looks like key material, not a file name; never put a key on the command line "
-            "(use an environment variable or a key file)"
-        )
-    return value
-
-
-def _image_paths(value: Any) -> Any:
-    """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
-    items = split_lines(value) if isinstance(value, str) else value
-    if isinstance(items, str | Path):
-        items = [items]
-    if isinstance(items, list | tuple) and not items:
-        raise ValueError("needs at least one file, folder or glob")
-    return items
-
-
-def _public_keys(value: Any) -> Any:
-    """``--public-key`` repeated, or one a line (Action input, ``OTA_PUBLIC_KEY``)."""
-    return split_lines(value) if isinstance(value, str) else value
-
-
 # Each path is validated by itself, so an error points at the offending item, not the list.
 ImagePaths = Annotated[
-    list[Annotated[Path, BeforeValidator(_image_path)]], NoDecode, BeforeValidator(_image_paths)
+    list[Annotated[Path, BeforeValidator(rules.image_path)]], NoDecode, BeforeValidator(rules.image_paths)
 ]
 
 
@@ -170,7 +145,7 @@ class VerifySettings(CommandSettings):
         "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
         cli=Cli(positional=True, metavar="FILE"),
     )
-    public_key: Annotated[list[Path], NoDecode, BeforeValidator(_public_keys)] = option(
+    public_key: Annotated[list[Path], NoDecode, BeforeValidator(rules.lines)] = option(
         "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex); "
         "repeatable (one a line in the Action): the report names the key that verified it",
         [],

@@ -1,0 +1,180 @@
+"""Writes :mod:`ota_action.options.table` from the settings models: ``python -m ota_action.doors.cli_table``.
+
+The models stay the one description of each command's fields; the table is their
+pydantic-free image, committed so that the CLI starts without importing pydantic.
+``tests/test_options.py`` regenerates it in memory and fails when the committed file
+differs, so a field added to a model without rerunning this cannot ship.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BeforeValidator
+from pydantic.fields import FieldInfo
+from pydantic_settings import NoDecode
+
+from ota_action.commands import COMMANDS
+from ota_action.options.fields import CommandOptions, FieldSpec, Kind
+
+TABLE_FILE = Path(__file__).resolve().parent.parent / "options" / "table.py"
+LIGHT_RULES = "ota_action.options."
+_KINDS = {bool: Kind.BOOL, Path: Kind.PATH, str: Kind.STR}
+
+
+def _ref(function: Any) -> str:
+    return f"{function.__module__}:{function.__qualname__}"
+
+
+def _rules(metadata: typing.Iterable[Any]) -> tuple[tuple[str, ...], bool]:
+    """The Before validators in the order pydantic runs them (last given first), and
+    whether nothing else (a constraint, another kind of validator) is attached."""
+    rules: list[str] = []
+    plain = True
+    for item in metadata:
+        if isinstance(item, BeforeValidator):
+            rules.append(_ref(item.func))
+        elif item is not NoDecode and not isinstance(item, NoDecode):
+            plain = plain and type(item).__module__.startswith("ota_action")  # HexDigits and such
+    return tuple(reversed(rules)), plain
+
+
+def _shape(info: FieldInfo) -> dict[str, Any]:
+    """Kind, optional, list, rules and item rules of a field; kind OTHER when the light
+    loader could not check it exactly as pydantic does."""
+    rules, plain = _rules(info.metadata)
+    annotation: Any = info.annotation
+    optional = False
+    if get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation):
+        others = [a for a in get_args(annotation) if a is not type(None)]
+        optional, annotation = True, others[0] if len(others) == 1 else Any
+    many = get_origin(annotation) is list
+    item_rules: tuple[str, ...] = ()
+    if many:
+        (annotation,) = get_args(annotation)
+        if get_origin(annotation) is Annotated:
+            item_rules, item_plain = _rules(annotation.__metadata__)
+            plain, annotation = plain and item_plain, get_args(annotation)[0]
+    elif get_origin(annotation) is Annotated:
+        plain = False
+    kind = _KINDS.get(annotation, Kind.OTHER) if plain else Kind.OTHER
+    refs_light = all(r.startswith(LIGHT_RULES) and "<" not in r for r in rules + item_rules)
+    default = None if info.is_required() else info.default
+    if isinstance(default, list):
+        default = tuple(default)
+    if not refs_light or not isinstance(default, bool | str | tuple | type(None)):
+        kind = Kind.OTHER
+    if kind is Kind.OTHER:
+        default = None  # only the light loader reads it
+    return {
+        "kind": kind,
+        "optional": optional,
+        "many": many,
+        "rules": rules,
+        "item_rules": item_rules,
+        "default": default,
+    }
+
+
+def field_spec(name: str, info: FieldInfo) -> FieldSpec:
+    from ota_action.doors.cli import show_default
+    from ota_action.settings import cli_of, deprecated_env_variable, env_variable, flag_of, hex_digits
+
+    cli = cli_of(info)
+    required = info.is_required()
+    shown = None
+    if info.default not in (None, False) and not required:
+        shown = show_default(info.default, hex_digits(info))
+    return FieldSpec(
+        name=name,
+        description=info.description or "",
+        flag=flag_of(name, info),
+        flags=cli.flags,
+        metavar=cli.metavar or name.upper(),
+        positional=cli.positional,
+        hidden=cli.hidden,
+        repeat=cli.repeat,
+        boolean=info.annotation is bool,
+        required=required,
+        default_shown=shown,
+        env=env_variable(name, info),
+        old_env=deprecated_env_variable(name, info),
+        **_shape(info),
+    )
+
+
+def build() -> dict[str, CommandOptions]:
+    """Every command's options, from its settings model."""
+    table: dict[str, CommandOptions] = {}
+    for name, spec in COMMANDS.items():
+        model = spec.load().settings
+        fields = tuple(field_spec(n, i) for n, i in model.model_fields.items())
+        decorators = model.__pydantic_decorators__
+        hooks = any(
+            getattr(decorators, kind)
+            for kind in ("validators", "field_validators", "root_validators", "model_validators")
+        )
+        light = not hooks and all(f.kind is not Kind.OTHER for f in fields)
+        doc = (model.__doc__ or spec.summary).strip()
+        table[name] = CommandOptions(doc, fields, frozenset(model.secret_fields), light)
+    return table
+
+
+def _value(value: object) -> str:
+    if isinstance(value, Kind):
+        return f"Kind.{value.name}"
+    if isinstance(value, frozenset):
+        return f"frozenset({sorted(value)!r})" if value else "frozenset()"
+    return repr(value)
+
+
+def _call(obj: Any, skip: tuple[str, ...] = ()) -> str:
+    """``FieldSpec(name=..., ...)`` with only the values that differ from the defaults."""
+    defaults = type(obj)(**{f: getattr(obj, f) for f in ("name", "description", "flag")}) if skip else None
+    parts = []
+    for field in obj.__dataclass_fields__:
+        value = getattr(obj, field)
+        if defaults is not None and field not in skip and value == getattr(defaults, field):
+            continue
+        parts.append(f"{field}={_value(value)}")
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+def render(table: dict[str, CommandOptions]) -> str:
+    lines = [
+        '"""Each command\'s options: GENERATED from the settings models by',
+        '``python -m ota_action.doors.cli_table``; do not edit (tests/test_options.py checks it)."""',
+        "",
+        "# ruff: noqa: E501",
+        "# fmt: off",
+        "from ota_action.options.fields import CommandOptions, FieldSpec, Kind",
+        "",
+        "TABLE: dict[str, CommandOptions] = {",
+    ]
+    for name, options in table.items():
+        lines.append(f"    {name!r}: CommandOptions(")
+        lines.append(f"        doc={options.doc!r},")
+        lines.append("        fields=(")
+        lines += [f"            {_call(f, ('name', 'description', 'flag'))}," for f in options.fields]
+        lines.append("        ),")
+        lines.append(f"        secret_fields={_value(options.secret_fields)},")
+        lines.append(f"        light={options.light!r},")
+        lines.append("    ),")
+    lines += ["}", "# fmt: on", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    TABLE_FILE.write_text(render(build()), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "ruff", "check", "-q", "--fix", str(TABLE_FILE)], check=False)
+    print(f"wrote {TABLE_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""What the generated option table holds for each field and each command (pure data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    """The type a field's text becomes after its rules ran (``OTHER``: only pydantic knows)."""
+
+    BOOL = "bool"
+    PATH = "path"
+    STR = "str"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One settings field as the CLI spells it and as the light loader checks it."""
+
+    name: str
+    description: str
+    flag: str  # the main spelling, as messages name it: --mfg-id, FILE
+    flags: tuple[str, ...] = ()  # extra spellings (-m)
+    metavar: str = ""
+    positional: bool = False
+    hidden: bool = False
+    repeat: bool = False
+    many: bool = False  # a list
+    boolean: bool = False
+    required: bool = False
+    default_shown: str | None = None  # as --help shows it; None: no default worth showing
+    env: str = ""
+    old_env: str | None = None  # the deprecated variable, still read with a warning
+    kind: Kind = Kind.OTHER
+    optional: bool = False  # None is a valid value
+    default: object = None  # the default of an optional field (light loader)
+    rules: tuple[str, ...] = ()  # "module:function" run on the whole value, in order
+    item_rules: tuple[str, ...] = ()  # run on each item of a list, in order
+
+
+@dataclass(frozen=True)
+class CommandOptions:
+    """A command's fields, the ones never echoed, and whether it loads without pydantic."""
+
+    doc: str
+    fields: tuple[FieldSpec, ...]
+    secret_fields: frozenset[str] = frozenset()
+    light: bool = False  # every field's rules and type are pydantic-free
+
+    def field(self, name: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.name == name), None)

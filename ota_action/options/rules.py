@@ -1,0 +1,41 @@
+"""Field rules that need no pydantic: the settings models use these very functions as
+their validators, and the light loader runs them for the read-only commands.
+
+A rule takes the value as given (text from argv or ``OTA_*``, a list from a repeated
+option) and returns it normalised, or raises ValueError with the message shown after
+the option's name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ota_action.safe_text import looks_like_secret
+from ota_action.values import split_lines
+
+
+def image_path(value: Any) -> Any:
+    """A key pasted among the paths is refused here, by item, so the message never shows it."""
+    if isinstance(value, str) and looks_like_secret(value):
+        raise ValueError(
+            "looks like key material, not a file name; never put a key on the command line "
+            "(use an environment variable or a key file)"
+        )
+    return value
+
+
+def image_paths(value: Any) -> Any:
+    """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
+    items = split_lines(value) if isinstance(value, str) else value
+    if isinstance(items, str | Path):
+        items = [items]
+    if isinstance(items, list | tuple) and not items:
+        raise ValueError("needs at least one file, folder or glob")
+    return items
+
+
+def lines(value: Any) -> Any:
+    """Newline-separated text (an Action input, ``OTA_PUBLIC_KEY``) becomes one item a line;
+    a list (a repeated option) is kept."""
+    return split_lines(value) if isinstance(value, str) else value

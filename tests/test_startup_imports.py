@@ -1,0 +1,142 @@
+"""What each read-only command imports, asserted by name (never by timing).
+
+``verify`` and ``inspect`` are what a pre-commit hook runs on every commit, so they must
+start without pydantic, pydantic-settings, structlog, cryptography (unless a
+``--public-key`` asks for a signature check), the Intel HEX reader or the settings
+models.  Each case runs the real CLI in a fresh interpreter and lists ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = (
+    "pydantic",
+    "pydantic_core",
+    "pydantic_settings",
+    "structlog",
+    "cryptography",
+    "intelhex",
+    "asyncio",
+    "email",
+    "ota_action.settings",
+    "ota_action.formats.firmware",
+    "ota_action.formats.firmware.intelhex",
+    "ota_action.results.combine",
+)
+PROBE = (
+    "import io, json, sys\n"
+    "from ota_action.doors.cli import main\n"
+    "code = main(sys.argv[1:], out=io.StringIO(), err=io.StringIO())\n"
+    "print(json.dumps({'code': code, 'modules': sorted(sys.modules)}))\n"
+)
+
+
+def imported(*args: str | Path, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    """Exit code and the modules loaded by ``ota-action ARGS`` in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+        env=env,
+    )
+    report = json.loads(result.stdout.splitlines()[-1])
+    return report["code"], set(report["modules"])
+
+
+@pytest.fixture(scope="module")
+def ota_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file with an integrity code, so verify runs AES-MMO too."""
+    folder = tmp_path_factory.mktemp("startup")
+    (folder / "fw.bin").write_bytes(bytes(range(256)) * 64)
+    out = folder / "sub" / "a.ota"
+    result = run_cli(
+        "zbota",
+        "-o",
+        out,
+        "-m",
+        "0x1234",
+        "-i",
+        "0x0001",
+        "-v",
+        "1.2.3.4",
+        "-t",
+        f"0:{folder / 'fw.bin'}",
+        "-ic",
+    )
+    assert result.code == 0, result.err
+    (folder / "sub" / "b.zigbee").write_bytes(out.read_bytes())
+    return out
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in HEAVY if m in modules)
+
+
+def test_verify_one_file_imports_nothing_it_does_not_use(ota_file: Path) -> None:
+    code, modules = imported("verify", ota_file)
+    assert code == 0
+    assert _heavy(modules) == []
+    assert "ota_action.formats.zigbee.integrity" in modules  # it did check the code
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "--json"),
+        ("verify", "--quiet"),
+        ("inspect",),
+        ("inspect", "--json"),
+    ],
+)
+def test_read_only_commands_stay_light(ota_file: Path, args: tuple[str, ...]) -> None:
+    code, modules = imported(*args, ota_file)
+    assert code == 0
+    assert _heavy(modules) == []
+
+
+def test_verify_of_a_folder_stays_light(ota_file: Path) -> None:
+    code, modules = imported("verify", ota_file.parent)
+    assert code == 0
+    assert _heavy(modules) == []
+
+
+def test_verify_from_the_environment_and_its_errors_stay_light(ota_file: Path) -> None:
+    import os
+
+    env = {**os.environ, "OTA_IMAGE": str(ota_file), "OTA_JSON": "true"}
+    assert _heavy(imported("verify", env=env)[1]) == []
+    code, modules = imported("verify", "--public-kee", "x", ota_file)  # misspelt option
+    assert code == 2
+    assert _heavy(modules) == []
+    code, modules = imported("verify", ota_file.parent / "missing.ota")
+    assert code == 2
+    assert _heavy(modules) == []
+    code, modules = imported("verify", "--help")
+    assert code == 0
+    assert _heavy(modules) == []
+
+
+def test_public_key_brings_cryptography_and_nothing_else_heavy(ota_file: Path, tmp_path: Path) -> None:
+    public = tmp_path / "public.pem"
+    assert run_cli("keygen", "--private-out", tmp_path / "private.pem", "--public-out", public).code == 0
+    _code, modules = imported("verify", "--public-key", public, ota_file)
+    assert "cryptography" in modules
+    assert [m for m in _heavy(modules) if m != "cryptography"] == []
+
+
+def test_verbose_brings_structlog_only_when_asked(ota_file: Path) -> None:
+    _code, modules = imported("verify", "--verbose", ota_file)
+    assert "structlog" in modules
+    assert "pydantic" not in modules
