@@ -29,9 +29,11 @@ if TYPE_CHECKING:
         ZbotaResult,
     )
     from ota_action.results.batch import BatchResult
+    from ota_action.results.matter import MatterResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
+    from ota_action.settings.matter import MatterSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
 
@@ -136,6 +138,13 @@ def _rewrap() -> Command[RewrapSettings, RewrapResult]:
     return Command(RewrapSettings, _without_secrets(rewrap.run))
 
 
+def _matter() -> Command[MatterSettings, MatterResult]:
+    from ota_action.commands import matter
+    from ota_action.settings.matter import MatterSettings
+
+    return Command(MatterSettings, _without_secrets(matter.run))
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     name: str
@@ -155,6 +164,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
         CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),
+        CommandSpec("matter", "build a Matter OTA software update image from a payload", _matter),
     )
 }
 
