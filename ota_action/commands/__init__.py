@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         ZbotaResult,
     )
     from ota_action.results.batch import BatchResult
-    from ota_action.results.matter import MatterResult
+    from ota_action.results.matter import MatterInspectResult, MatterResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
@@ -82,14 +82,14 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     return Command(ZbotaSettings, _without_secrets(zbota.run))
 
 
-def _inspect() -> Command[InspectSettings, InspectResult | BatchResult]:
+def _inspect() -> Command[InspectSettings, InspectResult | MatterInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
     return Command(InspectSettings, _without_secrets(run_inspect))
 
 
-def _verify() -> Command[VerifySettings, VerifyResult | BatchResult]:
+def _verify() -> Command[VerifySettings, VerifyResult | MatterInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 

@@ -51,10 +51,18 @@ def _check_paths(settings: MatterSettings) -> None:
 
 
 def _warnings(settings: MatterSettings) -> list[Finding]:
+    """What ``verify`` would warn about in the image, said when it is built."""
+    found = []
     url = settings.release_notes_url
     if url is not None and not url.startswith("https://"):
-        return [Finding.warning("release-notes-not-https", "release notes URL does not start with https://")]
-    return []
+        found.append(
+            Finding.warning("release-notes-not-https", "release notes URL does not start with https://")
+        )
+    if settings.digest.digest_size < 32:
+        found.append(
+            Finding.warning("digest-short", f"{settings.digest.label} digest is shorter than 256 bits")
+        )
+    return found
 
 
 def run(settings: MatterSettings) -> MatterResult:

@@ -1,0 +1,68 @@
+"""Read a Matter OTA image for ``inspect`` and ``verify`` (alone or in a batch).
+
+:func:`read_matter` is the one hook those commands call before the Zigbee reader: it
+opens the file as every reader does (a regular file, checked before opening), looks at
+the first four bytes, and returns None unless they are the Matter file identifier
+0x1BEEF11E, so a Zigbee file (0x0BEEF11E) costs one short read more.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from ota_action.edges import files
+from ota_action.errors import FormatError, InputError
+from ota_action.formats.matter.checks import check_matter
+from ota_action.formats.matter.header import is_matter
+from ota_action.formats.matter.image import ParsedMatter, parse_image
+from ota_action.formats.zigbee.checks import Finding, Level
+from ota_action.publish.dcl import dcl_fields
+from ota_action.results.matter import MatterInspectResult, MatterSummary, MatterVerifyResult
+
+
+def _parse(path: Path, field: str) -> ParsedMatter | None:
+    with files.open_input(path, field=field) as f:
+        try:
+            if not is_matter(f.read(4)):
+                return None
+            return parse_image(f, os.fstat(f.fileno()).st_size)
+        except FormatError as exc:
+            exc.field, exc.value = field, str(path)
+            raise
+        except OSError as exc:
+            raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
+
+
+def _as_warnings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """inspect never fails a file: its errors are shown as warnings, same codes, last."""
+    kept = [f for f in findings if f.level is not Level.ERROR]
+    return (*kept, *(replace(f, level=Level.WARNING) for f in findings if f.level is Level.ERROR))
+
+
+def read_matter(path: Path, *, field: str, verify: bool) -> MatterInspectResult | None:
+    """The result for a Matter OTA image at ``path``; None when it is not one."""
+    image = _parse(path, field)
+    if image is None:
+        return None
+    findings = check_matter(image)
+    dcl = dcl_fields(image.header, file_size=image.file_size, sha256_hex=image.sha256, ota_url=None)
+    summary = MatterSummary.of_parsed(image)
+    if verify:
+        return MatterVerifyResult(
+            file=path,
+            size=image.file_size,
+            sha256=image.sha256,
+            image=summary,
+            dcl=dcl,
+            findings=tuple(findings),
+        )
+    return MatterInspectResult(
+        file=path,
+        size=image.file_size,
+        sha256=image.sha256,
+        image=summary,
+        dcl=dcl,
+        findings=_as_warnings(findings),
+    )
