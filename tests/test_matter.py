@@ -35,10 +35,16 @@ OPTION_SETS = {
     "release-notes": ["--release-notes-url", "https://example.com/notes/v2"],
     "all": ["--min-version", "1", "--max-version", "1", "--release-notes-url", "https://e.x/" + "n" * 240],
 }
-COMMANDER_SPELLING = {"--min-version": "--min-sw", "--max-version": "--max-sw", "--release-notes-url": "--releasenote"}
+COMMANDER_SPELLING = {
+    "--min-version": "--min-sw",
+    "--max-version": "--max-sw",
+    "--release-notes-url": "--releasenote",
+}
 
 
-def build(tmp_path: Path, *args: str, payload: bytes = PAYLOAD, name: str = "ours.ota") -> tuple[bytes, dict[str, Any]]:
+def build(
+    tmp_path: Path, *args: str, payload: bytes = PAYLOAD, name: str = "ours.ota"
+) -> tuple[bytes, dict[str, Any]]:
     source = tmp_path / "payload.bin"
     source.write_bytes(payload)
     out = tmp_path / name
@@ -58,7 +64,8 @@ def commander(tmp_path: Path, *args: str) -> bytes:
         timeout=600,
         check=False,
     )
-    assert run.returncode == 0 and "ERROR" not in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ERROR" not in run.stdout, run.stdout
     return out.read_bytes()
 
 
@@ -125,11 +132,15 @@ def test_empty_payload_and_non_ascii_version_string(tmp_path: Path) -> None:
     # Commander writes "é" with a one-byte length (its character count); the spec's
     # UTF-8 string is two bytes, which connectedhomeip decodes back.
     data, summary = build(
-        tmp_path, "--vendor-id", "1", "--product-id", "1", "--version", "1", "--version-string", "é", payload=b""
+        tmp_path, "--vendor-id", "1", "--product-id", "1", "--version", "1", "--version-string", "é",
+        payload=b"",
     )  # fmt: skip
     _, fields = chip_decode(data)
-    assert fields[3] == "é" and fields[4] == 0 and fields[9] == hashlib.sha256(b"").digest()
-    assert summary["payload_size"] == 0 and summary["total_size"] == len(data)
+    assert fields[3] == "é"
+    assert fields[4] == 0
+    assert fields[9] == hashlib.sha256(b"").digest()
+    assert summary["payload_size"] == 0
+    assert summary["total_size"] == len(data)
 
 
 texts = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
