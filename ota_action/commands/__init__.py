@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         ZbotaResult,
     )
     from ota_action.results.batch import BatchResult
-    from ota_action.results.matter import MatterInspectResult, MatterResult
+    from ota_action.results.matter import MatterExtractResult, MatterInspectResult, MatterResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
@@ -124,7 +124,7 @@ def _index() -> Command[IndexSettings, IndexResult]:
     return Command(IndexSettings, _without_secrets(index.run))
 
 
-def _extract() -> Command[ExtractSettings, ExtractResult]:
+def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:
     from ota_action.commands import extract
     from ota_action.settings.fleet import ExtractSettings
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from ota_action.commands.matter_reading import read_matter_image
 from ota_action.edges import files, log
 from ota_action.errors import InputError
-from ota_action.formats.matter.header import MatterHeader
+from ota_action.formats.matter.header import BUILD_DIGESTS, DigestType, MatterHeader
 from ota_action.formats.matter.image import plan_header, write_image
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.publish.dcl import dcl_fields
@@ -22,14 +26,88 @@ from ota_action.results.matter import MatterResult, MatterSummary, dcl_document
 from ota_action.settings.matter import MatterSettings
 
 
-def _check_versions(settings: MatterSettings) -> None:
+@dataclass(frozen=True)
+class _Source:
+    """Where the payload comes from: a file, or the payload of an image being rewrapped."""
+
+    path: Path
+    field: str
+    offset: int
+    size: int
+    base: MatterHeader | None = None  # the rewrapped image's header
+
+
+def _source(settings: MatterSettings) -> _Source:
+    if settings.from_image is None:
+        if settings.payload is None:
+            raise InputError("is required (or --from-image, to rewrap an image)", field="payload")
+        return _Source(settings.payload, "payload", 0, files.input_size(settings.payload, field="payload"))
+    if settings.payload is not None:
+        raise InputError("cannot be given with --from-image, which keeps its payload", field="payload")
+    path = settings.from_image
+    image = read_matter_image(path, field="from_image")
+    if image.file_size < image.expected_total or image.computed_digest != image.header.digest:
+        raise InputError(
+            "is truncated or its digest does not match its payload (see verify); "
+            "a rewrap would give a corrupt payload a valid digest",
+            field="from_image",
+            value=str(path),
+        )
+    return _Source(path, "from_image", image.payload_offset, image.header.payload_size, image.header)
+
+
+def _pick(settings: MatterSettings, field: str, base: MatterHeader | None, attribute: str) -> Any:
+    given = getattr(settings, field)
+    if given is not None:
+        return given
+    if base is None:
+        raise InputError("is required", field=field)
+    return getattr(base, attribute)
+
+
+def _kept(given: Any, base: Any) -> Any:
+    """An optional field: the value given, else the rewrapped image's (None: absent)."""
+    return given if given is not None else base
+
+
+def _digest_type(settings: MatterSettings, base: MatterHeader | None) -> DigestType:
+    if settings.digest is not None:
+        return settings.digest
+    kind = None if base is None else base.digest_kind
+    return kind if kind in BUILD_DIGESTS and kind is not None else DigestType.SHA256
+
+
+def _template(settings: MatterSettings, source: _Source) -> MatterHeader:
+    """The header to write: each value given, else the rewrapped image's (required ones
+    without either are refused, naming the option)."""
+    base = source.base
+    header = MatterHeader(
+        vendor_id=_pick(settings, "vendor_id", base, "vendor_id"),
+        product_id=_pick(settings, "product_id", base, "product_id"),
+        software_version=_pick(settings, "version", base, "software_version"),
+        software_version_string=_pick(settings, "version_string", base, "software_version_string"),
+        payload_size=source.size,
+        digest_type=int(_digest_type(settings, base)),
+        digest=b"",
+        min_applicable_version=_kept(settings.min_version, base and base.min_applicable_version),
+        max_applicable_version=_kept(settings.max_version, base and base.max_applicable_version),
+        release_notes_url=_kept(settings.release_notes_url, base and base.release_notes_url),
+    )
+    _check_versions(header)
+    return header
+
+
+def _check_versions(header: MatterHeader) -> None:
     """The specification's rule (and Commander's and connectedhomeip's): both applicable
     versions lie below the software version, and the minimum is not above the maximum."""
-    version = settings.version
-    for field, value in (("min_version", settings.min_version), ("max_version", settings.max_version)):
+    version = header.software_version
+    for field, value in (
+        ("min_version", header.min_applicable_version),
+        ("max_version", header.max_applicable_version),
+    ):
         if value is not None and value >= version:
             raise InputError(f"is {value}; it must be below --version ({version})", field=field)
-    low, high = settings.min_version, settings.max_version
+    low, high = header.min_applicable_version, header.max_applicable_version
     if low is not None and high is not None and low > high:
         raise InputError(f"is {low}, above --max-version ({high})", field="min_version")
 
@@ -42,56 +120,44 @@ def _check_paths(settings: MatterSettings) -> None:
         files.check_output_path(settings.dcl_out, field="dcl_out")
         if os.path.abspath(settings.dcl_out) == os.path.abspath(settings.outfile):
             raise InputError("is the same file as --outfile", field="dcl_out", value=str(settings.dcl_out))
+    payload = settings.payload
     for out, field in ((settings.outfile, "outfile"), (settings.dcl_out, "dcl_out")):
-        if out is not None and os.path.exists(out) and os.path.exists(settings.payload):  # noqa: SIM102
-            if os.path.samefile(out, settings.payload):
+        if out is not None and payload is not None and os.path.exists(out) and os.path.exists(payload):  # noqa: SIM102
+            if os.path.samefile(out, payload):
                 raise InputError(
                     "is the payload itself; write the image elsewhere", field=field, value=str(out)
                 )
 
 
-def _warnings(settings: MatterSettings) -> list[Finding]:
+def _warnings(header: MatterHeader) -> list[Finding]:
     """What ``verify`` would warn about in the image, said when it is built."""
     found = []
-    url = settings.release_notes_url
+    url = header.release_notes_url
     if url is not None and not url.startswith("https://"):
         found.append(
             Finding.warning("release-notes-not-https", "release notes URL does not start with https://")
         )
-    if settings.digest.digest_size < 32:
-        found.append(
-            Finding.warning("digest-short", f"{settings.digest.label} digest is shorter than 256 bits")
-        )
+    kind = DigestType(header.digest_type)
+    if kind.digest_size < 32:
+        found.append(Finding.warning("digest-short", f"{kind.label} digest is shorter than 256 bits"))
     return found
 
 
 def run(settings: MatterSettings) -> MatterResult:
     started = time.perf_counter()
-    _check_versions(settings)
     _check_paths(settings)
-    size = files.input_size(settings.payload, field="payload")
-    template = MatterHeader(
-        vendor_id=settings.vendor_id,
-        product_id=settings.product_id,
-        software_version=settings.version,
-        software_version_string=settings.version_string,
-        payload_size=size,
-        digest_type=int(settings.digest),
-        digest=b"",
-        min_applicable_version=settings.min_version,
-        max_applicable_version=settings.max_version,
-        release_notes_url=settings.release_notes_url,
-    )
+    source = _source(settings)
+    template = _template(settings, source)
     try:
-        planned = plan_header(template, settings.digest)
+        planned = plan_header(template, DigestType(template.digest_type))
         with (
-            files.open_input(settings.payload, field="payload") as payload,
+            files.open_input(source.path, field=source.field) as payload,
             files.atomic_output(settings.outfile) as out,
         ):
-            built = write_image(out, planned, payload)
+            built = write_image(out, planned, payload, offset=source.offset)
     except InputError as exc:
-        exc.field = exc.field or "payload"
-        exc.value = exc.value or str(settings.payload)
+        exc.field = exc.field or source.field
+        exc.value = exc.value or str(source.path)
         raise
     dcl = None
     if settings.dcl_out is not None:
@@ -104,7 +170,7 @@ def run(settings: MatterSettings) -> MatterResult:
         outfile=str(settings.outfile),
         size=built.size,
         sha256=built.sha256,
-        digest=settings.digest.label,
+        digest=DigestType(template.digest_type).label,
         seconds=round(time.perf_counter() - started, 4),
     )
     return MatterResult(
@@ -113,9 +179,10 @@ def run(settings: MatterSettings) -> MatterResult:
         sha256=built.sha256,
         sha512=built.sha512,
         sha3_256=built.sha3_256,
-        payload=settings.payload,
+        payload=source.path,
+        from_image=source.base is not None,
         image=MatterSummary.of_written(built),
         dcl_out=settings.dcl_out,
         dcl=dcl,
-        findings=tuple(_warnings(settings)),
+        findings=tuple(_warnings(built.header)),
     )

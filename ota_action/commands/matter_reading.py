@@ -35,6 +35,25 @@ def _parse(path: Path, field: str) -> ParsedMatter | None:
             raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
 
 
+def is_matter_file(path: Path, *, field: str) -> bool:
+    """Whether ``path`` starts with the Matter file identifier (opened as every reader opens)."""
+    with files.open_input(path, field=field) as f:
+        try:
+            return is_matter(f.read(4))
+        except OSError as exc:
+            raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
+
+
+def read_matter_image(path: Path, *, field: str) -> ParsedMatter:
+    """The Matter OTA image at ``path``; a FormatError naming ``field`` when it is not one."""
+    image = _parse(path, field)
+    if image is None:
+        raise FormatError(
+            "is not a Matter OTA image (no file identifier 0x1BEEF11E)", field=field, value=str(path)
+        )
+    return image
+
+
 def _as_warnings(findings: list[Finding]) -> tuple[Finding, ...]:
     """inspect never fails a file: its errors are shown as warnings, same codes, last."""
     kept = [f for f in findings if f.level is not Level.ERROR]

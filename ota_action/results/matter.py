@@ -9,13 +9,14 @@ are stable; header strings come from files and are escaped by the views that pri
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ota_action.formats.matter.header import FILE_IDENTIFIER, PREFIX_SIZE, MatterHeader
 from ota_action.formats.matter.image import ParsedMatter, WrittenImage
-from ota_action.results.base import FileWritten, Result, hex_text, md_table, plural, relative_to
+from ota_action.results.base import FileWritten, Result, hex_text, md_escape, md_table, plural, relative_to
 from ota_action.results.ota import sha_markdown
 
 FORMAT = "matter"  # the batch's layout column and the "format" key
@@ -122,6 +123,7 @@ class MatterResult(FileWritten):
     command = "matter"
     payload: Path
     image: MatterSummary
+    from_image: bool = False  # payload is the payload of this rewrapped image
     dcl_out: Path | None = None
     dcl: dict[str, Any] | None = None
 
@@ -133,13 +135,15 @@ class MatterResult(FileWritten):
             "size": self.size,
             "sha256": self.sha256,
             "payload": str(self.payload),
+            "from_image": self.from_image,
             **self.image.to_json(),
             "dcl_out": None if self.dcl_out is None else str(self.dcl_out),
             "dcl": self.dcl,
         }
 
     def lines(self) -> list[str]:
-        lines = [f"Payload: {self.payload}", *self.image.text_lines()]
+        source = f"Payload of: {self.payload} (rewrapped)" if self.from_image else f"Payload: {self.payload}"
+        lines = [source, *self.image.text_lines()]
         if self.dcl_out is not None:
             lines.append(f"DCL model-version fields written to: {self.dcl_out}")
         return [
@@ -248,6 +252,59 @@ class MatterVerifyResult(MatterInspectResult):
 
     def data(self) -> dict[str, object]:
         return {**super().data(), "valid": self.ok}
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatterExtractResult(Result):
+    """A Matter image taken apart: its payload and matter.json (how ``matter`` rebuilds it)."""
+
+    command = "extract"
+    verdict_word: ClassVar[str] = "extracted"
+    image: Path
+    directory: Path
+    files: tuple[Path, ...]  # matter.json last
+    summary: MatterSummary
+    matter_args: tuple[str, ...] | None
+    not_rebuildable: str | None
+    identical: bool
+
+    def data(self) -> dict[str, object]:
+        return {
+            "image": str(self.image),
+            "directory": str(self.directory),
+            "files": [p.name for p in self.files],
+            **self.summary.to_json(),
+            "matter_args": None if self.matter_args is None else list(self.matter_args),
+            "not_rebuildable": self.not_rebuildable,
+            "identical": self.identical,
+        }
+
+    def rebuild(self) -> str:
+        if self.matter_args is None:
+            return f"Not rebuildable with matter: {self.not_rebuildable}"
+        same = (
+            "the same bytes" if self.identical else "an equivalent image (the header's field order differs)"
+        )
+        return f"Rebuild (in the directory, {same}): ota-action matter {shlex.join(self.matter_args)} -o OUT"
+
+    def lines(self) -> list[str]:
+        listed = [f"  {p.name}" for p in self.files]
+        return [
+            f"File: {self.image}",
+            *self.summary.text_lines(),
+            *listed,
+            self.rebuild(),
+            f"Written to: {self.directory}",
+        ]
+
+    def markdown_body(self) -> list[str]:
+        return [*md_table(("File",), [(p.name,) for p in self.files]), "", md_escape(self.rebuild())]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {"directory": relative_to(self.directory, workspace) or str(self.directory)}
+
+    def written(self) -> tuple[Path, ...]:
+        return self.files
 
 
 def dcl_document(fields: dict[str, Any]) -> str:

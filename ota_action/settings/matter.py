@@ -81,15 +81,20 @@ Id = Annotated[U16, BeforeValidator(_nonzero_id)]
 
 class MatterSettings(CommandSettings):
     """Build a Matter OTA software update image (Matter Core specification, "OTA Software
-    Update File Format") from a payload: a raw binary, a GBL, an MCUboot image..."""
+    Update File Format") from PAYLOAD (a raw binary, a GBL, an MCUboot image...), given
+    --vendor-id, --product-id, --version and --version-string. Or, with --from-image
+    IN.ota instead of PAYLOAD, rewrap that image: its payload and every header value not
+    given are kept, and the digest is computed again."""
 
     outfile: Path = option("output Matter OTA image (its directory is created)", cli=Cli(("-o",)))
-    vendor_id: Id = option("vendor id, e.g. 0xFFF1 (the test vendor ids are 0xFFF1-0xFFF4)")
-    product_id: Id = option("product id, e.g. 0x8001")
-    version: SoftwareVersion = option("software version, a 32-bit integer (decimal or 0x-hex)")
-    version_string: VersionString = option("software version string people read, 1-64 bytes, e.g. 2.0")
-    payload: Path = option(
-        "payload file: the firmware the device installs", cli=Cli(positional=True, metavar="PAYLOAD")
+    vendor_id: Id | None = option("vendor id, e.g. 0xFFF1 (the test vendor ids are 0xFFF1-0xFFF4)", None)
+    product_id: Id | None = option("product id, e.g. 0x8001", None)
+    version: SoftwareVersion | None = option("software version, a 32-bit integer (decimal or 0x-hex)", None)
+    version_string: VersionString | None = option(
+        "software version string people read, 1-64 bytes, e.g. 2.0", None
+    )
+    payload: Path | None = option(
+        "payload file: the firmware the device installs", None, Cli(positional=True, metavar="PAYLOAD")
     )
     min_version: SoftwareVersion | None = option(
         "lowest software version this image may be applied to (below --version)", None
@@ -100,8 +105,16 @@ class MatterSettings(CommandSettings):
     release_notes_url: Url | None = option(
         "URL of the release notes, 1-256 ASCII characters (https:// expected)", None, Cli(metavar="URL")
     )
-    digest: Digest = option(
-        f"image digest algorithm: {DIGEST_NAMES}", DigestType.SHA256, Cli(metavar="ALGORITHM")
+    digest: Digest | None = option(
+        f"image digest algorithm: {DIGEST_NAMES} (default sha256; with --from-image, the image's)",
+        None,
+        Cli(metavar="ALGORITHM"),
+    )
+    from_image: Path | None = option(
+        "rewrap this Matter OTA image: keep its payload and the header values not given "
+        "(instead of PAYLOAD; -o may be this file)",
+        None,
+        Cli(metavar="OTA"),
     )
     dcl_out: Path | None = option(
         "also write the Distributed Compliance Ledger model-version fields of the image to this JSON file",

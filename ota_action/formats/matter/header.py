@@ -4,9 +4,9 @@ Matter Core specification, "OTA Software Update File Format": a fixed prefix (u3
 identifier 0x1BEEF11E, u64 total size, u32 header size, all little-endian), then the
 header, an anonymous TLV structure whose context tags are listed in :data:`FIELDS`, then
 the payload.  :meth:`MatterHeader.encode` writes the fields in tag order, as Commander
-does; :meth:`MatterHeader.decode` takes them in any order (connectedhomeip writes the
-digest before the optional fields), refuses a duplicate, a missing required field, a
-wrong type or a value wider than its field, and keeps the tags it does not know.
+does; :meth:`MatterHeader.decode` takes them in any order and any integer width (the
+specification fixes neither), refuses a duplicate, a missing required field, a wrong
+type or a value wider than its field, and keeps the tags it does not know.
 """
 
 from __future__ import annotations

@@ -42,14 +42,14 @@ def _pieces(f: BinaryIO, start: int, length: int) -> Iterator[bytes]:
         yield piece
 
 
-def payload_digest(payload: BinaryIO, size: int, digest_type: DigestType) -> bytes:
-    """The digest of the ``size`` bytes ``payload`` holds from its start.
+def payload_digest(payload: BinaryIO, size: int, digest_type: DigestType, offset: int = 0) -> bytes:
+    """The digest of the ``size`` bytes ``payload`` holds from ``offset``.
 
     Raises :class:`InputError` (the caller names the field) when the stream holds fewer.
     """
     hasher = digest_type.hasher()
     seen = 0
-    for piece in _pieces(payload, 0, size):
+    for piece in _pieces(payload, offset, size):
         hasher.update(piece)
         seen += len(piece)
     if seen != size:
@@ -78,14 +78,16 @@ def plan_header(header: MatterHeader, digest_type: DigestType) -> MatterHeader:
     return planned
 
 
-def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO) -> WrittenImage:
+def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO, *, offset: int = 0) -> WrittenImage:
     """Write prefix, ``header`` (with the payload's digest) and the payload to ``out``.
 
-    ``header.payload_size`` is the size the caller found before reading; a stream that
-    holds more or fewer bytes, or other bytes on the second pass, raises :class:`InputError`.
+    The payload is the ``header.payload_size`` bytes of ``payload`` from ``offset``: a
+    whole file (offset 0, its size from ``stat``) or the payload of another image.  A
+    stream that holds fewer bytes, other bytes on the second pass, or (a whole file)
+    more bytes, raises :class:`InputError`.
     """
     digest_type = DigestType(header.digest_type)
-    digest = payload_digest(payload, header.payload_size, digest_type)
+    digest = payload_digest(payload, header.payload_size, digest_type, offset)
     final = header.with_digest(digest)
     tlv = final.encode()
     head = encode_prefix(len(tlv), final.payload_size) + tlv
@@ -95,7 +97,7 @@ def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO) -> Writt
     for h in whole:
         h.update(head)
     copied = 0
-    for piece in _pieces(payload, 0, final.payload_size):
+    for piece in _pieces(payload, offset, final.payload_size):
         out.write(piece)
         again.update(piece)
         for h in whole:
@@ -103,7 +105,7 @@ def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO) -> Writt
         copied += len(piece)
     if copied != final.payload_size or digest_type.finish(again) != digest:
         raise InputError("changed while being read (its digest differs between two passes)")
-    if payload.read(1):
+    if offset == 0 and payload.read(1):
         raise InputError(f"grew while being read (more than {final.payload_size} bytes)")
     return WrittenImage(
         final, len(tlv), len(head) + copied, whole[0].hexdigest(), whole[1].hexdigest(), whole[2].hexdigest()
