@@ -271,3 +271,57 @@ def test_action_builds_verifies_and_indexes_in_one_workspace(tmp_path: Path) -> 
     assert summary["results"][0]["layout"] == "matter"
     assert summary["results"][0]["verdict"] == "invalid"
     assert [f["code"] for f in summary["findings"] if f["level"] == "error"] == ["digest"]
+
+
+HOSTILE = "2.0\n::warning::pwned\x1b[31m|<img src=x>"
+
+
+def test_strings_from_the_file_are_escaped_in_every_view(tmp_path: Path) -> None:
+    fields = chip_fields(PAYLOAD) | {3: HOSTILE, 7: "https://e.x/\n::error::x"}
+    (tmp_path / "hostile.ota").write_bytes(chip_image(fields, PAYLOAD))
+    result = run_cli("inspect", tmp_path / "hostile.ota")
+    assert result.code == 0, result.err
+    assert "\x1b" not in result.out
+    assert not any(line.startswith("::") for line in result.out.splitlines())
+    assert (
+        json.loads(run_cli("inspect", tmp_path / "hostile.ota", "--json").out)["software_version_string"]
+        == HOSTILE
+    )
+    (tmp_path / "action").mkdir()
+    runner = FakeRunner(tmp_path / "action")
+    (runner.workspace / "hostile.ota").write_bytes((tmp_path / "hostile.ota").read_bytes())
+    run = runner.run({"command": "verify", "image": "hostile.ota"})
+    assert run.code == 1  # the URL's control character is an error: release-notes-url
+    assert "pwned" not in "".join(c.message for c in run.commands)
+    assert not [c for c in run.commands if c.name == "warning" and "pwned" in c.message]
+    assert "<img" not in run.summary
+    assert "\x1b" not in run.summary
+    summary = json.loads(run.outputs["summary-json"])
+    assert [f["code"] for f in summary["findings"] if f["level"] == "error"] == ["release-notes-url"]
+
+
+def test_verify_public_key_on_a_matter_image_fails_it(tmp_path: Path) -> None:
+    image = built(tmp_path)
+    key = tmp_path / "key.pem"
+    key.write_text("not used: a Matter image has no XBee signature\n")
+    code, data = verify_with(image, "--public-key", str(key))
+    assert code == 1
+    assert codes(data) == ["signature"]
+
+
+def verify_with(path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run_cli("verify", path, *extra, "--json")
+    return result.code, json.loads(result.out)
+
+
+def test_dcl_out_may_not_overwrite_an_input(tmp_path: Path) -> None:
+    image = built(tmp_path)
+    before = image.read_bytes()
+    result = run_cli("matter", "-o", tmp_path / "new.ota", "--from-image", image, "--dcl-out", image)
+    assert result.code == 2
+    assert "--dcl-out" in result.err
+    assert image.read_bytes() == before
+    result = run_cli("matter", "-o", tmp_path / "app.bin", *BUILD, tmp_path / "app.bin")
+    assert result.code == 2
+    assert "--outfile" in result.err
+    assert (tmp_path / "app.bin").read_bytes() == PAYLOAD

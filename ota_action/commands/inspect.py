@@ -93,7 +93,7 @@ def run_verify(settings: VerifySettings) -> VerifyResult | MatterInspectResult |
     key = settings.public_key
 
     def one(path: Path) -> VerifyResult | MatterInspectResult:
-        found = read_matter(path, field=FIELD, verify=True)
+        found = read_matter(path, field=FIELD, verify=True, public_key=key)
         return found or _verify_result(analyse_file(path, backend=backend, public_key=key))
 
     if is_batch(settings.image):

@@ -120,13 +120,20 @@ def _check_paths(settings: MatterSettings) -> None:
         files.check_output_path(settings.dcl_out, field="dcl_out")
         if os.path.abspath(settings.dcl_out) == os.path.abspath(settings.outfile):
             raise InputError("is the same file as --outfile", field="dcl_out", value=str(settings.dcl_out))
-    payload = settings.payload
-    for out, field in ((settings.outfile, "outfile"), (settings.dcl_out, "dcl_out")):
-        if out is not None and payload is not None and os.path.exists(out) and os.path.exists(payload):  # noqa: SIM102
-            if os.path.samefile(out, payload):
-                raise InputError(
-                    "is the payload itself; write the image elsewhere", field=field, value=str(out)
-                )
+    # The image may replace the image it rewraps (written atomically after reading it);
+    # nothing else may overwrite an input.
+    pairs = [(settings.outfile, "outfile", settings.payload), (settings.dcl_out, "dcl_out", settings.payload)]
+    pairs.append((settings.dcl_out, "dcl_out", settings.from_image))
+    for out, field, source in pairs:
+        if out is not None and source is not None and _same_file(out, source):
+            raise InputError("is an input of this run; write it elsewhere", field=field, value=str(out))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):  # either is missing (or an unusable name): not the same file
+        return False
 
 
 def _warnings(header: MatterHeader) -> list[Finding]:

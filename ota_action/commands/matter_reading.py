@@ -60,12 +60,22 @@ def _as_warnings(findings: list[Finding]) -> tuple[Finding, ...]:
     return (*kept, *(replace(f, level=Level.WARNING) for f in findings if f.level is Level.ERROR))
 
 
-def read_matter(path: Path, *, field: str, verify: bool) -> MatterInspectResult | None:
-    """The result for a Matter OTA image at ``path``; None when it is not one."""
+def read_matter(
+    path: Path, *, field: str, verify: bool, public_key: Path | None = None
+) -> MatterInspectResult | None:
+    """The result for a Matter OTA image at ``path``; None when it is not one.
+
+    ``verify --public-key`` checks an XBee3 file-system signature; a Matter image has no
+    such signature, so asking for one fails the file rather than passing it unchecked.
+    """
     image = _parse(path, field)
     if image is None:
         return None
     findings = check_matter(image)
+    if public_key is not None:
+        findings.append(
+            Finding.error("signature", "a Matter OTA image holds no signature for --public-key to check")
+        )
     dcl = dcl_fields(image.header, file_size=image.file_size, sha256_hex=image.sha256, ota_url=None)
     summary = MatterSummary.of_parsed(image)
     if verify:

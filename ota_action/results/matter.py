@@ -157,7 +157,7 @@ class MatterResult(FileWritten):
         return [f"{self.outfile}, {self.size} bytes", *self.image.verdict_facts()]
 
     def markdown_body(self) -> list[str]:
-        body = [f"**Matter OTA image:** `{self.outfile.name}`", "", *self.image.markdown_lines()]
+        body = [f"**Matter OTA image:** {md_escape(self.outfile.name)}", "", *self.image.markdown_lines()]
         return [*body, *sha_markdown(self.sha256)]
 
     def output_values(self, workspace: Path) -> dict[str, str]:
@@ -198,7 +198,12 @@ class MatterInspectResult(Result):
         return [f"File: {self.file}", f"  {self.size} bytes, SHA-256 {self.sha256}", *self.image.text_lines()]
 
     def markdown_body(self) -> list[str]:
-        return [f"**File:** `{self.file.name}`", "", *self.image.markdown_lines(), *sha_markdown(self.sha256)]
+        return [
+            f"**File:** {md_escape(self.file.name)}",
+            "",
+            *self.image.markdown_lines(),
+            *sha_markdown(self.sha256),
+        ]
 
     def word(self) -> str:
         return "read" if self.warnings and self.command == "inspect" else super().word()
