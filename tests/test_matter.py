@@ -179,3 +179,19 @@ def test_encoder_agrees_with_chip_tlv(
         expected[7] = url
     assert fields == expected
     assert MatterHeader.decode(encoded) == header
+
+
+def test_hex_payload_is_its_binary_image(tmp_path: Path) -> None:
+    from intelhex import IntelHex
+
+    firmware = Path(__file__).resolve().parent.parent / "examples" / "firmware" / "app.hex"
+    out = tmp_path / "hex.ota"
+    result = run_cli("matter", "-o", out, "--vendor-id", "1", "--product-id", "1", "--version", "2",
+                     "--version-string", "2", firmware, "--json")  # fmt: skip
+    assert result.code == 0, result.err
+    expected = IntelHex(str(firmware)).tobinstr()  # gaps filled with 0xFF, as zbota fills them
+    data = out.read_bytes()
+    (_, _, header_size), fields = chip_decode(data)
+    assert data[16 + header_size :] == expected
+    assert fields[9] == hashlib.sha256(expected).digest()
+    assert json.loads(result.out)["payload_range"] == "0x08004000-0x0800603F"

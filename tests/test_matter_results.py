@@ -75,7 +75,8 @@ def test_matter_result_views() -> None:
         "dcl-file": "dist/dcl.json",
     }
     assert list(result.to_json()) == [
-        "schema_version", "command", "ok", "outfile", "size", "sha256", "payload", "from_image", "format",
+        "schema_version", "command", "ok", "outfile", "size", "sha256", "payload", "from_image",
+        "payload_range", "format",
         "file_identifier", "total_size", "header_size", "payload_offset", "vendor_id", "product_id",
         "software_version", "software_version_string", "payload_size", "min_applicable_version",
         "max_applicable_version", "release_notes_url", "digest_type", "digest_algorithm", "digest",

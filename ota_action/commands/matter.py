@@ -9,17 +9,20 @@ renamed into place; the description comes from what was written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ota_action.commands.firmware_files import hex_file_source
 from ota_action.commands.matter_reading import read_matter_image
 from ota_action.edges import files, log
 from ota_action.errors import InputError
+from ota_action.formats.firmware.intelhex import HexSource
 from ota_action.formats.matter.header import BUILD_DIGESTS, DigestType, MatterHeader
-from ota_action.formats.matter.image import plan_header, write_image
+from ota_action.formats.matter.image import PayloadSource, StreamWindow, plan_header, write_image
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.publish.dcl import dcl_fields
 from ota_action.results.matter import MatterResult, MatterSummary, dcl_document
@@ -35,13 +38,19 @@ class _Source:
     offset: int
     size: int
     base: MatterHeader | None = None  # the rewrapped image's header
+    hex: HexSource | None = None  # a .hex payload, converted to its binary image
 
 
 def _source(settings: MatterSettings) -> _Source:
     if settings.from_image is None:
         if settings.payload is None:
             raise InputError("is required (or --from-image, to rewrap an image)", field="payload")
-        return _Source(settings.payload, "payload", 0, files.input_size(settings.payload, field="payload"))
+        path = settings.payload
+        size = files.input_size(path, field="payload")
+        if path.suffix.lower() == ".hex":  # as zbota's .hex tags: the image, not the text
+            converted = hex_file_source(path, field="payload")
+            return _Source(path, "payload", 0, converted.length, hex=converted)
+        return _Source(path, "payload", 0, size)
     if settings.payload is not None:
         raise InputError("cannot be given with --from-image, which keeps its payload", field="payload")
     path = settings.from_image
@@ -157,11 +166,15 @@ def run(settings: MatterSettings) -> MatterResult:
     template = _template(settings, source)
     try:
         planned = plan_header(template, DigestType(template.digest_type))
-        with (
-            files.open_input(source.path, field=source.field) as payload,
-            files.atomic_output(settings.outfile) as out,
-        ):
-            built = write_image(out, planned, payload, offset=source.offset)
+        with contextlib.ExitStack() as stack:
+            payload: PayloadSource
+            if source.hex is not None:
+                payload = source.hex
+            else:
+                stream = stack.enter_context(files.open_input(source.path, field=source.field))
+                payload = StreamWindow(stream, source.offset, source.size, whole=source.base is None)
+            out = stack.enter_context(files.atomic_output(settings.outfile))
+            built = write_image(out, planned, payload)
     except InputError as exc:
         exc.field = exc.field or source.field
         exc.value = exc.value or str(source.path)
@@ -191,5 +204,9 @@ def run(settings: MatterSettings) -> MatterResult:
         image=MatterSummary.of_written(built),
         dcl_out=settings.dcl_out,
         dcl=dcl,
-        findings=tuple(_warnings(built.header)),
+        payload_range=None if source.hex is None else f"0x{source.hex.start:08X}-0x{source.hex.end - 1:08X}",
+        findings=(
+            *_warnings(built.header),
+            *(Finding.warning("hex-gap-fill", w) for w in (source.hex.warnings if source.hex else ())),
+        ),
     )

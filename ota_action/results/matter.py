@@ -124,6 +124,7 @@ class MatterResult(FileWritten):
     payload: Path
     image: MatterSummary
     from_image: bool = False  # payload is the payload of this rewrapped image
+    payload_range: str | None = None  # a .hex payload: the address range of its binary image
     dcl_out: Path | None = None
     dcl: dict[str, Any] | None = None
 
@@ -136,6 +137,7 @@ class MatterResult(FileWritten):
             "sha256": self.sha256,
             "payload": str(self.payload),
             "from_image": self.from_image,
+            "payload_range": self.payload_range,
             **self.image.to_json(),
             "dcl_out": None if self.dcl_out is None else str(self.dcl_out),
             "dcl": self.dcl,
@@ -143,6 +145,8 @@ class MatterResult(FileWritten):
 
     def lines(self) -> list[str]:
         source = f"Payload of: {self.payload} (rewrapped)" if self.from_image else f"Payload: {self.payload}"
+        if self.payload_range is not None:
+            source += f" (Intel HEX, converted: {self.payload_range})"
         lines = [source, *self.image.text_lines()]
         if self.dcl_out is not None:
             lines.append(f"DCL model-version fields written to: {self.dcl_out}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.matter.header import (
@@ -42,18 +42,42 @@ def _pieces(f: BinaryIO, start: int, length: int) -> Iterator[bytes]:
         yield piece
 
 
-def payload_digest(payload: BinaryIO, size: int, digest_type: DigestType, offset: int = 0) -> bytes:
-    """The digest of the ``size`` bytes ``payload`` holds from ``offset``.
+class PayloadSource(Protocol):
+    """A payload whose length is known before any byte is read, readable more than once
+    (a Zigbee tag source, such as a converted Intel HEX file, is one)."""
 
-    Raises :class:`InputError` (the caller names the field) when the stream holds fewer.
-    """
+    @property
+    def length(self) -> int: ...
+
+    def chunks(self) -> Iterator[bytes | bytearray | memoryview]: ...
+
+
+@dataclass(frozen=True)
+class StreamWindow:
+    """``length`` bytes of an open stream from ``offset``: a payload file (``whole``: it
+    must hold exactly that many) or the payload of an image being rewrapped."""
+
+    stream: BinaryIO
+    offset: int
+    length: int
+    whole: bool = True
+
+    def chunks(self) -> Iterator[bytes]:
+        seen = 0
+        for piece in _pieces(self.stream, self.offset, self.length):
+            seen += len(piece)
+            yield piece
+        if seen != self.length:
+            raise InputError(f"changed while being read: {seen} bytes instead of {self.length}")
+        if self.whole and self.stream.read(1):
+            raise InputError(f"grew while being read (more than {self.length} bytes)")
+
+
+def payload_digest(payload: PayloadSource, digest_type: DigestType) -> bytes:
+    """The digest of every byte of ``payload``."""
     hasher = digest_type.hasher()
-    seen = 0
-    for piece in _pieces(payload, offset, size):
+    for piece in payload.chunks():
         hasher.update(piece)
-        seen += len(piece)
-    if seen != size:
-        raise InputError(f"changed while being read: {seen} bytes instead of {size}")
     return digest_type.finish(hasher)
 
 
@@ -78,16 +102,14 @@ def plan_header(header: MatterHeader, digest_type: DigestType) -> MatterHeader:
     return planned
 
 
-def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO, *, offset: int = 0) -> WrittenImage:
+def write_image(out: BinaryIO, header: MatterHeader, payload: PayloadSource) -> WrittenImage:
     """Write prefix, ``header`` (with the payload's digest) and the payload to ``out``.
 
-    The payload is the ``header.payload_size`` bytes of ``payload`` from ``offset``: a
-    whole file (offset 0, its size from ``stat``) or the payload of another image.  A
-    stream that holds fewer bytes, other bytes on the second pass, or (a whole file)
-    more bytes, raises :class:`InputError`.
+    ``header.payload_size`` is ``payload.length``; a payload whose bytes differ between
+    the digest pass and the copy raises :class:`InputError`.
     """
     digest_type = DigestType(header.digest_type)
-    digest = payload_digest(payload, header.payload_size, digest_type, offset)
+    digest = payload_digest(payload, digest_type)
     final = header.with_digest(digest)
     tlv = final.encode()
     head = encode_prefix(len(tlv), final.payload_size) + tlv
@@ -97,7 +119,7 @@ def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO, *, offse
     for h in whole:
         h.update(head)
     copied = 0
-    for piece in _pieces(payload, offset, final.payload_size):
+    for piece in payload.chunks():
         out.write(piece)
         again.update(piece)
         for h in whole:
@@ -105,8 +127,6 @@ def write_image(out: BinaryIO, header: MatterHeader, payload: BinaryIO, *, offse
         copied += len(piece)
     if copied != final.payload_size or digest_type.finish(again) != digest:
         raise InputError("changed while being read (its digest differs between two passes)")
-    if offset == 0 and payload.read(1):
-        raise InputError(f"grew while being read (more than {final.payload_size} bytes)")
     return WrittenImage(
         final, len(tlv), len(head) + copied, whole[0].hexdigest(), whole[1].hexdigest(), whole[2].hexdigest()
     )
