@@ -325,3 +325,16 @@ def test_dcl_out_may_not_overwrite_an_input(tmp_path: Path) -> None:
     assert result.code == 2
     assert "--outfile" in result.err
     assert (tmp_path / "app.bin").read_bytes() == PAYLOAD
+
+
+def test_bytes_after_the_header_structure_are_a_warning(tmp_path: Path) -> None:
+    # A device's reader stops at the end of the structure; the bytes after it are slack.
+    writer = TLVWriter()
+    writer.put(None, chip_fields(PAYLOAD))
+    tlv: bytes = writer.encoding + b"\0\0\0"
+    path = tmp_path / "slack.ota"
+    path.write_bytes(struct.pack("<IQI", 0x1BEEF11E, 16 + len(tlv) + len(PAYLOAD), len(tlv)) + tlv + PAYLOAD)
+    code, data = verify(path)
+    assert code == 0
+    assert codes(data, "warning") == ["header-slack"]
+    assert data["payload_offset"] == 16 + len(tlv)

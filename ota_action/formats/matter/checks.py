@@ -30,6 +30,13 @@ def _sizes(image: ParsedMatter) -> list[Finding]:
                 f"({image.header_size}) + payload ({image.header.payload_size}) is {image.expected_total}",
             )
         )
+    if image.header_used < image.header_size:
+        found.append(
+            Finding.warning(
+                "header-slack",
+                f"the header TLV ends after {image.header_used} of its {image.header_size} bytes",
+            )
+        )
     if image.file_size < image.expected_total:
         found.append(
             Finding.error(

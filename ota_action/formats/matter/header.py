@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ota_action.errors import FormatError
@@ -156,10 +156,17 @@ class MatterHeader:
 
     @classmethod
     def decode(cls, data: bytes) -> MatterHeader:
-        """The header in ``data`` (exactly the header-size bytes after the prefix)."""
-        members, used = decode_structure(data)
+        """The header in ``data``, which it must fill exactly."""
+        header, used = cls.decode_prefix(data)
         if used != len(data):
             raise FormatError(f"header TLV ends at byte {used} but the header size says {len(data)}")
+        return header
+
+    @classmethod
+    def decode_prefix(cls, data: bytes) -> tuple[MatterHeader, int]:
+        """The header ``data`` starts with, and how many bytes it takes (a reader on a device
+        stops at the end of the structure, so bytes after it are reported, not refused)."""
+        members, used = decode_structure(data)
         values: dict[str, Any] = {}
         unknown: list[int] = []
         for member in members:
@@ -179,12 +186,7 @@ class MatterHeader:
         missing = [f"{f.tag} ({f.name})" for f in FIELDS if f.required and f.name not in values]
         if missing:
             raise FormatError("header TLV lacks required tag " + ", ".join(missing))
-        return cls(**values, unknown_tags=tuple(unknown))
-
-
-def header_fields() -> tuple[str, ...]:
-    """Attribute names of :class:`MatterHeader` in declaration order (for views)."""
-    return tuple(f.name for f in fields(MatterHeader))
+        return cls(**values, unknown_tags=tuple(unknown)), used
 
 
 def encode_prefix(header_size: int, payload_size: int) -> bytes:

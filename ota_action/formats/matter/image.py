@@ -147,6 +147,7 @@ class ParsedMatter:
     computed_digest: bytes | None
     payload_read: int
     sha256: str
+    header_used: int  # bytes of the header the TLV structure takes (the rest is slack)
 
     @property
     def payload_offset(self) -> int:
@@ -177,7 +178,7 @@ def read_prefix(f: BinaryIO, size: int) -> tuple[int, int]:
 def parse_image(f: BinaryIO, size: int) -> ParsedMatter:
     """Read the image in ``f`` (``size`` bytes, from ``stat``): header, digest, SHA-256."""
     total, header_size = read_prefix(f, size)
-    header = MatterHeader.decode(f.read(header_size))
+    header, used = MatterHeader.decode_prefix(f.read(header_size))
     start = PREFIX_SIZE + header_size
     kind = header.digest_kind
     hasher: Any = kind.hasher() if kind is not None else None
@@ -193,4 +194,4 @@ def parse_image(f: BinaryIO, size: int) -> ParsedMatter:
         whole.update(piece)
     payload_read = min(read, header.payload_size)
     computed = kind.finish(hasher) if kind is not None else None
-    return ParsedMatter(total, header_size, header, size, computed, payload_read, whole.hexdigest())
+    return ParsedMatter(total, header_size, header, size, computed, payload_read, whole.hexdigest(), used)
