@@ -147,7 +147,7 @@ def test_truncated_and_unknown_digest(tmp_path: Path) -> None:
         (b"\x15\x2c\x00\x01a\x18", "tag 0 (vendor_id) is not an unsigned integer"),
         (b"\x15\x26\x00\x00\x00\x01\x00\x18", "wider than 16 bits"),
         (b"\x15\x24\x00\x01\x18", "lacks required tag 1 (product_id)"),
-        (b"\x15\x18\x00", "ends at byte 2"),
+        (MatterHeader(1, 1, 1, "1", 0, 1, b"").encode() + b"\x00", "ends at byte 24"),
     ],
 )
 def test_hostile_headers_are_format_errors(tlv: bytes, message: str) -> None:
