@@ -338,3 +338,29 @@ def test_bytes_after_the_header_structure_are_a_warning(tmp_path: Path) -> None:
     assert code == 0
     assert codes(data, "warning") == ["header-slack"]
     assert data["payload_offset"] == 16 + len(tlv)
+
+
+def test_what_the_device_side_parser_refuses(tmp_path: Path) -> None:
+    """connectedhomeip's OTAImageHeaderParser (src/lib/core/OTAImageHeader.cpp) reads tags
+    0-4, then 5, 6, 7 when present, then 8 and 9, and refuses headers over 1024 bytes."""
+    path = tmp_path / "device.ota"
+    after_digest = dict(chip_fields(PAYLOAD)) | {30: "a future field"}  # chip.tlv writes it last
+    path.write_bytes(chip_image(after_digest, PAYLOAD))
+    code, data = verify(path)
+    assert code == 0
+    assert codes(data, "warning") == ["unknown-tag"]
+    prefix_tlv = MatterHeader(1, 1, 5, "5", len(PAYLOAD), 1, hashlib.sha256(PAYLOAD).digest()).encode()
+    before_digest = prefix_tlv[:-1].replace(b"\x24\x08\x01", b"\x24\x14\x00\x24\x08\x01") + b"\x18"
+    path.write_bytes(
+        struct.pack("<IQI", 0x1BEEF11E, 16 + len(before_digest) + len(PAYLOAD), len(before_digest))
+    )
+    with path.open("ab") as f:
+        f.write(before_digest + PAYLOAD)
+    code, data = verify(path)
+    assert code == 1
+    assert codes(data) == ["field-order"]
+    big = chip_fields(PAYLOAD) | {30: "x" * 1100}
+    path.write_bytes(chip_image(big, PAYLOAD))
+    code, data = verify(path)
+    assert code == 1
+    assert codes(data) == ["header-size"]

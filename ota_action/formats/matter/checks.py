@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ota_action.formats.matter.header import (
+    DEVICE_MAX_HEADER_SIZE,
     MAX_RELEASE_NOTES_URL,
     MAX_VERSION_STRING,
     PREFIX_SIZE,
@@ -135,6 +136,30 @@ def _versions(image: ParsedMatter) -> list[Finding]:
     return found
 
 
+def _device_reader(image: ParsedMatter) -> list[Finding]:
+    """What connectedhomeip's OTA requestor (OTAImageHeaderParser) refuses that the
+    specification's TLV allows: a header over 1024 bytes, fields out of tag order."""
+    found = []
+    if image.header_size > DEVICE_MAX_HEADER_SIZE:
+        found.append(
+            Finding.error(
+                "header-size",
+                f"header is {image.header_size} bytes; devices built on connectedhomeip refuse "
+                f"more than {DEVICE_MAX_HEADER_SIZE}",
+            )
+        )
+    if not image.header.in_device_order:
+        order = ", ".join(str(t) for t in image.header.tag_order)
+        found.append(
+            Finding.error(
+                "field-order",
+                f"header tags are in the order {order}; devices built on connectedhomeip read "
+                "0-4, then 5, 6, 7 when present, then 8 and 9, and reject anything else before the digest",
+            )
+        )
+    return found
+
+
 def _identity(image: ParsedMatter) -> list[Finding]:
     header = image.header
     found = [
@@ -151,7 +176,7 @@ def _identity(image: ParsedMatter) -> list[Finding]:
     return found
 
 
-RULES: tuple[Rule, ...] = (_sizes, _digest, _strings, _versions, _identity)
+RULES: tuple[Rule, ...] = (_sizes, _digest, _strings, _versions, _device_reader, _identity)
 
 
 def check_matter(image: ParsedMatter) -> list[Finding]:

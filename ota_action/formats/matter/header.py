@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ota_action.errors import FormatError
@@ -24,6 +24,7 @@ FILE_IDENTIFIER = 0x1BEEF11E
 PREFIX = struct.Struct("<IQI")  # file identifier, total size, header size
 PREFIX_SIZE = PREFIX.size
 MAX_HEADER_SIZE = 0x10000  # every field at its largest needs ~450 bytes; beyond this is not a header
+DEVICE_MAX_HEADER_SIZE = 1024  # connectedhomeip's OTAImageHeaderParser (kMaxHeaderSize) refuses more
 MAX_VERSION_STRING = 64  # bytes of UTF-8 (specification: length 1..64)
 MAX_RELEASE_NOTES_URL = 256
 
@@ -131,6 +132,8 @@ class MatterHeader:
     max_applicable_version: int | None = None
     release_notes_url: str | None = None
     unknown_tags: tuple[int, ...] = ()
+    # The tags in the order the file holds them (-1: not a context tag); not part of equality.
+    tag_order: tuple[int, ...] = field(default=(), compare=False)
 
     @property
     def digest_kind(self) -> DigestType | None:
@@ -150,6 +153,18 @@ class MatterHeader:
                 raise ValueError(f"{f.name} {value} does not fit in {f.bound} bits")
             elements.append(encode_element(f.tag, f.kind, value))
         return encode_structure(elements)
+
+    @property
+    def in_device_order(self) -> bool:
+        """Whether a device reads this header: connectedhomeip's OTAImageHeaderParser takes
+        the tags in order (0-4, then 5, 6, 7 when present, then 8 and 9) and skips only
+        what follows the digest.  A header not decoded from a file is in order."""
+        if not self.tag_order:
+            return True
+        order = self.tag_order
+        head = order[: order.index(9) + 1] if 9 in order else order
+        in_order = list(head) == sorted(set(head)) and all(t in BY_TAG for t in head)
+        return in_order and not any(t in BY_TAG for t in order[len(head) :])
 
     def with_digest(self, digest: bytes) -> MatterHeader:
         return replace(self, digest=digest)
@@ -186,7 +201,8 @@ class MatterHeader:
         missing = [f"{f.tag} ({f.name})" for f in FIELDS if f.required and f.name not in values]
         if missing:
             raise FormatError("header TLV lacks required tag " + ", ".join(missing))
-        return cls(**values, unknown_tags=tuple(unknown)), used
+        order = tuple(-1 if m.tag is None else m.tag for m in members)
+        return cls(**values, unknown_tags=tuple(unknown), tag_order=order), used
 
 
 def encode_prefix(header_size: int, payload_size: int) -> bytes:
