@@ -364,3 +364,18 @@ def test_what_the_device_side_parser_refuses(tmp_path: Path) -> None:
     code, data = verify(path)
     assert code == 1
     assert codes(data) == ["header-size"]
+
+
+def test_a_gbl_payload_is_recognised_and_its_crc_checked(tmp_path: Path) -> None:
+    from tests.vendor_files import gbl
+
+    for bad in (False, True):
+        payload = gbl(bad_crc=bad)
+        path = tmp_path / f"gbl-{bad}.ota"
+        path.write_bytes(chip_image(chip_fields(payload), payload))
+        code, data = verify(path)
+        assert data["payload"]["format"] == "gbl"
+        assert data["payload"]["valid"] is (not bad)
+        assert (code, codes(data)) == ((1, ["payload-crc"]) if bad else (0, []))
+    text = run_cli("inspect", tmp_path / "gbl-False.ota").out
+    assert "  Payload format: gbl at offset" in text

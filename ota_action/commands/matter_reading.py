@@ -18,16 +18,21 @@ from ota_action.formats.matter.checks import check_matter
 from ota_action.formats.matter.header import is_matter
 from ota_action.formats.matter.image import ParsedMatter, parse_image
 from ota_action.formats.zigbee.checks import Finding, Level
+from ota_action.formats.zigbee.payload import Payload, identify_payload
 from ota_action.publish.dcl import dcl_fields
 from ota_action.results.matter import MatterInspectResult, MatterSummary, MatterVerifyResult
 
 
-def _parse(path: Path, field: str) -> ParsedMatter | None:
+def _parse(path: Path, field: str) -> tuple[ParsedMatter, Payload] | None:
+    """The image and what its payload is (a GBL, an EBL, an MCUboot image... with the
+    Zigbee reader's recognisers); None when the file is not a Matter image."""
     with files.open_input(path, field=field) as f:
         try:
             if not is_matter(f.read(4)):
                 return None
-            return parse_image(f, os.fstat(f.fileno()).st_size)
+            image = parse_image(f, os.fstat(f.fileno()).st_size)
+            present = max(0, min(image.header.payload_size, image.file_size - image.payload_offset))
+            return image, identify_payload(f, image.payload_offset, present)
         except FormatError as exc:
             exc.field, exc.value = field, str(path)
             raise
@@ -46,12 +51,21 @@ def is_matter_file(path: Path, *, field: str) -> bool:
 
 def read_matter_image(path: Path, *, field: str) -> ParsedMatter:
     """The Matter OTA image at ``path``; a FormatError naming ``field`` when it is not one."""
-    image = _parse(path, field)
-    if image is None:
+    parsed = _parse(path, field)
+    if parsed is None:
         raise FormatError(
             "is not a Matter OTA image (no file identifier 0x1BEEF11E)", field=field, value=str(path)
         )
-    return image
+    return parsed[0]
+
+
+def _payload_findings(payload: Payload) -> list[Finding]:
+    """A payload with a check of its own that fails (a GBL's CRC), with the Zigbee codes."""
+    if payload.valid is not False:
+        return []
+    stored, computed = payload.details.get("crc32_stored"), payload.details.get("crc32_computed")
+    code = "payload-crc" if stored is not None and stored != computed else "payload-structure"
+    return [Finding.error(code, f"the payload at offset {payload.offset}: {payload.problem}")]
 
 
 def _as_warnings(findings: list[Finding]) -> tuple[Finding, ...]:
@@ -68,10 +82,11 @@ def read_matter(
     ``verify --public-key`` checks an XBee3 file-system signature; a Matter image has no
     such signature, so asking for one fails the file rather than passing it unchecked.
     """
-    image = _parse(path, field)
-    if image is None:
+    parsed = _parse(path, field)
+    if parsed is None:
         return None
-    findings = check_matter(image)
+    image, payload = parsed
+    findings = [*check_matter(image), *_payload_findings(payload)]
     if public_key is not None:
         findings.append(
             Finding.error("signature", "a Matter OTA image holds no signature for --public-key to check")
@@ -85,6 +100,7 @@ def read_matter(
             sha256=image.sha256,
             image=summary,
             dcl=dcl,
+            payload=payload,
             findings=tuple(findings),
         )
     return MatterInspectResult(
@@ -93,5 +109,6 @@ def read_matter(
         sha256=image.sha256,
         image=summary,
         dcl=dcl,
+        payload=payload,
         findings=_as_warnings(findings),
     )

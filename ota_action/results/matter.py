@@ -16,8 +16,10 @@ from typing import Any, ClassVar
 
 from ota_action.formats.matter.header import FILE_IDENTIFIER, PREFIX_SIZE, MatterHeader
 from ota_action.formats.matter.image import ParsedMatter, WrittenImage
+from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
+from ota_action.formats.zigbee.payload import Payload
 from ota_action.results.base import FileWritten, Result, hex_text, md_escape, md_table, plural, relative_to
-from ota_action.results.ota import sha_markdown
+from ota_action.results.ota import payload_text, sha_markdown
 
 FORMAT = "matter"  # the batch's layout column and the "format" key
 
@@ -184,6 +186,13 @@ class MatterInspectResult(Result):
     sha256: str
     image: MatterSummary
     dcl: dict[str, Any]
+    payload: Payload | None = None  # what the payload is, as the Zigbee reader recognises it
+
+    @property
+    def payload_line(self) -> str | None:
+        if self.payload is None or self.payload.format == UNKNOWN_PAYLOAD:
+            return None
+        return payload_text(self.payload)
 
     @property
     def file_size(self) -> int:
@@ -195,17 +204,29 @@ class MatterInspectResult(Result):
             "sha256": self.sha256,
             "size": self.size,
             **self.image.to_json(),
+            "payload": None if self.payload is None else self.payload.to_json(),
             "dcl": self.dcl,
         }
 
     def lines(self) -> list[str]:
-        return [f"File: {self.file}", f"  {self.size} bytes, SHA-256 {self.sha256}", *self.image.text_lines()]
+        kind = [] if self.payload_line is None else [f"  Payload format: {self.payload_line}"]
+        return [
+            f"File: {self.file}",
+            f"  {self.size} bytes, SHA-256 {self.sha256}",
+            *self.image.text_lines(),
+            *kind,
+        ]
 
     def markdown_body(self) -> list[str]:
         return [
             f"**File:** {md_escape(self.file.name)}",
             "",
             *self.image.markdown_lines(),
+            *(
+                []
+                if self.payload_line is None
+                else ["", f"**Payload format:** {md_escape(self.payload_line)}"]
+            ),
             *sha_markdown(self.sha256),
         ]
 
