@@ -12,10 +12,12 @@ Oracles (both from PyPI, requirements/dev.in):
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,9 @@ from chip.tlv import TLVReader  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ota_action.formats.matter.header import BUILD_DIGESTS, MatterHeader
+from ota_action.errors import InputError
+from ota_action.formats.matter.header import BUILD_DIGESTS, DigestType, MatterHeader
+from ota_action.formats.matter.image import CHUNK, StreamWindow, plan_header, write_image
 from tests.conftest import run_cli
 
 COMMANDER = Path(sys.executable).parent / "pycommander-cli"
@@ -195,3 +199,51 @@ def test_hex_payload_is_its_binary_image(tmp_path: Path) -> None:
     assert data[16 + header_size :] == expected
     assert fields[9] == hashlib.sha256(expected).digest()
     assert json.loads(result.out)["payload_range"] == "0x08004000-0x0800603F"
+
+
+class _Recording(io.BytesIO):
+    """A stream that remembers the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def _header(size: int) -> MatterHeader:
+    return plan_header(MatterHeader(1, 1, 2, "2", size, 1, b""), DigestType.SHA256)
+
+
+def test_the_payload_is_streamed_in_bounded_reads() -> None:
+    data = bytes(range(256)) * (3 * CHUNK // 256 + 7)
+    stream = _Recording(data)
+    written = write_image(io.BytesIO(), _header(len(data)), StreamWindow(stream, 0, len(data)))
+    assert written.header.digest == hashlib.sha256(data).digest()
+    assert max(stream.reads) <= CHUNK
+    assert len(stream.reads) >= 2 * 4  # two passes of four chunks (and the end-of-file probe)
+
+
+class _Changing:
+    """A payload source whose second pass differs from the first (a file rewritten meanwhile)."""
+
+    length = 4
+
+    def __init__(self) -> None:
+        self.passes = 0
+
+    def chunks(self) -> Iterator[bytes]:
+        self.passes += 1
+        yield b"abcd" if self.passes == 1 else b"abce"
+
+
+def test_a_payload_that_changes_or_grows_while_read_is_refused() -> None:
+    with pytest.raises(InputError, match="changed while being read"):
+        write_image(io.BytesIO(), _header(4), _Changing())
+    grown = io.BytesIO(b"abcdE")
+    with pytest.raises(InputError, match="grew while being read"):
+        write_image(io.BytesIO(), _header(4), StreamWindow(grown, 0, 4))
+    with pytest.raises(InputError, match="changed while being read: 5 bytes instead of 6"):
+        write_image(io.BytesIO(), _header(6), StreamWindow(io.BytesIO(b"abcdE"), 0, 6))
