@@ -213,7 +213,7 @@ def test_dcl_document(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "flag", "message"),
     [
-        (["--min-version", "2"], "--min-version", "must be below --version"),
+        (["--min-version", "2"], "--min-version", "must be below the software version"),
         (["--max-version", "1", "--min-version", "0", "--version", "9"], "", ""),
         (["--release-notes-url", "https://e.x/\x1b[31m"], "--release-notes-url", "control character"),
         (["--release-notes-url", "https://e.x/" + "a" * 250], "--release-notes-url", "1-256"),
@@ -221,7 +221,7 @@ def test_dcl_document(tmp_path: Path) -> None:
         (["--version-string", "2.0\n::warning::x"], "--version-string", "control character"),
         (["--digest", "sha256-128"], "--digest", "must be one of"),
         (["--vendor-id", "0"], "--vendor-id", "reserves"),
-        (["--ota-url", "https://e.x/a"], "--ota-url", "needs --dcl-out"),
+        (["--ota-url", "https://e.x/a"], "--ota-url", "only with the DCL document"),
     ],
 )
 def test_refusals_name_the_option(tmp_path: Path, args: list[str], flag: str, message: str) -> None:

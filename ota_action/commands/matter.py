@@ -102,28 +102,35 @@ def _template(settings: MatterSettings, source: _Source) -> MatterHeader:
         max_applicable_version=_kept(settings.max_version, base and base.max_applicable_version),
         release_notes_url=_kept(settings.release_notes_url, base and base.release_notes_url),
     )
-    _check_versions(header)
+    kept = {f for f in ("min_version", "max_version") if getattr(settings, f) is None}
+    _check_versions(header, kept if base is not None else set())
     return header
 
 
-def _check_versions(header: MatterHeader) -> None:
+def _check_versions(header: MatterHeader, kept: set[str]) -> None:
     """The specification's rule (and Commander's and connectedhomeip's): both applicable
-    versions lie below the software version, and the minimum is not above the maximum."""
+    versions lie below the software version, and the minimum is not above the maximum.
+    ``kept`` names the fields taken from a rewrapped image, so the message says so."""
     version = header.software_version
+
+    def refuse(field: str, problem: str) -> None:
+        origin = " (kept from the rewrapped image; give a new one)" if field in kept else ""
+        raise InputError(problem + origin, field=field)
+
     for field, value in (
         ("min_version", header.min_applicable_version),
         ("max_version", header.max_applicable_version),
     ):
         if value is not None and value >= version:
-            raise InputError(f"is {value}; it must be below --version ({version})", field=field)
+            refuse(field, f"is {value}; it must be below the software version ({version})")
     low, high = header.min_applicable_version, header.max_applicable_version
     if low is not None and high is not None and low > high:
-        raise InputError(f"is {low}, above --max-version ({high})", field="min_version")
+        refuse("min_version", f"is {low}, above the maximum applicable version ({high})")
 
 
 def _check_paths(settings: MatterSettings) -> None:
     if settings.ota_url is not None and settings.dcl_out is None:
-        raise InputError("is the DCL otaUrl; it needs --dcl-out to be written to", field="ota_url")
+        raise InputError("is the DCL otaUrl, written only with the DCL document (dcl-out)", field="ota_url")
     files.check_output_path(settings.outfile)
     if settings.dcl_out is not None:
         files.check_output_path(settings.dcl_out, field="dcl_out")
