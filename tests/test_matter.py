@@ -247,3 +247,13 @@ def test_a_payload_that_changes_or_grows_while_read_is_refused() -> None:
         write_image(io.BytesIO(), _header(4), StreamWindow(grown, 0, 4))
     with pytest.raises(InputError, match="changed while being read: 5 bytes instead of 6"):
         write_image(io.BytesIO(), _header(6), StreamWindow(io.BytesIO(b"abcdE"), 0, 6))
+
+
+def test_where_we_differ_from_commander_on_purpose(tmp_path: Path) -> None:
+    """docs/matter.md: Commander drops a zero minimum version; we write what was asked."""
+    ours, _ = build(tmp_path, "--vendor-id", "1", "--product-id", "1", "--version", "5", "--version-string", "5",
+                    "--min-version", "0")  # fmt: skip
+    theirs = commander(tmp_path, "--vendorid", "1", "--productid", "1", "--swversion", "5", "--swstring", "5",
+                       "--min-sw", "0", "--digest", "sha256")  # fmt: skip
+    assert chip_decode(ours)[1][5] == 0
+    assert 5 not in chip_decode(theirs)[1]
