@@ -251,9 +251,13 @@ def test_a_payload_that_changes_or_grows_while_read_is_refused() -> None:
 
 def test_where_we_differ_from_commander_on_purpose(tmp_path: Path) -> None:
     """docs/matter.md: Commander drops a zero minimum version; we write what was asked."""
-    ours, _ = build(tmp_path, "--vendor-id", "1", "--product-id", "1", "--version", "5", "--version-string", "5",
-                    "--min-version", "0")  # fmt: skip
-    theirs = commander(tmp_path, "--vendorid", "1", "--productid", "1", "--swversion", "5", "--swstring", "5",
-                       "--min-sw", "0", "--digest", "sha256")  # fmt: skip
+    ours, _ = build(
+        tmp_path, "--vendor-id", "1", "--product-id", "1", "--version", "5", "--version-string", "5",
+        "--min-version", "0",
+    )  # fmt: skip
+    theirs = commander(
+        tmp_path, "--vendorid", "1", "--productid", "1", "--swversion", "5", "--swstring", "5",
+        "--min-sw", "0", "--digest", "sha256",
+    )  # fmt: skip
     assert chip_decode(ours)[1][5] == 0
     assert 5 not in chip_decode(theirs)[1]
