@@ -8,6 +8,7 @@ against an encoder that is not ours.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 from chip.tlv import TLVWriter, uint  # type: ignore[import-untyped]
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ota_action.errors import FormatError
 from ota_action.formats.matter.header import MatterHeader
@@ -379,3 +382,15 @@ def test_a_gbl_payload_is_recognised_and_its_crc_checked(tmp_path: Path) -> None
         assert (code, codes(data)) == ((1, ["payload-crc"]) if bad else (0, []))
     text = run_cli("inspect", tmp_path / "gbl-False.ota").out
     assert "  Payload format: gbl at offset" in text
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.binary(max_size=200), cut=st.integers(0, 200), flip=st.integers(0, 2000))
+def test_any_bytes_decode_or_are_one_format_error(data: bytes, cut: int, flip: int) -> None:
+    """Random headers, and real ones cut short or with a byte changed: a header or a
+    FormatError, never another exception."""
+    real = bytearray(MatterHeader(1, 2, 3, "3.0", 10, 1, bytes(32), 1, 2, "https://e.x").encode())
+    real[flip % len(real)] ^= 0x5A
+    for candidate in (data, bytes(real), bytes(real[:cut])):
+        with contextlib.suppress(FormatError):
+            MatterHeader.decode(candidate)
