@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import re
 import struct
@@ -22,7 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ota_action.errors import FormatError
+from ota_action.formats.matter.checks import check_matter
 from ota_action.formats.matter.header import MatterHeader
+from ota_action.formats.matter.image import parse_image
 from ota_action.formats.matter.tlv import decode_structure
 from tests.conftest import run_cli
 from tests.test_action import FakeRunner
@@ -394,3 +397,16 @@ def test_any_bytes_decode_or_are_one_format_error(data: bytes, cut: int, flip: i
     for candidate in (data, bytes(real), bytes(real[:cut])):
         with contextlib.suppress(FormatError):
             MatterHeader.decode(candidate)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    total=st.integers(0, (1 << 64) - 1),
+    header_size=st.integers(0, (1 << 32) - 1),
+    rest=st.binary(max_size=300),
+)
+def test_any_prefix_parses_or_is_one_format_error(total: int, header_size: int, rest: bytes) -> None:
+    data = struct.pack("<IQI", 0x1BEEF11E, total, header_size) + rest
+    with contextlib.suppress(FormatError):
+        image = parse_image(io.BytesIO(data), len(data))
+        check_matter(image)  # every rule runs on whatever decoded
