@@ -118,3 +118,30 @@ def test_extract_of_an_image_in_another_field_order_says_it_is_equivalent(tmp_pa
     assert run_cli("verify", rebuilt).code == 0  # the rebuild puts them in order
     assert rebuilt.read_bytes()[-len(PAYLOAD) :] == PAYLOAD
     assert len(rebuilt.read_bytes()) == len(path.read_bytes()) - 3  # the vendor id in one byte
+
+
+def test_action_rewraps_and_extracts_a_matter_image(tmp_path: Path) -> None:
+    from tests.test_action import FakeRunner
+
+    runner = FakeRunner(tmp_path)
+    (runner.workspace / "app.bin").write_bytes(PAYLOAD)
+    made = runner.run(
+        {
+            "command": "matter", "outfile": "dist/app.ota", "vendor-id": "0xFFF1", "product-id": "0x8001",
+            "version": "2", "version-string": "2.0", "payload": "app.bin",
+        }
+    )  # fmt: skip
+    assert made.code == 0, made.stdout
+    bumped = runner.run(
+        {"command": "matter", "outfile": "dist/app.ota", "from-image": "dist/app.ota", "version": "3",
+         "version-string": "3.0"}
+    )  # fmt: skip
+    assert bumped.code == 0, bumped.stdout
+    assert bumped.outputs["software-version"] == "3"
+    parts = runner.run({"command": "extract", "image": "dist/app.ota", "directory": "parts"})
+    assert parts.code == 0, parts.stdout
+    assert parts.outputs["directory"] == "parts"
+    assert (runner.workspace / "parts" / "payload.bin").read_bytes() == PAYLOAD
+    manifest = json.loads((runner.workspace / "parts" / "matter.json").read_text())
+    assert manifest["software_version_string"] == "3.0"
+    assert manifest["identical"] is True
