@@ -3,8 +3,10 @@
 Why our own and not a library: the header is one anonymous structure of context-tagged
 unsigned integers, UTF-8 strings and byte strings.  The TLV code on PyPI comes inside the
 Matter controller packages (``home-assistant-chip-clusters`` ships connectedhomeip's
-``chip.tlv``, with ``dacite`` and ``aenum`` behind it); the tests use that one as the
-independent oracle, so the engine keeps its own ~150 lines instead of a runtime dependency.
+``chip.tlv``, 6.5 MB with ``dacite`` and ``aenum`` behind it) and, as a reader of untrusted
+files, takes a structure without its end, returns bad UTF-8 as bytes and recurses without
+a bound (docs/matter.md has the measurements); the tests use it as the independent
+oracle, and the engine keeps these lines instead of a runtime dependency.
 
 Encoding is what both Commander and connectedhomeip write: each integer in the fewest
 bytes that hold it, each string length in the fewest bytes that hold it.  Decoding
