@@ -145,3 +145,10 @@ def test_action_rewraps_and_extracts_a_matter_image(tmp_path: Path) -> None:
     manifest = json.loads((runner.workspace / "parts" / "matter.json").read_text())
     assert manifest["software_version_string"] == "3.0"
     assert manifest["identical"] is True
+
+
+def test_zigbee_commands_name_a_matter_image_for_what_it_is(tmp_path: Path) -> None:
+    source = image(tmp_path)
+    result = run_cli("rewrap", source, "-o", tmp_path / "out.ota", "--version", "3")
+    assert result.code == 1
+    assert "it is a Matter OTA image (file identifier 0x1BEEF11E)" in result.err
