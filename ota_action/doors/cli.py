@@ -155,9 +155,10 @@ def _usage(spec: CommandSpec, options: CommandOptions) -> str:
         if f.repeat:
             words.append(f"[{flag} ...]")
     words.append("[options]")
-    words += [
-        f"{f.metavar} [{f.metavar} ...]" if f.many else f.metavar for f in options.fields if f.positional
-    ]
+    for f in options.fields:
+        if f.positional:
+            word = f"{f.metavar} [{f.metavar} ...]" if f.many else f.metavar
+            words.append(word if f.required else f"[{word}]")
     return " ".join(words)
 
 
@@ -192,7 +193,11 @@ def build_parser(spec: CommandSpec, options: CommandOptions, out: TextIO | None 
             notes.insert(0, f"default: {f.default_shown}")
         help_text = f"{f.description} ({'; '.join(notes)})"
         if f.positional:
-            parser.add_argument(f.name, metavar=f.metavar, nargs="+" if f.many else None, help=help_text)
+            # A positional the model does not require may be left out (matter's PAYLOAD).
+            extra: dict[str, Any] = {} if f.required else {"nargs": "?", "default": argparse.SUPPRESS}
+            parser.add_argument(
+                f.name, metavar=f.metavar, help=help_text, **({"nargs": "+"} if f.many else extra)
+            )
             continue
         group = required if f.required else optional
         flags = [f.flag, *f.flags]

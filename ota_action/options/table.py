@@ -156,5 +156,26 @@ TABLE: dict[str, CommandOptions] = {
         secret_fields=frozenset(),
         light=False,
     ),
+    'matter': CommandOptions(
+        doc='Build a Matter OTA software update image (Matter Core specification, "OTA Software\n    Update File Format") from PAYLOAD (a raw binary, a GBL, an MCUboot image...), given\n    --vendor-id, --product-id, --version and --version-string. Or, with --from-image\n    IN.ota instead of PAYLOAD, rewrap that image: its payload and every header value not\n    given are kept, and the digest is computed again.',
+        fields=(
+            FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
+            FieldSpec(name='outfile', description='output Matter OTA image (its directory is created)', flag='--outfile', flags=('-o',), metavar='OUTFILE', required=True, env='OTA_OUTFILE', kind=Kind.PATH),
+            FieldSpec(name='vendor_id', description='vendor id, e.g. 0xFFF1 (the test vendor ids are 0xFFF1-0xFFF4)', flag='--vendor-id', metavar='VENDOR_ID', env='OTA_VENDOR_ID', optional=True),
+            FieldSpec(name='product_id', description='product id, e.g. 0x8001', flag='--product-id', metavar='PRODUCT_ID', env='OTA_PRODUCT_ID', optional=True),
+            FieldSpec(name='version', description='software version, a 32-bit integer (decimal or 0x-hex)', flag='--version', metavar='VERSION', env='OTA_VERSION', optional=True),
+            FieldSpec(name='version_string', description='software version string people read, 1-64 bytes, e.g. 2.0', flag='--version-string', metavar='VERSION_STRING', env='OTA_VERSION_STRING', optional=True),
+            FieldSpec(name='payload', description='payload file: the firmware the device installs', flag='PAYLOAD', metavar='PAYLOAD', positional=True, env='OTA_PAYLOAD', kind=Kind.PATH, optional=True),
+            FieldSpec(name='min_version', description='lowest software version this image may be applied to (below --version)', flag='--min-version', metavar='MIN_VERSION', env='OTA_MIN_VERSION', optional=True),
+            FieldSpec(name='max_version', description='highest software version this image may be applied to (below --version)', flag='--max-version', metavar='MAX_VERSION', env='OTA_MAX_VERSION', optional=True),
+            FieldSpec(name='release_notes_url', description='URL of the release notes, 1-256 ASCII characters (https:// expected)', flag='--release-notes-url', metavar='URL', env='OTA_RELEASE_NOTES_URL', optional=True),
+            FieldSpec(name='digest', description="image digest algorithm: sha256, sha384, sha512, sha3-224, sha3-256, sha3-384, sha3-512 (default sha256; with --from-image, the image's)", flag='--digest', metavar='ALGORITHM', env='OTA_DIGEST', optional=True),
+            FieldSpec(name='from_image', description='rewrap this Matter OTA image: keep its payload and the header values not given (instead of PAYLOAD; -o may be this file)', flag='--from-image', metavar='OTA', env='OTA_FROM_IMAGE', kind=Kind.PATH, optional=True),
+            FieldSpec(name='dcl_out', description='also write the Distributed Compliance Ledger model-version fields of the image to this JSON file', flag='--dcl-out', metavar='JSON', env='OTA_DCL_OUT', kind=Kind.PATH, optional=True),
+            FieldSpec(name='ota_url', description='URL the image is published at (the DCL otaUrl; needs --dcl-out)', flag='--ota-url', metavar='URL', env='OTA_OTA_URL', optional=True),
+        ),
+        secret_fields=frozenset(),
+        light=False,
+    ),
 }
 # fmt: on
