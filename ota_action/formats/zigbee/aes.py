@@ -3,9 +3,9 @@
 AES-MMO is a strictly serial chain: every block is encrypted under the previous digest,
 so each block needs a fresh AES key schedule.  ``cryptography`` builds a whole cipher
 context per key (~3.4 us/block): that is the portable backend.  When the system
-``libcrypto`` is loadable, its ``AES_set_encrypt_key``/``AES_encrypt`` are called
-through ctypes instead (~0.9 us/block, about 4x faster); that backend must reproduce
-the spec's own vector when loaded or it is not used.
+``libcrypto`` is loadable, its ``AES_set_encrypt_key``/``AES_ofb128_encrypt`` are
+called through ctypes instead (about 5x faster); that backend must reproduce the spec's
+own vector when loaded or it is not used.
 
 A backend's one operation is :meth:`Backend.compress`: run the MMO chain from a state
 over a whole number of blocks and return the new state.  It holds no state of its own
@@ -73,8 +73,13 @@ def _cryptography_compress(state: bytes, blocks: bytes) -> bytes:
 def _load_libcrypto() -> Compress | None:
     """The chain on the system libcrypto's AES via ctypes, or None when unavailable.
 
-    No ``argtypes`` on purpose: ctypes' automatic conversion of ``bytes`` to ``char *``
-    and of a string buffer to a pointer is 3x cheaper than declared conversions.
+    One MMO step is ``h = E_h(m) XOR m``, and that is exactly the first block of AES-OFB
+    under key ``h`` with IV ``m`` applied to ``m``: so ``AES_ofb128_encrypt`` does the
+    encryption *and* the XOR in C, writing the next key straight into the buffer that
+    ``AES_set_encrypt_key`` reads.  No Python integer work remains per block (1.3x
+    faster than encrypting and XORing in Python; docs/benchmarks.md).  OFB overwrites its
+    IV, so the IVs are a second copy of the blocks.  No ``argtypes`` on purpose: ctypes'
+    automatic conversion of buffers and ``byref`` is cheaper than declared conversions.
     """
     import ctypes
 
@@ -82,26 +87,27 @@ def _load_libcrypto() -> Compress | None:
         try:
             lib = ctypes.CDLL(name)
             set_key = lib.AES_set_encrypt_key
-            aes_encrypt = lib.AES_encrypt
+            ofb = lib.AES_ofb128_encrypt
             break
         except (OSError, AttributeError):
             continue
     else:
         return None
-    buffer = ctypes.create_string_buffer
+    buffer, byref, c_int = ctypes.create_string_buffer, ctypes.byref, ctypes.c_int
 
     def compress(state: bytes, blocks: bytes) -> bytes:
         # Per call, never shared: two threads hashing at once must not meet in one buffer.
+        size = len(blocks) - len(blocks) % BLOCK
+        source = buffer(blocks[:size], size)
+        ivs = buffer(blocks[:size], size)
         key_schedule = buffer(_KEY_SCHEDULE_SIZE)
-        out = buffer(BLOCK)
-        from_bytes = int.from_bytes
-        h = state
-        for i in range(0, len(blocks) - len(blocks) % BLOCK, BLOCK):
-            m = blocks[i : i + BLOCK]
+        h = buffer(state, BLOCK)
+        num = c_int(0)  # OFB's position in its block: back to 0 after each 16 bytes
+        position = byref(num)
+        for i in range(0, size, BLOCK):
             set_key(h, 128, key_schedule)
-            aes_encrypt(m, out, key_schedule)
-            h = (from_bytes(out.raw, "little") ^ from_bytes(m, "little")).to_bytes(BLOCK, "little")
-        return h
+            ofb(byref(source, i), h, BLOCK, key_schedule, byref(ivs, i), position)
+        return h.raw
 
     return compress
 
