@@ -32,6 +32,12 @@ def _note(f: Figure) -> str:
         text += f" ({f.extra['over_python_ms_min']:+.1f} ms over python -c pass)"
     if "signing_share" in f.extra:
         text += f" (signing {f.extra['signing_share']:.2%} of it)"
+    if "ratio_to_peer" in f.extra:
+        text += f" ({f.extra['ratio_to_peer']}× the time of {f.extra['peer']}, same run)"
+    if f.extra.get("ratio_to_zigpy_validate") is not None:
+        text += f" ({f.extra['ratio_to_zigpy_validate']}× zigpy parse + validate)"
+    if "time_per_input_vs_first" in f.extra:
+        text += f" (time per input {f.extra['time_per_input_vs_first']}× that of the smaller set)"
     return text
 
 
@@ -193,6 +199,38 @@ def targets(
             memory,
             None if memory is None else memory > 1,
             "×",
+        ),
+        *speed_targets(figures),
+    ]
+
+
+def _ratio_target(
+    figures: list[Figure], name: str, wanted: float, label: str, key: str = "ratio_to_peer"
+) -> dict[str, Any]:
+    """Issue 25's targets: ours / peer from the same run, at most ``wanted``."""
+    ours = _find(figures, "speed", name)
+    value = ours.extra.get(key) if ours else None
+    return {
+        "target": label,
+        "wanted": f"<= {wanted}×",
+        "value": value,
+        "unit": "×",
+        "met": None if value is None else value <= wanted,
+    }
+
+
+def speed_targets(figures: list[Figure]) -> list[dict[str, Any]]:
+    return [
+        _ratio_target(figures, "ota-action verify FILE", 5, "verify FILE / python -c pass"),
+        _ratio_target(figures, "ota-action zbota", 4, "zbota 1 MiB / Commander ota create"),
+        _ratio_target(figures, "ota-action verify DIR", 1.0, "verify DIR / zigpy parse only"),
+        _ratio_target(figures, "pre-commit ota-verify hook", 1.5, "pre-commit hook / batch verify"),
+        _ratio_target(
+            figures,
+            "ota-action combine 60 inputs",
+            1.5,
+            "combine: time per input at 60 / at 15",
+            "time_per_input_vs_first",
         ),
     ]
 
