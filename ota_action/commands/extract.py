@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ota_action.commands import aes_backend
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.containers import Container, find_container
 from ota_action.formats.zigbee.extract import MANIFEST_NAME, plan_extract
@@ -81,6 +81,8 @@ def run(settings: ExtractSettings) -> ExtractResult:
         if container is not None:
             names.insert(0, PAYLOAD_NAME)
         targets = {name: _target(directory, name) for name in [*names, MANIFEST_NAME]}
+        for target in targets.values():
+            same_file.refuse_overwrite(target, [settings.image], field=FIELD)
         if not settings.force:
             present = [n for n, p in targets.items() if os.path.lexists(p)]
             if present:

@@ -12,7 +12,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.results import KeygenResult
 from ota_action.secret import Secret
@@ -29,7 +29,7 @@ def _refuse_existing(path: Path, field: str) -> None:
 def run(settings: KeygenSettings) -> KeygenResult:
     _refuse_existing(settings.private_out, "private_out")
     if settings.public_out is not None:
-        if settings.public_out.resolve() == settings.private_out.resolve():
+        if same_file.same_name(settings.public_out, settings.private_out):
             raise InputError(
                 "is the same file as --private-out", field="public_out", value=str(settings.public_out)
             )

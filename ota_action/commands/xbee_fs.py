@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ota_action import safe_text
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats import xbee
 from ota_action.formats.zigbee.checks import Finding
@@ -149,6 +149,9 @@ class _Hashed:
 def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     logger = log.get()
     files.check_output_path(settings.outfile)
+    same_file.refuse_overwrite(
+        settings.outfile, [p for p in (settings.image, settings.key_file) if p is not None]
+    )
     size = files.input_size(settings.image, field="image")
     try:
         xbee.check_image_size(size)

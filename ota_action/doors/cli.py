@@ -204,11 +204,13 @@ def build_parser(spec: CommandSpec, model: type[CommandSettings], out: TextIO | 
         help_text = f"{info.description or ''} ({'; '.join(notes)})"
         if cli.positional:
             many = getattr(info.annotation, "__origin__", None) is list
+            extra: dict[str, Any] = {} if info.is_required() else {"default": argparse.SUPPRESS}
             parser.add_argument(
                 name,
                 metavar=cli.metavar or name.upper(),
-                nargs="+" if many else None,
+                nargs=("+" if info.is_required() else "*") if many else None,
                 help=help_text,
+                **extra,
             )
             continue
         group = required if info.is_required() else optional
