@@ -283,7 +283,13 @@ def _merge_and_write(
         problem = f"is a {detected.value} index; --format says {fmt.value}"
         raise InputError(problem, field="merge", value=str(merge_path))
     _check_format_options(settings, fmt)
-    existing = [] if document is None else schema.entries(document, fmt)
+    try:
+        existing = [] if document is None else schema.entries(document, fmt)
+    except InputError as exc:
+        exc.value = str(merge_path)
+        exc.message += "; nothing was written"
+        exc.args = (exc.message,)
+        raise
     anchor = settings.outfile if settings.outfile is not None else merge_path
     index_dir = Path(".") if anchor is None else anchor.parent
     entries = list(_entries(hashed, fmt, opts, index_dir))

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ota_action.errors import InputError
@@ -96,31 +97,39 @@ def loads(text: bytes) -> Any:
         raise ValueError(f"is not UTF-8 (byte {exc.start})") from None
     try:
         document = json.loads(decoded, parse_constant=_constant, parse_float=_float)
+        del decoded
     except RecursionError:
         raise ValueError(f"nests deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except ValueError as exc:  # NaN, 1e400, an integer of over 4300 digits
-        raise ValueError(f"is not strict JSON: {exc}") from None
-    _check_values(document)
+        raise ValueError(f"is not strict JSON: {str(exc).split(';')[0]}") from None
+    _check_values(document, strings=_SURROGATE_ESCAPE.search(text) is not None)
     return document
 
 
-def _check_values(document: Any) -> None:
-    """Depth and string checks without recursion (an explicit stack of (value, depth))."""
+# Decoded UTF-8 holds no surrogate; only a \uD800-\uDFFF escape makes one, so the strings
+# are checked one by one only when the text spells such an escape (a valid pair included).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_values(document: Any, *, strings: bool) -> None:
+    """Depth (and, when ``strings``, lone surrogates) without recursion: an explicit stack."""
     stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise ValueError(f"nests deeper than {MAX_DEPTH} levels")
-        if isinstance(value, str):
-            _check_text(value)
-        elif isinstance(value, dict):
+        if type(value) is dict:
             for key, item in value.items():
-                _check_text(key)
-                stack.append((item, depth + 1))
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
+                if strings:
+                    _check_text(key)
+                if type(item) in (dict, list) or (strings and type(item) is str):
+                    stack.append((item, depth + 1))
+        elif type(value) is list:
+            stack.extend((item, depth + 1) for item in value if type(item) in (dict, list, str))
+        elif strings and type(value) is str:
+            _check_text(value)
 
 
 def _check_text(text: str) -> None:
@@ -138,16 +147,17 @@ def entries(document: Any, fmt: IndexFormat) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         shape = '{"firmwares": [objects]}' if fmt is IndexFormat.ZIGPY else "a JSON list of objects"
         raise InputError(f"is not a {fmt.value} index: expected {shape}", field=FIELD)
-    fields = _FIELDS[fmt]
+    fields = [(key, kind, required, _CHECKS[kind]) for key, kind, required in _FIELDS[fmt]]
     for position, item in enumerate(items):
-        if not isinstance(item, dict):
+        if type(item) is not dict:
             raise InputError(f"entry {position} of the {fmt.value} index is not an object", field=FIELD)
-        for key, kind, required in fields:
-            if key not in item:
+        for key, kind, required, fits in fields:
+            value = item.get(key, _MISSING)
+            if value is _MISSING:
                 if required:
                     raise InputError(f"{_entry_name(item, position)} has no {key!r}", field=FIELD)
                 continue
-            if not _fits(item[key], kind):
+            if not fits(value):
                 found = _shown(item[key])
                 raise InputError(
                     f"{_entry_name(item, position)}: {key!r} is {found}, expected {_EXPECT[kind]}",
@@ -156,17 +166,17 @@ def entries(document: Any, fmt: IndexFormat) -> list[dict[str, Any]]:
     return items
 
 
-def _fits(value: Any, kind: str) -> bool:
-    if kind == TEXT:
-        return isinstance(value, str)
-    if kind == FLAG:
-        return isinstance(value, bool)
-    if kind == NAMES:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if not isinstance(value, int) or isinstance(value, bool):
-        return False
-    top = {U32: 0xFFFFFFFF, U16: 0xFFFF}.get(kind)
-    return kind == INT or (value >= 0 and (top is None or value <= top))
+_MISSING = object()
+# ``type(v) is int`` leaves out bool (JSON true is no version); one small test per kind.
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    U32: lambda v: type(v) is int and 0 <= v <= 0xFFFFFFFF,
+    U16: lambda v: type(v) is int and 0 <= v <= 0xFFFF,
+    SIZE: lambda v: type(v) is int and v >= 0,
+    INT: lambda v: type(v) is int,
+    TEXT: lambda v: type(v) is str,
+    NAMES: lambda v: type(v) is list and all(type(n) is str for n in v),
+    FLAG: lambda v: type(v) is bool,
+}
 
 
 def _shown(value: Any) -> str:
@@ -182,19 +192,36 @@ def _entry_name(item: dict[str, Any], position: int) -> str:
     return f"entry {position}"
 
 
+def _entry_text(entry: dict[str, Any], indent: str) -> str:
+    """One entry as ``json.dumps(indent=2)`` lays it out at ``indent``, by the C encoder when
+    every value is a scalar (the separator then cannot occur inside an encoded string)."""
+    if any(type(v) in (dict, list) for v in entry.values()) or not entry:
+        text = json.dumps(entry, indent=2, ensure_ascii=False, allow_nan=False)
+        return indent + text.replace("\n", "\n" + indent)
+    inner = indent + "  "
+    text = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",\n" + inner, ": "))
+    return f"{indent}{{\n{inner}{text[1:-1]}\n{indent}}}"
+
+
 def iter_document(items: Sequence[dict[str, Any]], fmt: IndexFormat) -> Iterator[str]:
-    """The index as strict JSON text (indent 2, non-ASCII kept), in pieces of about 64 KiB."""
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
-    document: Any = {"firmwares": items} if fmt is IndexFormat.ZIGPY else items
-    buffer: list[str] = []
+    """The index as strict JSON text, laid out as ``json.dumps(indent=2, ensure_ascii=False)``
+    would, in pieces of about 64 KiB (never the whole text in memory)."""
+    zigpy = fmt is IndexFormat.ZIGPY
+    indent = "    " if zigpy else "  "
+    head, tail = ('{\n  "firmwares": [', "\n  ]\n}") if zigpy else ("[", "\n]")
+    if not items:
+        yield ('{\n  "firmwares": []\n}' if zigpy else "[]") + "\n"
+        return
+    buffer: list[str] = [head]
     size = 0
-    for piece in encoder.iterencode(document):
+    for position, entry in enumerate(items):
+        piece = ("\n" if position == 0 else ",\n") + _entry_text(entry, indent)
         buffer.append(piece)
         size += len(piece)
         if size >= 1 << 16:
             yield "".join(buffer)
             buffer, size = [], 0
-    buffer.append("\n")
+    buffer.append(tail + "\n")
     yield "".join(buffer)
 
 

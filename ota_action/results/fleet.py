@@ -19,6 +19,7 @@ from ota_action.results.base import (
 from ota_action.results.ota import OtaSummary, sha_markdown
 
 MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
+SUMMARY_LISTED = 200  # files, entries and merge actions summary-json lists (GitHub: 1 MiB per output)
 
 
 def _entries(count: int) -> str:
@@ -51,17 +52,39 @@ class IndexResult(Result):
     check: bool = False
     actions: tuple[MergeRow, ...] = ()
 
-    def data(self) -> dict[str, object]:
+    def data(self, listed: int | None = None) -> dict[str, object]:
+        """Every file, entry and action; at most ``listed`` of each (the totals stay whole)."""
+        end = len(self.files) if listed is None else listed
         return {
             "format": self.format,
             "outfile": None if self.outfile is None else str(self.outfile),
             "merge": None if self.merged_into is None else str(self.merged_into),
             "check": self.check,
-            "files": [str(p) for p in self.files],
-            "entries": list(self.entries),
+            "files": [str(p) for p in self.files[:end]],
+            "files_total": len(self.files),
+            "entries": list(self.entries[:end]),
             "entries_total": self.entries_total,
-            "actions": [a.to_json() for a in self.actions],
+            "actions": [a.to_json() for a in self.actions[:end]],
+            "actions_total": len(self.actions),
+            "listed_all": listed is None or max(len(self.files), len(self.actions)) <= listed,
         }
+
+    def outputs(self, workspace: Path) -> dict[str, str]:
+        """``summary-json`` lists at most :data:`SUMMARY_LISTED` files, entries, actions and
+        findings (``listed_all`` says whether that was all), so it stays far below 1 MiB."""
+        out = super().outputs(workspace)
+        if (
+            len(self.files) > SUMMARY_LISTED
+            or len(self.actions) > SUMMARY_LISTED
+            or len(self.findings) > SUMMARY_LISTED
+        ):
+            full = self.to_json()
+            full.update(self.data(SUMMARY_LISTED))
+            for key in ("warnings", "errors", "findings"):
+                full[key] = full[key][:SUMMARY_LISTED]
+            full["findings_total"] = len(self.findings)
+            out["summary-json"] = json.dumps(full, separators=(",", ":"))
+        return out
 
     def lines(self) -> list[str]:
         lines = [f"Index format: {self.format}"]
