@@ -109,7 +109,11 @@ def test_a_true_collision_fails_naming_both_entries(tmp_path: Path) -> None:
         board.vendor, "--merge", tmp_path / "index.json", "-o", tmp_path / "index.json",
     )  # fmt: skip
     assert result.code == 2, result.err
-    assert "other.zigbee (version 0x00000003) collides with fw.zigbee (version 0x00000001)" in result.err
+    assert (
+        f"{URL}/other.zigbee (version 0x00000003) collides with {URL}/a/fw.zigbee (version 0x00000001)"
+        in result.err
+    )
+    assert f"--merge {str(tmp_path / 'index.json')!r}" in result.err
     assert f"model {board.model!r}, manufacturer name {board.vendor!r}" in result.err
     assert (tmp_path / "index.json").read_bytes() == before
 
@@ -121,7 +125,7 @@ def test_a_downgrade_quotes_both_versions_and_names_the_option(tmp_path: Path) -
     _build(tmp_path / "bin" / "old.zigbee", 0x01020100)
     code, err = _merge(tmp_path, board, tmp_path / "bin" / "old.zigbee")
     assert code == 2
-    assert "old.zigbee (version 0x01020100) is older than new.zigbee (version 0x01020300)" in err
+    assert f"{URL}/old.zigbee (version 0x01020100) is older than {URL}/new.zigbee (version 0x01020300)" in err
     assert "--allow-downgrade" in err
     code, err = _merge(tmp_path, board, tmp_path / "bin" / "old.zigbee", "--allow-downgrade")
     assert code == 0, err
@@ -272,6 +276,10 @@ def test_a_fleet_index_offers_every_device_its_own_file_in_both_hubs(
         assert herdsman_picks(herdsman_dist, index, devices) == owners
     check = run_cli("index", "--check", "--merge", index)
     assert check.code == 0, check.out + check.err
+    assert (
+        f"Checked 80 entries of {index} for Zigbee2MQTT and ZHA: 80 devices, each is offered its own file"
+        in (check.out.replace("\n    ", " "))
+    )
 
 
 def _shadowing_index(tmp_path: Path) -> Path:

@@ -296,8 +296,10 @@ def _merge_and_write(
     planned = _plan(settings, existing, entries, fmt, findings)
     merged = list(planned.entries)
     _unique_urls(entries, merged, fmt)
+    devices = 0
     if settings.check:
         findings += matching.findings(merged, fmt)
+        devices = matching.count_devices(merged, fmt)
     written = None
     if settings.outfile is not None and not settings.check:
         with files.atomic_output(settings.outfile) as out:
@@ -313,6 +315,7 @@ def _merge_and_write(
         outfile=written,
         merged_into=merge_path,
         check=settings.check,
+        devices_checked=devices,
         actions=tuple(MergeRow(a.kind.value, a.describe()) for a in planned.actions),
         findings=tuple(findings),
     )
@@ -332,6 +335,7 @@ def _plan(
     try:
         return merge(existing, entries, fmt, allow_downgrade=settings.allow_downgrade)
     except MergeError as exc:
+        exc.value = None if settings.merge is None else str(settings.merge)
         raise _merge_message(exc) from None
 
 

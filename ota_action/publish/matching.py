@@ -168,6 +168,11 @@ def misses(entries: Sequence[dict[str, Any]], fmt: IndexFormat) -> Iterator[Miss
                     break
 
 
+def count_devices(entries: Sequence[dict[str, Any]], fmt: IndexFormat) -> int:
+    """How many devices :func:`misses` tries."""
+    return sum(len(devices_of(identity(e, fmt))) for e in entries)
+
+
 def findings(entries: Sequence[dict[str, Any]], fmt: IndexFormat) -> list[Finding]:
     """Error findings for cross-board offers and unreachable entries (bounded in number)."""
     hub = "Zigbee2MQTT" if fmt is IndexFormat.Z2M else "ZHA (zigpy)"
@@ -197,6 +202,7 @@ def findings(entries: Sequence[dict[str, Any]], fmt: IndexFormat) -> list[Findin
 
 __all__ = [
     "Device",
+    "count_devices",
     "devices_of",
     "findings",
     "misses",

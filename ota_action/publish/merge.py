@@ -43,8 +43,8 @@ _CHECKSUM = {IndexFormat.Z2M: "sha512", IndexFormat.ZIGPY: "checksum"}
 
 
 def entry_name(entry: dict[str, Any]) -> str:
-    """How messages name an entry: its file name, path or URL."""
-    for key in ("fileName", "path", "url", "binary_url"):
+    """How messages name an entry: its path or URL (unique in an index), else its file name."""
+    for key in ("path", "url", "binary_url", "fileName"):
         value = entry.get(key)
         if isinstance(value, str):
             return value

@@ -50,6 +50,7 @@ class IndexResult(Result):
     outfile: Path | None
     merged_into: Path | None = None
     check: bool = False
+    devices_checked: int = 0  # --check: devices of the index whose offered file was simulated
     actions: tuple[MergeRow, ...] = ()
 
     def data(self, listed: int | None = None) -> dict[str, object]:
@@ -60,6 +61,7 @@ class IndexResult(Result):
             "outfile": None if self.outfile is None else str(self.outfile),
             "merge": None if self.merged_into is None else str(self.merged_into),
             "check": self.check,
+            "devices_checked": self.devices_checked,
             "files": [str(p) for p in self.files[:end]],
             "files_total": len(self.files),
             "entries": list(self.entries[:end]),
@@ -95,7 +97,12 @@ class IndexResult(Result):
         if self.outfile is not None:
             lines.append(f"Index written to: {self.outfile} ({_entries(self.entries_total)})")
         elif self.check:
-            lines.append(f"Checked against {self.merged_into}; nothing written")
+            where = f" of {self.merged_into}" if self.merged_into is not None else ""
+            verdict = "each is offered its own file" if self.ok else "see the errors"
+            lines.append(
+                f"Checked {_entries(self.entries_total)}{where} for Zigbee2MQTT and ZHA: "
+                f"{plural(self.devices_checked, 'device')}, {verdict}; nothing written"
+            )
         return lines
 
     def markdown_body(self) -> list[str]:
