@@ -305,3 +305,41 @@ def test_summary_json_is_bounded_with_totals(tmp_path: Path) -> None:
     assert "index-entry" not in result.outputs(tmp_path)  # the whole list would be over its cap
     small = IndexResult(format="z2m", files=(tmp_path / "a",), entries=(GOOD,), entries_total=1, outfile=None)
     assert json.loads(small.outputs(tmp_path)["summary-json"])["listed_all"] is True
+
+
+# --- hostile merge indexes: never exit 70 -----------------------------------------------------
+
+_ODD_VALUES: list[object] = [
+    None, True, False, 0, -1, 2**32, 2**64, 1.5, -0.0, "", "x" * 300, "\u202e", "\x00", [], {}, [1, "a"],
+    {"a": {"b": [None]}}, ["\ufffd"], "NaN", "0x10", 1e308,
+]  # fmt: skip
+
+
+def test_hostile_merge_indexes_are_refused_or_merged_never_a_bug(tmp_path: Path) -> None:
+    """Each known key of a z2m and a zigpy entry given each odd value: exit 0 or 2 only,
+    and on 2 the index is untouched."""
+    import random
+
+    from ota_action.publish.index import IndexFormat
+    from ota_action.publish.schema import _FIELDS
+
+    _ota(tmp_path / "fw.ota")
+    zigpy_good = {"file_version": 1, "file_size": 1, "image_type": 1, "manufacturer_id": 1,
+                  "checksum": "sha3-256:00", "path": "x.ota"}  # fmt: skip
+    rng = random.Random(18)
+    cases = 0
+    for fmt, good in ((IndexFormat.Z2M, GOOD), (IndexFormat.ZIGPY, zigpy_good)):
+        for key, _kind, _required in _FIELDS[fmt]:
+            for value in rng.sample(_ODD_VALUES, 8):
+                entry = {**good, key: value}
+                document: object = [entry] if fmt is IndexFormat.Z2M else {"firmwares": [entry]}
+                raw = json.dumps(document).encode()
+                (tmp_path / "i.json").write_bytes(raw)
+                result = run_cli("index", tmp_path / "fw.ota", "--merge", tmp_path / "i.json",
+                                 "-o", tmp_path / "i.json", "--format", fmt.value)  # fmt: skip
+                cases += 1
+                assert result.code in (0, 2), (key, value, result.err)
+                assert "internal error" not in result.err
+                if result.code == 2:
+                    assert (tmp_path / "i.json").read_bytes() == raw
+    assert cases > 200
