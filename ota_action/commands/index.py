@@ -145,7 +145,8 @@ def _read_index(path: Path, *, missing_ok: bool) -> Any:
     return document
 
 
-def _options(settings: IndexSettings) -> IndexOptions:
+def options_of(settings: IndexSettings) -> IndexOptions:
+    """The entry options ``settings`` give (shared with ``build``: one mapping of the fields)."""
     low, high = settings.min_file_version, settings.max_file_version
     if low is not None and high is not None and low > high:
         raise InputError(
@@ -246,7 +247,7 @@ def run(settings: IndexSettings) -> IndexResult:
         files.check_output_path(settings.outfile)
     if settings.root is not None and settings.url_base is None:
         raise InputError("needs --url-base (a local index names files relative to itself)", field="root")
-    opts = _options(settings)
+    opts = options_of(settings)
     findings: list[Finding] = []
     if not settings.files and not (settings.check and settings.merge is not None):
         raise InputError(
@@ -339,4 +340,4 @@ def _plan(
         raise _merge_message(exc) from None
 
 
-__all__ = ["MergeKind", "discover", "relative_path", "run"]
+__all__ = ["MergeKind", "discover", "options_of", "relative_path", "run"]

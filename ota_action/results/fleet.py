@@ -249,3 +249,104 @@ class RewrapResult(FileWritten):
 
     def output_values(self, workspace: Path) -> dict[str, str]:
         return {**super().output_values(workspace), **self.ota.output_values()}
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    """One image a fleet build wrote."""
+
+    board: str
+    variant: str
+    path: Path
+    size: int
+    sha256: str
+    version: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "board": self.board,
+            "variant": self.variant,
+            "file": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "file_version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class WrittenIndex:
+    """One index a fleet build wrote, checked: every device it names is offered its own file."""
+
+    path: Path
+    format: str
+    entries: tuple[str, ...]  # each entry's URL or path
+    devices_checked: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": str(self.path),
+            "format": self.format,
+            "entries": len(self.entries),
+            "devices_checked": self.devices_checked,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildResult(Result):
+    """Every image of a fleet manifest and its indexes."""
+
+    command = "build"
+    verdict_word: ClassVar[str] = "built"
+    manifest: Path
+    outdir: Path
+    built: tuple[BuiltFile, ...]
+    indexes: tuple[WrittenIndex, ...]
+
+    def data(self, listed: int | None = None) -> dict[str, object]:
+        end = len(self.built) if listed is None else listed
+        return {
+            "manifest": str(self.manifest),
+            "outdir": str(self.outdir),
+            "files": [f.to_json() for f in self.built[:end]],
+            "files_total": len(self.built),
+            "indexes": [i.to_json() for i in self.indexes],
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"Manifest: {self.manifest}"]
+        for f in self.built:
+            lines.append(f"  {f.path}: {file_version_text(f.version)}, {f.size} bytes, SHA-256 {f.sha256}")
+        for i in self.indexes:
+            lines.append(
+                f"Index {i.path} ({i.format}, {_entries(len(i.entries))}): "
+                f"{plural(i.devices_checked, 'device')}, each offered its own file"
+            )
+        return lines
+
+    def markdown_body(self) -> list[str]:
+        rows = [(f.board, f.variant or "-", str(f.path), file_version_text(f.version), str(f.size), f.sha256)
+                for f in self.built[:SUMMARY_LISTED]]  # fmt: skip
+        out = md_table(("Board", "Variant", "File", "Version", "Size", "SHA-256"), rows)
+        if len(self.built) > SUMMARY_LISTED:
+            out += ["", f"… and {len(self.built) - SUMMARY_LISTED} more files"]
+        index_rows = [(str(i.path), i.format, str(len(i.entries))) for i in self.indexes]
+        out += ["", *md_table(("Index", "Format", "Entries"), index_rows)]
+        return out
+
+    def verdict_facts(self) -> list[str]:
+        count = len(self.indexes)
+        return [plural(len(self.built), "file"), f"{count} {'index' if count == 1 else 'indexes'}"]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {"directory": relative_to(self.outdir, workspace) or str(self.outdir)}
+
+    def outputs(self, workspace: Path) -> dict[str, str]:
+        out = super().outputs(workspace)
+        if len(self.built) > SUMMARY_LISTED:
+            full = self.to_json()
+            full.update(self.data(SUMMARY_LISTED))
+            out["summary-json"] = json.dumps(full, separators=(",", ":"))
+        return out
+
+    def written(self) -> tuple[Path, ...]:
+        return (*(f.path for f in self.built), *(i.path for i in self.indexes))
