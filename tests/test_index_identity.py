@@ -333,3 +333,41 @@ def test_check_reports_an_entry_no_device_can_reach(tmp_path: Path) -> None:
     codes = [f["code"] for f in json.loads(check.out)["findings"]]
     assert codes == ["index-unreachable"]
     assert "old.ota is unreachable: ZHA (zigpy) offers new.ota" in check.out
+
+
+# --- zigpy-ota's publishing kit ----------------------------------------------------------------
+
+
+def test_zigpy_ota_kit_names_each_file_and_writes_a_sidecar_yaml_reads_back(tmp_path: Path) -> None:
+    import hashlib
+
+    from ruamel.yaml import YAML
+
+    data = _build(tmp_path / "bin" / "A" / "fw.zigbee", 0x01020304)
+    notes = '- fixes\n- "quoted": &anchor !tag | more'
+    result = run_cli(
+        "index", tmp_path / "bin", "--format", "zigpy-ota", "--model-id", "TS0001", "--manufacturer-name",
+        "_TZ3000_a", "--manufacturer-name", "Ünïcode", "--min-file-version", "0x01000000",
+        "--release-notes", notes, "--url-base", URL, "-o", tmp_path / "kit",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    name = f"1141-AA07-01020304_{hashlib.sha3_256(data).hexdigest()[:6]}.ota"
+    assert sorted(p.name for p in (tmp_path / "kit").iterdir()) == [name, name + ".yaml"]
+    assert (tmp_path / "kit" / name).read_bytes() == data
+    meta = YAML(typ="safe").load((tmp_path / "kit" / (name + ".yaml")).read_text(encoding="utf-8"))
+    assert meta == {
+        "file_name": name,
+        "source_file_name": "fw.zigbee",
+        "source_url": f"{URL}/A/fw.zigbee",
+        "release_notes": notes,
+        "manufacturer_names": ["_TZ3000_a", "Ünïcode"],
+        "model_names": ["TS0001"],
+        "min_current_file_version": 0x01000000,
+    }
+    refused = run_cli("index", tmp_path / "bin", "--format", "zigpy-ota", "--merge", tmp_path / "x.json",
+                      "-o", tmp_path / "kit")  # fmt: skip
+    assert refused.code == 2
+    assert "not to --format zigpy-ota" in refused.err
+    again = run_cli("index", tmp_path / "bin", "--format", "zigpy-ota", "-o", tmp_path / "kit")
+    assert again.code == 0, again.err  # rewriting a kit folder is fine
+    assert not YAML(typ="safe").load((tmp_path / "kit" / (name + ".yaml")).read_text()).get("model_names")

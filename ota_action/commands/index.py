@@ -243,8 +243,8 @@ def _merge_message(exc: MergeError) -> MergeError:
 def run(settings: IndexSettings) -> IndexResult:
     if not settings.check and settings.outfile is None:
         raise InputError("is required (unless --check)", field="outfile")
-    if settings.outfile is not None and not settings.check:
-        files.check_output_path(settings.outfile)
+    if settings.outfile is not None and not settings.check and settings.format != "zigpy-ota":
+        files.check_output_path(settings.outfile)  # zigpy-ota: a folder; each file is checked
     if settings.root is not None and settings.url_base is None:
         raise InputError("needs --url-base (a local index names files relative to itself)", field="root")
     opts = options_of(settings)
@@ -257,6 +257,10 @@ def run(settings: IndexSettings) -> IndexResult:
     if settings.outfile is not None:
         same_file.refuse_overwrite(settings.outfile, (f.path for f in found))
     hashed = _hash_all(found, findings) if found else []
+    if settings.format == "zigpy-ota":
+        from ota_action.commands import index_zigpy_ota
+
+        return index_zigpy_ota.write(settings, opts, hashed, findings)
     in_place = settings.merge is not None and settings.outfile is not None and not settings.check
     lock = (
         locking.exclusive(settings.merge, field="merge")

@@ -17,7 +17,7 @@ from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersio
 from ota_action.settings.zigbee import HeaderStringHex, Variant
 from ota_action.values import parse_int, split_lines
 
-FORMATS = ("z2m", "zigpy")
+FORMATS = ("z2m", "zigpy", "zigpy-ota")
 
 
 def _lines(value: Any) -> Any:
@@ -30,7 +30,7 @@ def _format(value: Any) -> Any:
         return None
     text = str(value).strip().lower()
     if text not in FORMATS:
-        raise ValueError("must be z2m or zigpy")
+        raise ValueError("must be z2m, zigpy or zigpy-ota")
     return text
 
 
@@ -98,8 +98,9 @@ class IndexSettings(CommandSettings):
     outfile: Path | None = option(
         "index file to write (atomically); may be the --merge index itself", None, Cli(("-o",))
     )
-    format: Annotated[Literal["z2m", "zigpy"] | None, BeforeValidator(_format)] = option(
-        "index format: z2m (zigbee-OTA index.json) or zigpy ({firmwares: [...]}); "
+    format: Annotated[Literal["z2m", "zigpy", "zigpy-ota"] | None, BeforeValidator(_format)] = option(
+        "index format: z2m (zigbee-OTA index.json), zigpy ({firmwares: [...]}) or zigpy-ota "
+        "(-o is a folder: each file copied as MMMM-TTTT-VVVVVVVV_<sha3>.ota with its .yaml); "
         "default: the --merge index's, else z2m",
         None,
     )
