@@ -139,3 +139,50 @@ def test_two_images_may_not_write_one_file(tmp_path: Path) -> None:
     assert result.code == 2
     assert "writes the same file as image TS0000_B" in result.err
     assert not (tmp_path / "dist").exists()
+
+
+def _ncs_reference(text: str) -> int:
+    """nRF Connect SDK's zb_add_ota_header.py convert_version_string_to_int, as it computes it."""
+    numbers = text.split(".")
+    js = [0x100 * 0x10000, 0x10000, 1]
+    return sum(js[i] * int(numbers[i]) for i in range(3))
+
+
+@pytest.mark.parametrize(
+    ("scheme", "version", "expected"),
+    [
+        ("ncs", "2.7.31", _ncs_reference("2.7.31")),
+        ("ncs", "v1.0.65535+build.9", _ncs_reference("1.0.65535")),
+        ("dotted", "1.2.3", 0x01020300),
+        ("integer", "0x00010203", 0x00010203),
+    ],
+)
+def test_version_schemes_give_the_header_version(
+    tmp_path: Path, scheme: str, version: str, expected: int
+) -> None:
+    manifest = _fleet(tmp_path, 1, extra=f'version_scheme = "{scheme}"')
+    manifest.write_text(manifest.read_text().replace('version = "1.1.2.0"', f'version = "{version}"'))
+    result = run_cli("build", manifest, "--json")
+    assert result.code == 0, result.err
+    versions = {f["variant"]: f["file_version"] for f in json.loads(result.out)["files"]}
+    assert versions[""] == expected
+
+
+@pytest.mark.parametrize(
+    ("scheme", "version", "problem"),
+    [
+        ("ncs", "1.2.65536", "part 3 is 65536, above 65535"),
+        ("ncs", "1.2.3-rc.1", "pre-release"),
+        ("dotted", "1.2.3.4.5", "more than 4 parts"),
+        ("semver", "1.2.3", "key 'version_scheme' = 'semver': must be dotted, ncs or integer"),
+    ],
+)
+def test_a_version_a_scheme_cannot_hold_is_refused(
+    tmp_path: Path, scheme: str, version: str, problem: str
+) -> None:
+    manifest = _fleet(tmp_path, 1, extra=f'version_scheme = "{scheme}"')
+    manifest.write_text(manifest.read_text().replace('version = "1.1.2.0"', f'version = "{version}"'))
+    result = run_cli("build", manifest)
+    assert result.code == 2
+    assert problem in result.err
+    assert not (tmp_path / "dist").exists()
