@@ -197,10 +197,12 @@ def plan(settings: BuildSettings) -> tuple[Manifest, list[Job], Path]:
 
 
 def _selected(spec: IndexSpec, job: Job) -> bool:
-    """``images``: a list of ``BOARD`` / ``BOARD/VARIANT`` names, or ``variant|board (==|!=) 'x'``
-    comparisons joined by ``and``."""
+    """``images``: a list of ``BOARD`` (the image itself), ``BOARD/VARIANT`` and ``BOARD/*``
+    names, or ``variant|board (==|!=) 'x'`` comparisons joined by ``and``."""
     if isinstance(spec.images, list):
-        return job.board in spec.images or f"{job.board}/{job.variant}" in spec.images
+        wanted = set(spec.images)
+        own = job.board if not job.variant else f"{job.board}/{job.variant}"
+        return own in wanted or f"{job.board}/*" in wanted
     for clause in spec.images.split(" and "):
         words = clause.strip().split(None, 2)
         if len(words) != 3 or words[0] not in ("variant", "board") or words[1] not in ("==", "!="):
