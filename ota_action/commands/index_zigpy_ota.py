@@ -44,6 +44,7 @@ def write(
         same_file.refuse_overwrite(folder / name, [f.path for f, _ in hashed])
         same_file.refuse_overwrite(folder / (name + ".yaml"), [f.path for f, _ in hashed])
     rows = []
+    written = []
     for item, facts in hashed:
         name = zigpy_ota.file_name(facts)
         url = None
@@ -54,6 +55,7 @@ def write(
                 out.write(piece)
         text = zigpy_ota.sidecar(facts, opts, facts.file_name, url)
         files.write_atomic(folder / (name + ".yaml"), text.encode("utf-8"))
+        written += [folder / name, folder / (name + ".yaml")]
         rows.append(
             {
                 "file_name": name,
@@ -68,6 +70,7 @@ def write(
         entries_total=len(rows),
         outfile=folder,
         findings=tuple(findings),
+        kit_files=tuple(written),
     )
 
 

@@ -52,6 +52,7 @@ class IndexResult(Result):
     check: bool = False
     devices_checked: int = 0  # --check: devices of the index whose offered file was simulated
     actions: tuple[MergeRow, ...] = ()
+    kit_files: tuple[Path, ...] = ()  # --format zigpy-ota: every file written into the folder
 
     def data(self, listed: int | None = None) -> dict[str, object]:
         """Every file, entry and action; at most ``listed`` of each (the totals stay whole)."""
@@ -140,6 +141,8 @@ class IndexResult(Result):
         return out
 
     def written(self) -> tuple[Path, ...]:
+        if self.kit_files:
+            return self.kit_files
         return () if self.outfile is None else (self.outfile,)
 
 
