@@ -186,3 +186,21 @@ def test_a_version_a_scheme_cannot_hold_is_refused(
     assert result.code == 2
     assert problem in result.err
     assert not (tmp_path / "dist").exists()
+
+
+def test_the_action_builds_a_fleet_from_its_manifest_input(tmp_path: Path) -> None:
+    from tests.test_action import FakeRunner
+
+    fake = FakeRunner(tmp_path)
+    _fleet(fake.workspace, 2)
+    done = fake.run({"command": "build", "manifest": "FLEET.toml", "outdir": "out"})
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.outputs["directory"] == "out"
+    summary = json.loads(done.outputs["summary-json"])
+    assert summary["files_total"] == 6
+    assert [i["file"] for i in summary["indexes"]] == [
+        "out/index_router.json",
+        "out/index_forced.json",
+        "out/zha.json",
+    ]
+    assert len(_entries(fake.workspace / "out" / "index_router.json")) == 4
