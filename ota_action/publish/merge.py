@@ -109,9 +109,9 @@ class MergeError(InputError):
 class _Groups:
     """Identities of the existing entries in the groups the new entries touch, by hash."""
 
-    def __init__(self, merged: list[dict[str, Any]], new: list[tuple[dict[str, Any], Identity]]) -> None:
-        self.fmt_keys = {ident.group for _, ident in new}
-        self.members: dict[tuple[int, int], list[tuple[int, Identity]]] = {g: [] for g in self.fmt_keys}
+    def __init__(self, new: list[tuple[dict[str, Any], Identity]]) -> None:
+        self.groups = {ident.group for _, ident in new}
+        self.members: dict[tuple[int, int], list[tuple[int, Identity]]] = {g: [] for g in self.groups}
         self.exact: dict[Identity, int] = {}
 
     def add(self, position: int, ident: Identity) -> None:
@@ -122,12 +122,12 @@ class _Groups:
 def _scan(
     merged: list[dict[str, Any]], new: list[tuple[dict[str, Any], Identity]], fmt: IndexFormat
 ) -> _Groups:
-    groups = _Groups(merged, new)
+    groups = _Groups(new)
     mfr, kind = (
         ("manufacturerCode", "imageType") if fmt is IndexFormat.Z2M else ("manufacturer_id", "image_type")
     )
     for position, entry in enumerate(merged):
-        if (entry.get(mfr), entry.get(kind)) in groups.fmt_keys:
+        if (entry.get(mfr), entry.get(kind)) in groups.groups:
             groups.add(position, identity(entry, fmt))
     return groups
 
