@@ -371,3 +371,73 @@ def test_zigpy_ota_kit_names_each_file_and_writes_a_sidecar_yaml_reads_back(tmp_
     again = run_cli("index", tmp_path / "bin", "--format", "zigpy-ota", "-o", tmp_path / "kit")
     assert again.code == 0, again.err  # rewriting a kit folder is fine
     assert not YAML(typ="safe").load((tmp_path / "kit" / (name + ".yaml")).read_text()).get("model_names")
+
+
+# --- the pickers against the real libraries on random indexes ----------------------------------
+
+
+def _random_index(tmp_path: Path, fmt: IndexFormat, seed: int) -> tuple[Path, list[matching.Device]]:
+    """Entries over 2 codes x 2 image types with random models, names, hardware and version
+    ranges (real files behind them, so zigpy can fetch and check each), and random devices."""
+    import random
+
+    from ota_action.publish.index import IndexOptions, file_facts, index_entry
+
+    rng = random.Random(seed)
+    models, names = ["M1", "M2", "M3"], ["_A", "_B", "_C"]
+    entries = []
+    for i in range(24):
+        mfr, kind = rng.choice((0x1141, 0x1002)), rng.choice((1, 2))
+        hw = sorted(rng.sample(range(0, 8), 2)) if rng.random() < 0.3 else None
+        header = OtaHeader.create(
+            manufacturer_code=mfr, image_type=kind, file_version=rng.randrange(1, 40),
+            minimum_hardware_version=None if hw is None else hw[0],
+            maximum_hardware_version=None if hw is None else hw[1],
+        )  # fmt: skip
+        data = build_image(header, [SubElement(0, f"file {i}".encode() * 8)], integrity=False)
+        (tmp_path / f"f{i:02d}.ota").write_bytes(data)
+        with (tmp_path / f"f{i:02d}.ota").open("rb") as f:
+            facts = file_facts(f, f"f{i:02d}.ota")
+        low = rng.choice((None, 5, 10))
+        opts = IndexOptions(
+            model_id=rng.choice((None, *models)),
+            manufacturer_names=tuple(rng.sample(names, rng.randrange(0, 3))),
+            min_file_version=low,
+            max_file_version=rng.choice((None, 20, 30)) if low is None else None,
+            specificity=rng.choice((None, 1)) if fmt is IndexFormat.ZIGPY else None,
+        )
+        entries.append(index_entry(fmt, facts, opts, f"f{i:02d}.ota"))
+    document = entries if fmt is IndexFormat.Z2M else {"firmwares": entries}
+    (tmp_path / "index.json").write_text(json.dumps(document))
+    devices = [
+        matching.Device(
+            rng.choice((0x1141, 0x1002)),
+            rng.choice((1, 2)),
+            rng.choice(models),
+            rng.choice(names),
+            rng.choice((None, 0, 3, 7)),
+            rng.choice((0, 5, 12, 25, 35)),
+        )
+        for _ in range(150)
+    ]
+    return tmp_path / "index.json", devices
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_z2m_picker_is_herdsmans_on_random_indexes(
+    tmp_path: Path, seed: int, herdsman_dist: Path
+) -> None:
+    index, devices = _random_index(tmp_path, IndexFormat.Z2M, seed)
+    entries = json.loads(index.read_text())
+    ours = [matching.z2m_pick(entries, d) for d in devices]
+    assert ours == herdsman_picks(herdsman_dist, index, devices)
+    assert len({p for p in ours if p is not None}) > 3  # the devices reach several entries
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_zigpy_picker_is_zigpys_on_random_indexes(tmp_path: Path, seed: int) -> None:
+    index, devices = _random_index(tmp_path, IndexFormat.ZIGPY, seed)
+    entries = json.loads(index.read_text())["firmwares"]
+    ours = [matching.zigpy_pick(entries, d) for d in devices]
+    assert ours == zigpy_picks(index, devices, IndexFormat.ZIGPY)
+    assert len({p for p in ours if p is not None}) > 3
