@@ -131,10 +131,11 @@ def _read_index(path: Path, *, missing_ok: bool) -> Any:
         return None
     raw = files.read_input(path, field="merge", max_size=MAX_INDEX)
     try:
-        document = schema.loads(raw)
+        text = schema.decode(raw)
+        del raw  # bytes, text and objects are never held at once
+        document = schema.loads(text)
     except ValueError as exc:
         raise InputError(f"{exc}; nothing was written", field="merge", value=str(path)) from None
-    del raw
     if detect_format(document) is None:
         raise InputError(
             'is neither a z2m index (a JSON list) nor a zigpy one ({"firmwares": [...]}); '

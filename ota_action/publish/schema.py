@@ -88,29 +88,38 @@ def _float(text: str) -> float:
     return value
 
 
-def loads(text: bytes) -> Any:
-    """Decode strict JSON (UTF-8; no NaN/Infinity, no overflowing number, no lone surrogate,
-    at most :data:`MAX_DEPTH` levels); ValueError with a one-line reason otherwise."""
+def decode(raw: bytes) -> str:
+    """The text of an index file (UTF-8), or ValueError naming the first bad byte."""
     try:
-        decoded = text.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"is not UTF-8 (byte {exc.start})") from None
+
+
+def loads(text: bytes | str) -> Any:
+    """Decode strict JSON (UTF-8; no NaN/Infinity, no overflowing number, no lone surrogate,
+    at most :data:`MAX_DEPTH` levels); ValueError with a one-line reason otherwise.
+
+    Given text (:func:`decode`), the caller can drop the bytes first: a 150k-entry index
+    is then never held as bytes, text and objects at once."""
+    decoded = decode(text) if isinstance(text, bytes) else text
+    strings = _SURROGATE_ESCAPE.search(decoded) is not None
     try:
         document = json.loads(decoded, parse_constant=_constant, parse_float=_float)
-        del decoded
+        del decoded, text
     except RecursionError:
         raise ValueError(f"nests deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except ValueError as exc:  # NaN, 1e400, an integer of over 4300 digits
         raise ValueError(f"is not strict JSON: {str(exc).split(';')[0]}") from None
-    _check_values(document, strings=_SURROGATE_ESCAPE.search(text) is not None)
+    _check_values(document, strings=strings)
     return document
 
 
 # Decoded UTF-8 holds no surrogate; only a \uD800-\uDFFF escape makes one, so the strings
 # are checked one by one only when the text spells such an escape (a valid pair included).
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _check_values(document: Any, *, strings: bool) -> None:
@@ -225,4 +234,4 @@ def iter_document(items: Sequence[dict[str, Any]], fmt: IndexFormat) -> Iterator
     yield "".join(buffer)
 
 
-__all__ = ["MAX_DEPTH", "entries", "iter_document", "loads"]
+__all__ = ["MAX_DEPTH", "decode", "entries", "iter_document", "loads"]
