@@ -343,3 +343,45 @@ def test_hostile_merge_indexes_are_refused_or_merged_never_a_bug(tmp_path: Path)
                 if result.code == 2:
                     assert (tmp_path / "i.json").read_bytes() == raw
     assert cases > 200
+
+
+# --- the edges themselves -------------------------------------------------------------------------
+
+
+def test_a_held_lock_is_an_error_naming_the_option_not_a_hang(tmp_path: Path) -> None:
+    from ota_action.edges import locking
+    from ota_action.errors import InputError
+
+    index = tmp_path / "index.json"
+    with locking.exclusive(index, field="merge"):
+        assert locking.lock_path(index).exists()
+        with (
+            pytest.raises(InputError, match="is locked by another process") as caught,
+            locking.exclusive(index, field="merge", wait=0),
+        ):
+            pass
+        assert caught.value.field == "merge"
+    assert not locking.lock_path(index).exists()  # removed by its holder
+    with locking.exclusive(index, field="merge"):  # and free again
+        pass
+
+
+def test_same_file_falls_back_to_paths_where_the_file_system_gives_no_inode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ota_action.edges import same_file
+
+    (tmp_path / "a.ota").write_bytes(b"a")
+    (tmp_path / "b.ota").write_bytes(b"b")
+    real_stat = os.stat
+
+    def no_inode(path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> os.stat_result:
+        st = real_stat(path, follow_symlinks=follow_symlinks)
+        return os.stat_result((st.st_mode, 0, *tuple(st)[2:]))
+
+    monkeypatch.setattr(os, "stat", no_inode)
+    assert same_file.same_file(tmp_path / "a.ota", tmp_path / "sub" / ".." / "a.ota") is False  # no sub/
+    (tmp_path / "sub").mkdir()
+    assert same_file.same_file(tmp_path / "a.ota", tmp_path / "sub" / ".." / "a.ota")
+    assert not same_file.same_file(tmp_path / "a.ota", tmp_path / "b.ota")
+    assert not same_file.same_file(tmp_path / "a.ota", tmp_path / "missing.ota")
