@@ -193,10 +193,16 @@ def build_parser(spec: CommandSpec, options: CommandOptions, out: TextIO | None 
             notes.insert(0, f"default: {f.default_shown}")
         help_text = f"{f.description} ({'; '.join(notes)})"
         if f.positional:
-            # A positional the model does not require may be left out (matter's PAYLOAD).
-            extra: dict[str, Any] = {} if f.required else {"nargs": "?", "default": argparse.SUPPRESS}
+            # A positional the model does not require may be left out (matter's PAYLOAD,
+            # index's FILE|DIR with --merge --check).
+            extra: dict[str, Any] = {} if f.required else {"default": argparse.SUPPRESS}
+            single = None if f.required else "?"
             parser.add_argument(
-                f.name, metavar=f.metavar, help=help_text, **({"nargs": "+"} if f.many else extra)
+                f.name,
+                metavar=f.metavar,
+                nargs=("+" if f.required else "*") if f.many else single,
+                help=help_text,
+                **extra,
             )
             continue
         group = required if f.required else optional

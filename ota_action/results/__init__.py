@@ -44,7 +44,7 @@ from ota_action.results.base import FileWritten, Result, finding_json, md_escape
 
 if TYPE_CHECKING:
     from ota_action.results.combine import CombineInput, CombineResult
-    from ota_action.results.fleet import ExtractResult, IndexResult, MergeRow, RewrapResult
+    from ota_action.results.fleet import BuildResult, ExtractResult, IndexResult, MergeRow, RewrapResult
     from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
     from ota_action.results.xbee import KeygenResult, XbeeFsResult
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 # Intel HEX reader (combine's result) or the XBee and signing modules (xbee-fs').
 _HOMES = {
     "combine": ("CombineInput", "CombineResult"),
-    "fleet": ("ExtractResult", "IndexResult", "MergeRow", "RewrapResult"),
+    "fleet": ("BuildResult", "ExtractResult", "IndexResult", "MergeRow", "RewrapResult"),
     "ota": ("ElementRow", "InspectResult", "OtaSummary", "VerifyResult", "ZbotaResult"),
     "xbee": ("KeygenResult", "XbeeFsResult"),
 }
@@ -69,6 +69,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BuildResult",
     "CombineInput",
     "CombineResult",
     "ElementRow",
