@@ -25,16 +25,12 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ota_action.options import zigbee_rules as zr
 from ota_action.options.env import from_environment as environment_values
 from ota_action.options.problems import field_problem
-from ota_action.values import parse_eui64, parse_file_version, parse_int
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
-
-
-def _uint(bits: int) -> BeforeValidator:
-    return BeforeValidator(lambda v: v if v is None else parse_int(v, bits=bits))
 
 
 @dataclass(frozen=True)
@@ -44,26 +40,14 @@ class HexDigits:
     digits: int
 
 
-U8 = Annotated[int, _uint(8), HexDigits(2)]
-U16 = Annotated[int, _uint(16), HexDigits(4)]
-U32 = Annotated[int, _uint(32), HexDigits(8)]
-FileVersion = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_file_version(v))]
-Eui64 = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_eui64(v))]
+U8 = Annotated[int, BeforeValidator(zr.uint8), HexDigits(2)]
+U16 = Annotated[int, BeforeValidator(zr.uint16), HexDigits(4)]
+U32 = Annotated[int, BeforeValidator(zr.uint32), HexDigits(8)]
+FileVersion = Annotated[int, BeforeValidator(zr.file_version)]
+Eui64 = Annotated[int, BeforeValidator(zr.eui64)]
 
 
-def _header_string(value: Any) -> Any:
-    """ASCII, at most 32 bytes: refused rather than truncated, so a file never says less."""
-    if value is None:
-        return None
-    text = str(value)
-    if not text.isascii():
-        raise ValueError("must be ASCII text")
-    if len(text) > 32:
-        raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
-    return text
-
-
-HeaderString = Annotated[str, BeforeValidator(_header_string)]
+HeaderString = Annotated[str, BeforeValidator(zr.header_string)]
 
 
 @dataclass(frozen=True)

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
-from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.options import rules
+from ota_action.options import zigbee_rules as zr
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
-from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
-
-
-def _lines(value: Any) -> Any:
-    """Newline-separated text (Action inputs, ``OTA_TAG``) becomes one item per line."""
-    return split_lines(value) if isinstance(value, str) else value
-
-
-def _tag_spec(value: Any) -> Any:
-    return parse_tag_spec(value) if isinstance(value, str) else value
-
-
-def _align(value: Any) -> Any:
-    if value is None:
-        return None
-    number = parse_int(value, bits=32)
-    if not 1 <= number <= 0x100000:
-        raise ValueError("must be between 1 and 1048576 bytes")
-    return number
-
+from ota_action.values import TagSpec
 
 # Each path is validated by itself, so an error points at the offending item, not the list.
 ImagePaths = Annotated[
@@ -40,38 +21,17 @@ ImagePaths = Annotated[
 
 
 # Items are validated one by one so an error points at the offending --tag, not the list.
-TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
+TagSpecs = Annotated[
+    list[Annotated[TagSpec, BeforeValidator(zr.tag_spec)]], NoDecode, BeforeValidator(zr.lines)
+]
 
 
-def _string_hex(value: Any) -> Any:
-    """The raw header string: up to 64 hex digits (32 bytes), NUL-padded to 32."""
-    if value is None or isinstance(value, bytes):
-        return value
-    text = str(value).strip().removeprefix("0x").replace(" ", "")
-    if len(text) % 2 or any(c not in "0123456789abcdefABCDEF" for c in text):
-        raise ValueError("must be hex digits, two per byte (up to 64 for the 32-byte field)")
-    if len(text) > 64:
-        raise ValueError(f"is {len(text) // 2} bytes; the header string holds at most 32")
-    return bytes.fromhex(text)
+# Kept here too for the commands that import them from their settings (rewrap, build).
+VARIANT_DEVICES = zr.VARIANT_DEVICES
+chosen_header_string = zr.chosen_header_string
 
-
-def _variant(value: Any) -> Any:
-    if value is None or isinstance(value, IntegrityVariant):
-        return value
-    text = str(value).strip().lower()
-    try:
-        return IntegrityVariant(text)
-    except ValueError:
-        raise ValueError("must be " + ", ".join(v.value for v in IntegrityVariant)) from None
-
-
-HeaderStringHex = Annotated[bytes, BeforeValidator(_string_hex)]
-Variant = Annotated[IntegrityVariant, BeforeValidator(_variant)]
-# Devices known to check a non-standard integrity code (corpus MANIFEST, reference/integrity.md).
-VARIANT_DEVICES = {
-    IntegrityVariant.COVERS_TAG_HEADER: "NodOn",
-    IntegrityVariant.SHORT_PADDING_ONLY: "Develco (the hash zigpy computes)",
-}
+HeaderStringHex = Annotated[bytes, BeforeValidator(zr.string_hex)]
+Variant = Annotated[IntegrityVariant, BeforeValidator(zr.variant)]
 
 
 class ZbotaSettings(CommandSettings):
@@ -101,7 +61,7 @@ class ZbotaSettings(CommandSettings):
     max_hwv: U16 | None = option("maximum hardware version 0xVVRR", None)
     stack_version: U16 = option("Zigbee stack version (2 = Zigbee PRO)", 0x0002)
     integrity: bool = option("append the AES-MMO image integrity code (tag 0x0003)", False, Cli(("-ic",)))
-    align: Annotated[int | None, BeforeValidator(_align)] = option(
+    align: Annotated[int | None, BeforeValidator(zr.align)] = option(
         "insert a 0xFFFF padding element so the upgrade image data starts at a multiple of this many bytes",
         None,
     )
@@ -151,18 +111,3 @@ class VerifySettings(CommandSettings):
         [],
         Cli(name="--public-key", metavar="PEM", repeat=True),
     )
-
-
-def chosen_header_string(string: str | None, string_hex: bytes | None) -> bytes | None:
-    """The header string bytes ``--string`` or ``--string-hex`` gives (None: neither).
-
-    One rule for ``zbota`` and ``rewrap``: the text or its raw bytes, never both.
-    """
-    if string is not None and string_hex is not None:
-        raise InputError(
-            "cannot be given together with --string: give the text or its raw bytes, not both",
-            field="string_hex",
-        )
-    if string_hex is not None:
-        return string_hex
-    return None if string is None else string.encode("ascii")
