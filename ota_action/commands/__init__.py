@@ -154,6 +154,12 @@ def _matter() -> Command[MatterSettings, MatterResult]:
     return Command(MatterSettings, _without_secrets(matter.run))
 
 
+def _zbota_runner() -> Callable[[Any], Result]:
+    from ota_action.commands import zbota
+
+    return zbota.run
+
+
 def _verify_runner() -> Callable[[Any], Result]:
     from ota_action.commands.inspect import run_verify
 
@@ -181,7 +187,7 @@ class CommandSpec:
 COMMANDS: dict[str, CommandSpec] = {
     spec.name: spec
     for spec in (
-        CommandSpec("zbota", "build a Zigbee OTA upgrade file", _zbota),
+        CommandSpec("zbota", "build a Zigbee OTA upgrade file", _zbota, _zbota_runner),
         CommandSpec(
             "inspect", "decode OTA files or folders: header, sub-elements, payload", _inspect, _inspect_runner
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ota_action.commands import aes_backend
 from ota_action.edges import files, log, same_file
@@ -21,9 +21,12 @@ from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, ch
 from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
 from ota_action.formats.zigbee.integrity import IntegrityVariant
+from ota_action.options.zigbee_rules import VARIANT_DEVICES, chosen_header_string
 from ota_action.results import OtaSummary, ZbotaResult
-from ota_action.settings.zigbee import VARIANT_DEVICES, ZbotaSettings, chosen_header_string
 from ota_action.values import TagSpec
+
+if TYPE_CHECKING:
+    from ota_action.settings.zigbee import ZbotaSettings
 
 
 def _is_hex(spec: TagSpec) -> bool:

@@ -12,9 +12,11 @@ import subprocess
 import sys
 import types
 import typing
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
+from annotated_types import MinLen
 from pydantic import BeforeValidator
 from pydantic.fields import FieldInfo
 from pydantic_settings import NoDecode
@@ -24,7 +26,7 @@ from ota_action.options.fields import CommandOptions, FieldSpec, Kind
 
 TABLE_FILE = Path(__file__).resolve().parent.parent / "options" / "table.py"
 LIGHT_RULES = "ota_action.options."
-_KINDS = {bool: Kind.BOOL, Path: Kind.PATH, str: Kind.STR}
+_KINDS = {bool: Kind.BOOL, Path: Kind.PATH, str: Kind.STR, int: Kind.INT, bytes: Kind.BYTES}
 
 
 def _ref(function: Any) -> str:
@@ -39,9 +41,18 @@ def _rules(metadata: typing.Iterable[Any]) -> tuple[tuple[str, ...], bool]:
     for item in metadata:
         if isinstance(item, BeforeValidator):
             rules.append(_ref(item.func))
-        elif item is not NoDecode and not isinstance(item, NoDecode):
+        elif item is not NoDecode and not isinstance(item, NoDecode | MinLen):
             plain = plain and type(item).__module__.startswith("ota_action")  # HexDigits and such
     return tuple(reversed(rules)), plain
+
+
+def _kind(annotation: Any) -> tuple[Kind, str]:
+    """The light loader's kind of a (bare) type, and the class an INSTANCE must be."""
+    if annotation in _KINDS:
+        return _KINDS[annotation], ""
+    if isinstance(annotation, type) and annotation.__module__.startswith("ota_action"):
+        return Kind.INSTANCE, f"{annotation.__module__}:{annotation.__qualname__}"
+    return Kind.OTHER, ""
 
 
 def _shape(info: FieldInfo) -> dict[str, Any]:
@@ -61,16 +72,22 @@ def _shape(info: FieldInfo) -> dict[str, Any]:
             item_rules, item_plain = _rules(annotation.__metadata__)
             plain, annotation = plain and item_plain, get_args(annotation)[0]
     elif get_origin(annotation) is Annotated:
-        plain = False
-    kind = _KINDS.get(annotation, Kind.OTHER) if plain else Kind.OTHER
+        # ``Annotated[T, rule] | None``: the rule runs on any value but None, and every
+        # rule here passes None through, so running it first is the same.
+        inner, inner_plain = _rules(annotation.__metadata__)
+        rules, plain, annotation = rules + inner, plain and inner_plain, get_args(annotation)[0]
+    kind, type_ref = _kind(annotation) if plain else (Kind.OTHER, "")
     refs_light = all(r.startswith(LIGHT_RULES) and "<" not in r for r in rules + item_rules)
     default = None if info.is_required() else info.default
     if isinstance(default, list):
         default = tuple(default)
-    if not refs_light or not isinstance(default, bool | str | tuple | type(None)):
+    if isinstance(default, Enum) and type_ref:
+        default = default.value  # the light loader calls the class on it
+    if not refs_light or not isinstance(default, bool | int | str | tuple | type(None)):
         kind = Kind.OTHER
     if kind is Kind.OTHER:
         default = None  # only the light loader reads it
+    min_length = next((m.min_length for m in info.metadata if isinstance(m, MinLen)), 0)
     return {
         "kind": kind,
         "optional": optional,
@@ -78,6 +95,8 @@ def _shape(info: FieldInfo) -> dict[str, Any]:
         "rules": rules,
         "item_rules": item_rules,
         "default": default,
+        "type_ref": type_ref if kind is Kind.INSTANCE else "",
+        "min_length": min_length,
     }
 
 

@@ -12,6 +12,9 @@ class Kind(Enum):
     BOOL = "bool"
     PATH = "path"
     STR = "str"
+    INT = "int"
+    BYTES = "bytes"
+    INSTANCE = "instance"  # what the rules return must be an instance of ``type_ref``
     OTHER = "other"
 
 
@@ -38,6 +41,8 @@ class FieldSpec:
     default: object = None  # the default of an optional field (light loader)
     rules: tuple[str, ...] = ()  # "module:function" run on the whole value, in order
     item_rules: tuple[str, ...] = ()  # run on each item of a list, in order
+    type_ref: str = ""  # "module:Class" of an INSTANCE field (an enum's default is its value)
+    min_length: int = 0  # a list needs at least this many items
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Validate a read-only command's fields without pydantic, by the models' own rules.
 
 Only commands the generated table marks ``light`` come here: each of their fields is a
-bool, a path or a string (or a list of them) whose validators live in
-:mod:`ota_action.options.rules`.  The rules run in the order pydantic runs them, the
+bool, a path, a string, an integer, bytes or an instance of one of our classes (or a
+list of them) whose validators live in :mod:`ota_action.options` (``rules``,
+``zigbee_rules``).  The rules run in the order pydantic runs them, the
 type conversion is pydantic's (lax mode), and problems become the same InputError
 :func:`ota_action.settings.load` raises; ``tests/test_options.py`` feeds both loaders
 the same values and compares the results.
@@ -68,12 +69,27 @@ def _convert(kind: Kind, value: Any) -> Any:
         if isinstance(value, str):
             return value
         raise Problem("Input should be a valid string")
+    if kind is Kind.INT:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise Problem("Input should be a valid integer")
+    if kind is Kind.BYTES:
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode()
+        raise Problem("Input should be a valid bytes")
     raise TypeError(f"the light loader cannot check a field of kind {kind}")  # the table is wrong
 
 
 def _item(spec: FieldSpec, value: Any) -> Any:
     for ref in spec.item_rules:
         value = _rule(ref)(value)
+    if spec.kind is Kind.INSTANCE:
+        cls = _rule(spec.type_ref)
+        if isinstance(cls, type) and isinstance(value, cls):
+            return value
+        raise Problem(f"Input should be an instance of {spec.type_ref.rpartition(':')[2]}")
     return _convert(spec.kind, value)
 
 
@@ -93,7 +109,20 @@ def check_field(spec: FieldSpec, value: Any) -> Any:
             items.append(_item(spec, item))
         except ValueError as exc:
             raise Problem(str(exc), index) from None
+    if len(items) < spec.min_length:
+        many = "item" if spec.min_length == 1 else "items"
+        raise Problem(
+            f"List should have at least {spec.min_length} {many} after validation, not {len(items)}"
+        )
     return items
+
+
+def _default(spec: FieldSpec) -> Any:
+    if isinstance(spec.default, tuple):
+        return list(spec.default)
+    if spec.kind is Kind.INSTANCE and spec.default is not None:
+        return _rule(spec.type_ref)(spec.default)  # an enum from its value
+    return spec.default
 
 
 def load_light(
@@ -128,7 +157,7 @@ def load_light(
             if spec.required:
                 problems.append((spec.name, None, "is required"))
             else:
-                result[spec.name] = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+                result[spec.name] = _default(spec)
             continue
         try:
             result[spec.name] = check_field(spec, merged[spec.name])
