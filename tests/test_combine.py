@@ -323,7 +323,7 @@ def _good(tmp_path: Path, name: str) -> Path:
 
 def _bad(tmp_path: Path, text: str, name: str = "bad.hex") -> Path:
     path = tmp_path / name
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     return path
 
 
@@ -373,16 +373,62 @@ BAD_INPUTS = [
     ),
     ("missing file", lambda t: [_good(t, "a.hex"), t / "nope.hex"], [], "FILE '{1}': file does not exist"),
     (
-        "wrong input extension",
+        "Intel HEX text named .bin",
         lambda t: [_good(t, "a.hex"), _good(t, "b.bin")],
         [],
-        "FILE '{1}': is not an Intel HEX file name (.hex); combine reads Intel HEX only",
+        "FILE '{1}': is named as raw binary (.bin) but holds Intel HEX; name it .hex if that is meant, "
+        "or give the raw binary file",
     ),
     (
-        "output type mismatch",
+        "ELF named .hex",
+        lambda t: [_good(t, "a.hex"), _bad(t, "\x7fELF\x01\x01\x01" + "\0" * 60, "b.hex")],
+        [],
+        "FILE '{1}': is named as Intel HEX (.hex) but holds ELF; name it .elf if that is meant, "
+        "or give the Intel HEX file",
+    ),
+    (
+        "raw binary without an address",
+        lambda t: [_good(t, "a.hex"), _bad(t, "\x00\x01", "b.bin")],
+        [],
+        "FILE '{1}': is raw binary, which has no addresses; give the address it loads at, as {1}@0x08000000",
+    ),
+    (
+        "an address for a file with its own",
+        lambda t: [_good(t, "a.hex"), f"{_good(t, 'b.hex')}@0x1000"],
+        [],
+        "FILE '{1}': holds Intel HEX, which carries its own addresses; "
+        "an @0x1000 load address is for raw binary files only",
+    ),
+    (
+        "S-record bad checksum",
+        lambda t: [_good(t, "a.hex"), _bad(t, "S00300FC\nS1050000AB00\n", "b.s37")],
+        ["-o", "{out}.s37"],
+        "FILE '{1}': line 1: count field says 3 bytes but the record holds 2",
+    ),
+    (
+        "S-record count mismatch",
+        lambda t: [_good(t, "a.hex"), _bad(t, "S1040000AB50\nS5030002FA\n", "b.s37")],
+        [],
+        "FILE '{1}': line 2: S5 record count 2 but 1 data records come before it",
+    ),
+    (
+        "non-UTF-8 bytes in a record",
+        lambda t: [_good(t, "a.hex"), _bad(t, ":0100\udce9000001FE\n" + EOF)],
+        [],
+        "FILE '{1}': line 1: non-ASCII character",
+    ),
+    (
+        "output type not a record format",
         lambda t: [_good(t, "a.hex"), _good(t, "b.hex")],
         ["-o", "{out}.bin"],
-        "--outfile '{out}.bin': the output type must match an input type (.hex)",
+        "--outfile '{out}.bin': must be named .hex (Intel HEX) or .s37, .s19, .s28, .srec or .mot (S-record)",
+    ),
+    (
+        "output kind no input has",
+        lambda t: [_good(t, "a.hex"), _good(t, "b.hex")],
+        ["-o", "{out}.s37"],
+        "--outfile '{out}.s37': is Motorola S-record, but no input is (they hold Intel HEX); "
+        "name the output after an input's kind",
     ),
     (
         "input is a directory",

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.formats.firmware.intelhex import LINEAR_START, Overlap, Range, StartAddress
+from ota_action.formats.firmware.image import LINEAR_START, StartAddress
+from ota_action.formats.firmware.merge import Overlap
+from ota_action.formats.firmware.segments import Range
 from ota_action.formats.zigbee import FieldControl, Finding, OtaHeader, Tag
 from ota_action.formats.zigbee.image import IntegrityResult
 from ota_action.formats.zigbee.integrity import IntegrityVariant
@@ -338,6 +340,7 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
     }
     assert data["inputs"][0] == {
         "file": "a.hex",
+        "kind": "Intel HEX",
         "ranges": [{"start": 0, "end": 0x3F, "size": 64, "range": "0x00000000-0x0000003F"}],
         "ranges_total": 1,
         "bytes": 64,
