@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ota_action import safe_text
+from ota_action.commands import firmware_files
 from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.formats import xbee
@@ -150,6 +151,8 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     logger = log.get()
     files.check_output_path(settings.outfile)
     size = files.input_size(settings.image, field="image")
+    # An XBee file-system image is raw bytes; HEX, S-record or ELF text would be signed as is.
+    firmware_files.require_raw_binary(settings.image, field="image", what="an XBee file-system image")
     try:
         xbee.check_image_size(size)
     except InputError as exc:
