@@ -14,11 +14,11 @@ from pathlib import Path
 from ota_action.commands.firmware_files import file_kind, read_firmware_file
 from ota_action.edges import files, log
 from ota_action.errors import InputError
-from ota_action.formats.firmware.image import StartAddress
+from ota_action.formats.firmware.image import Firmware, StartAddress
 from ota_action.formats.firmware.intelhex import iter_hex
 from ota_action.formats.firmware.kinds import FirmwareKind, kind_by_name, suffix_of
 from ota_action.formats.firmware.merge import merge
-from ota_action.formats.firmware.segments import RANGES_LISTED, Segment
+from ota_action.formats.firmware.segments import RANGES_LISTED, Range, Segment
 from ota_action.formats.firmware.srecord import ADDRESS_BYTES, iter_srec, max_record_length
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.results import CombineInput, CombineResult
@@ -76,6 +76,13 @@ def _writer(
     return iter_srec(segments, start, record_length=record_length, address_bytes=width)
 
 
+def _described(h: Firmware, listed: int) -> CombineInput:
+    """One input for the result: its first ``listed`` ranges and how many it has."""
+    count = len(h.segments)
+    ranges = tuple(Range(a, a + len(d)) for a, d in h.segments[:listed])
+    return CombineInput(h.name, ranges, h.start_address, h.size, count, h.kind.value)
+
+
 def run(settings: CombineSettings) -> CombineResult:
     logger = log.get()
     started = time.perf_counter()
@@ -115,12 +122,7 @@ def run(settings: CombineSettings) -> CombineResult:
         sha256=digest,
         record_length=settings.record_length,
         output_kind=kind.value,
-        inputs=tuple(
-            CombineInput(
-                h.name, tuple(h.ranges[:per_input]), h.start_address, h.size, len(h.ranges), h.kind.value
-            )
-            for h in inputs
-        ),
+        inputs=tuple(_described(h, per_input) for h in inputs),
         merged_ranges=tuple(ranges[:RANGES_LISTED]),
         merged_ranges_total=len(ranges),
         data_bytes=sum(r.size for r in ranges),

@@ -116,16 +116,3 @@ def union(ranges: Iterable[Range]) -> list[Range]:
         else:
             out.append(r)
     return out
-
-
-def covered_twice(ranges: Iterable[Range]) -> int:
-    """How many addresses at least two of ``ranges`` cover (a sweep over their ends)."""
-    events = sorted(e for r in ranges for e in ((r.start, 1), (r.end, -1)))
-    total = depth = 0
-    previous = 0
-    for address, step in events:
-        if depth >= 2:
-            total += address - previous
-        depth += step
-        previous = address
-    return total
