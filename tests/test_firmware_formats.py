@@ -468,3 +468,32 @@ def test_action_door_shows_the_decimal_warning(tmp_path: Path) -> None:
     warnings = [c for c in run.commands if c.name == "warning"]
     assert any("manufacturer code 4476 is read as decimal, 0x117C" in c.message for c in warnings), run.stdout
     assert "0x4476" in run.stdout
+
+
+def _le_elf_header(phnum: int) -> bytes:
+    ident = b"\x7fELF" + bytes([1, 1, 1]) + bytes(9)
+    return ident + struct.pack("<HHIIIIIHHHHHH", 2, 40, 1, 0, 52, 0, 0, 52, 32, phnum, 40, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            _le_elf_header(1) + struct.pack("<IIIIIIII", 1, 84, 0x1000, 0x1000, 0xFFFFFFF0, 0xFFFFFFF0, 5, 4),
+            "program header 0 says 4294967280 bytes at file offset 84, past the file's end (84)",
+        ),
+        (_le_elf_header(1)[:30], "is not a readable ELF file (ELFParseError"),
+        (b"\x7fELF\x01\x01\x01" + b"\xff" * 200, "is not a readable ELF file (ELFParseError"),
+        (_le_elf_header(0xFFFF) + bytes(64), "is not a readable ELF file (ELFParseError"),
+        (_le_elf_header(0), "holds no data (ELF)"),
+    ],
+    ids=["segment past the end", "cut header", "garbage", "65535 program headers", "nothing loadable"],
+)
+def test_hostile_elf_is_an_exit_2_naming_the_tag(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.elf"
+    path.write_bytes(content)
+    out = tmp_path / "fw.ota"
+    result = run_cli("zbota", *BASE, "-o", out, "-t", f"0x0000:{path}")
+    assert result.code == 2
+    assert result.err.startswith(f"ota-action zbota: error: --tag '{path}': {message}")
+    assert not out.exists()

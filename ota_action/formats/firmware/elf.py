@@ -70,13 +70,17 @@ def read_elf(f: BinaryIO, *, name: str, field: str = "files") -> Firmware:
             raise fail(f"{what} says {length} bytes at file offset {offset}, past the file's end ({size})")
         if address + length > ADDRESS_LIMIT:
             raise fail(f"{what} loads at 0x{address:X}, past the 32-bit address space")
+        data = bytearray(length)  # filled in place, 1 MiB at a time: never held twice
+        got = 0
         try:
             f.seek(offset)
-            data = f.read(length)
+            while got < length and (block := f.read(min(1 << 20, length - got))):
+                data[got : got + len(block)] = block
+                got += len(block)
         except OSError as exc:
             raise fail(f"cannot be read: {exc.strerror}") from None
-        if len(data) != length:
-            raise fail(f"{what} is cut short ({len(data)} of {length} bytes)")
+        if got != length:
+            raise fail(f"{what} is cut short ({got} of {length} bytes)")
         runs.add(address, data)
     start = StartAddress(LINEAR_START, entry) if entry and entry < ADDRESS_LIMIT else None
     if entry >= ADDRESS_LIMIT:

@@ -66,7 +66,8 @@ class Runs:
         else:
             if self._current is not None:
                 self.chunks.append((self._start, self._current))
-            self._current = bytearray(data)
+            # A reader's own bytearray is kept as it is (ELF segments are read into one).
+            self._current = data if isinstance(data, bytearray) else bytearray(data)
             self._start = address
         self._end = address + len(data)
 
