@@ -497,3 +497,13 @@ def test_hostile_elf_is_an_exit_2_naming_the_tag(tmp_path: Path, content: bytes,
     assert result.code == 2
     assert result.err.startswith(f"ota-action zbota: error: --tag '{path}': {message}")
     assert not out.exists()
+
+
+def test_firmware_paths_are_opened_in_one_module() -> None:
+    """zbota and combine hand every firmware path to commands/firmware_files.py."""
+    commands = Path(__file__).resolve().parent.parent / "ota_action" / "commands"
+    for name in ("zbota.py", "combine.py"):
+        text = (commands / name).read_text(encoding="utf-8")
+        assert "open_input" not in text, name
+        assert "open(" not in text, name
+    assert "open_input(" in (commands / "firmware_files.py").read_text(encoding="utf-8")

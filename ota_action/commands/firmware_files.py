@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ota_action.edges.files import open_input
+from ota_action.edges.files import input_size, open_input
 from ota_action.errors import InputError
 from ota_action.formats.firmware.binary import FilledImage, filled_image
 from ota_action.formats.firmware.image import Firmware
 from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.firmware.read import read_firmware, sniff
+from ota_action.formats.zigbee.image import FileSource
 from ota_action.values import FirmwareInput
 
 
@@ -54,6 +55,12 @@ def converted_image(path: Path, *, fill: int = 0xFF, field: str = "tags") -> Fil
 def firmware_image(path: Path, *, fill: int = 0xFF, field: str = "tags") -> FilledImage:
     """A firmware file's binary image in memory-light form (tests, ``xbee-fs`` checks)."""
     return filled_image(read_firmware_file(path, field=field), fill=fill, field=field)
+
+
+def raw_file_source(path: Path, *, field: str = "tags") -> FileSource:
+    """A raw binary tag's bytes, streamed from the file when written (its size checked now)."""
+    size = input_size(path, field=field)
+    return FileSource(path, size, opener=lambda p: open_input(p, field=field))
 
 
 def require_raw_binary(path: Path, *, field: str, what: str) -> None:

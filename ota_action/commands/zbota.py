@@ -19,7 +19,7 @@ from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
 from ota_action.formats.zigbee.header import OtaHeader
-from ota_action.formats.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
+from ota_action.formats.zigbee.image import FillSource, Source, plan_image, write_image
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.results import OtaSummary, ZbotaResult
 from ota_action.settings.zigbee import VARIANT_DEVICES, ZbotaSettings, chosen_header_string
@@ -50,9 +50,7 @@ def _element(spec: TagSpec, fill: int, warnings: list[str]) -> tuple[Source, dic
             "source": str(spec.path),
             "address_range": f"0x{image.start:08X}-0x{image.end - 1:08X}",
         }
-    size = files.input_size(spec.path, field="tags")
-    source = FileSource(spec.path, size, opener=lambda p: files.open_input(p, field="tags"))
-    return source, {"source": str(spec.path)}
+    return firmware_files.raw_file_source(spec.path, field="tags"), {"source": str(spec.path)}
 
 
 def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int | None) -> OtaSummary:
