@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from intelhex import IntelHex
 
 from ota_action.errors import InputError
@@ -507,3 +509,28 @@ def test_firmware_paths_are_opened_in_one_module() -> None:
         assert "open_input" not in text, name
         assert "open(" not in text, name
     assert "open_input(" in (commands / "firmware_files.py").read_text(encoding="utf-8")
+
+
+_segments = st.lists(
+    st.tuples(st.integers(0, 0xFFFF_F000), st.binary(min_size=1, max_size=300)), min_size=1, max_size=6
+)
+
+
+def _disjoint(raw: list[tuple[int, bytes]]) -> list[tuple[int, bytearray]]:
+    """Sorted, disjoint, non-adjacent segments from arbitrary ones (later ones dropped)."""
+    out: list[tuple[int, bytearray]] = []
+    for address, data in sorted(raw):
+        if not out or address > out[-1][0] + len(out[-1][1]):
+            out.append((address, bytearray(data)))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(_segments, st.integers(1, 250), st.one_of(st.none(), st.integers(0, 0xFFFFFFFF)))
+def test_srec_write_read_round_trip(raw: list[tuple[int, bytes]], length: int, start: int | None) -> None:
+    segments = _disjoint(raw)
+    begin = None if start is None else StartAddress(LINEAR_START, start)
+    text = b"".join(iter_srec(segments, begin, record_length=length))
+    parsed = parse_srec(text, name="p.s37")
+    assert parsed.segments == segments
+    assert parsed.start_address == begin
