@@ -32,6 +32,7 @@ def _output_kind(inputs: list[FirmwareInput], outfile: Path) -> FirmwareKind:
     if len(inputs) < 2:
         given = ", ".join(str(p) for p in inputs) or "none"
         raise InputError(f"combine needs at least 2 files; got {len(inputs)} ({given})", field="files")
+    files.check_output_path(outfile)  # first: "-", a device or a FIFO is refused as such
     kind = kind_by_name(outfile.name)
     if kind is None or kind not in OUTPUT_KINDS:
         raise InputError(
@@ -39,7 +40,6 @@ def _output_kind(inputs: list[FirmwareInput], outfile: Path) -> FirmwareKind:
             field="outfile",
             value=str(outfile),
         )
-    files.check_output_path(outfile)
     return kind
 
 
