@@ -534,3 +534,16 @@ def test_srec_write_read_round_trip(raw: list[tuple[int, bytes]], length: int, s
     parsed = parse_srec(text, name="p.s37")
     assert parsed.segments == segments
     assert parsed.start_address == begin
+
+
+def test_raw_binary_past_4_gib_is_refused_before_reading(tmp_path: Path) -> None:
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(32))
+    out = tmp_path / "o.hex"
+    result = run_cli("combine", EXAMPLES / "app.hex", f"{blob}@0xFFFFFFF0", "-o", out)
+    assert result.code == 2
+    assert result.err == (
+        f"ota-action combine: error: FILE '{blob}@0xFFFFFFF0': is 32 bytes, so at 0xFFFFFFF0 it reaches "
+        "past the 32-bit address space\n"
+    )
+    assert not out.exists()

@@ -35,6 +35,14 @@ def read_binary(f: BinaryIO, address: int, *, name: str, field: str) -> Firmware
     """A raw binary file loaded at ``address`` (it must fit below 4 GiB)."""
     data = bytearray()
     try:
+        size = f.seek(0, 2)
+        f.seek(0)
+        if address + size > ADDRESS_LIMIT:  # said before any byte is read
+            raise InputError(
+                f"is {size} bytes, so at 0x{address:08X} it reaches past the 32-bit address space",
+                field=field,
+                value=name,
+            )
         while block := f.read(_BLOCK):
             data += block
             if address + len(data) > ADDRESS_LIMIT:
