@@ -547,3 +547,46 @@ def test_raw_binary_past_4_gib_is_refused_before_reading(tmp_path: Path) -> None
         "past the 32-bit address space\n"
     )
     assert not out.exists()
+
+
+_file = st.lists(st.tuples(st.integers(0, 48), st.binary(min_size=1, max_size=12)), min_size=0, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_file, min_size=2, max_size=5), st.sampled_from(["error", "keep-first", "keep-last"]))
+def test_sweep_merge_equals_a_byte_by_byte_reference(
+    files: list[list[tuple[int, bytes]]], policy: str
+) -> None:
+    """Every rule of the merge against the naive per-address model it replaced."""
+    inputs = []
+    for k, raw in enumerate(files):
+        memory: dict[int, int] = {}
+        for address, data in raw:
+            for offset, byte in enumerate(data):
+                memory.setdefault(address + offset, byte & 0x03)  # few values: many agreements
+        segments: list[tuple[int, bytearray]] = []
+        for address in sorted(memory):
+            if segments and segments[-1][0] + len(segments[-1][1]) == address:
+                segments[-1][1].append(memory[address])
+            else:
+                segments.append((address, bytearray([memory[address]])))
+        inputs.append((Firmware(f"f{k}.hex", segments), memory))
+    covering: dict[int, list[int]] = {}
+    for _, memory in inputs:
+        for address, byte in memory.items():
+            covering.setdefault(address, []).append(byte)
+    disagree = sorted(a for a, values in covering.items() if len(set(values)) > 1)
+    if policy == "error" and disagree:
+        with pytest.raises(InputError) as caught:
+            merge_module.merge([f for f, _ in inputs], on_overlap="error")
+        assert f"hold different bytes at 0x{disagree[0]:08X}-" in caught.value.message
+        return
+    merged = merge_module.merge([f for f, _ in inputs], on_overlap=policy)  # type: ignore[arg-type]
+    expected: dict[int, int] = {}
+    for _, memory in inputs if policy != "keep-first" else reversed(inputs):
+        expected.update(memory)
+    got = {a + i: b for a, d in merged.segments for i, b in enumerate(d)}
+    assert got == expected
+    assert merged.overlapping_bytes == sum(1 for values in covering.values() if len(values) > 1)
+    assert merged.overridden_bytes == len(disagree)
+    assert all(a.end < b.start for a, b in zip(merged.ranges, merged.ranges[1:], strict=False))
