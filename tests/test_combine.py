@@ -291,8 +291,8 @@ def test_text_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
         f"  {'result':<24}  |{'#' * 2}{'.' * 51}{'#' * 11}|",
         "  # data, . nothing, X overlap",
         "Inputs:",
-        f"  {firmware['boot']}: 2048 bytes in 0x00000000-0x000007FF (2048 bytes)",
-        f"  {firmware['app']}: 12288 bytes in 0x00010000-0x00012FFF (12288 bytes)",
+        f"  {firmware['boot']} (Intel HEX): 2048 bytes in 0x00000000-0x000007FF (2048 bytes)",
+        f"  {firmware['app']} (Intel HEX): 12288 bytes in 0x00010000-0x00012FFF (12288 bytes)",
         "    start address: EIP 0x00010101 (type 05)",
         "Merged: 14336 bytes in 0x00000000-0x000007FF (2048 bytes), 0x00010000-0x00012FFF (12288 bytes)",
         "Gaps: 0x00000800-0x0000FFFF (63488 bytes)",
@@ -515,8 +515,8 @@ def test_markdown_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
     report = run(load(CombineSettings, {"files": [firmware["boot"], firmware["app"]], "outfile": out}))
     text = report.markdown()
     assert (
-        f"| {firmware['app']} | 12288 | 0x00010000-0x00012FFF (12288 bytes) | EIP 0x00010101 (type 05) |"
-        in text
+        f"| {firmware['app']} | Intel HEX | 12288 | 0x00010000-0x00012FFF (12288 bytes) "
+        "| EIP 0x00010101 (type 05) |" in text
     )
     assert "**Gaps:** 0x00000800-0x0000FFFF (63488 bytes)" in text
     assert "**Overlaps (error):** 0 bytes, 0 identical, 0 overridden" in text

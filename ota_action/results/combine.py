@@ -148,7 +148,7 @@ class CombineResult(FileWritten):
         lines = [*self.map_lines(), "Inputs:"]
         for entry in self.inputs:
             where = f" in {ranges_text(entry.ranges, entry.ranges_total)}" if entry.ranges else ""
-            lines.append(f"  {entry.file}: {entry.size} bytes{where}")
+            lines.append(f"  {entry.file} ({entry.kind}): {entry.size} bytes{where}")
             if entry.start_address:
                 lines.append(f"    start address: {entry.start_address}")
         where = (
@@ -191,6 +191,7 @@ class CombineResult(FileWritten):
         rows = [
             [
                 e.file,
+                e.kind,
                 e.size,
                 ranges_text(e.ranges, e.ranges_total),
                 str(e.start_address) if e.start_address else "",
@@ -204,7 +205,7 @@ class CombineResult(FileWritten):
         return [
             *picture,
             "",
-            *md_table(["Input", "Bytes", "Ranges", "Start address"], rows),
+            *md_table(["Input", "Kind", "Bytes", "Ranges", "Start address"], rows),
             "",
             f"**Merged:** {self.data_bytes} bytes in "
             f"{ranges_text(self.merged_ranges, self.merged_ranges_total)}",
