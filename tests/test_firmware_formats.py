@@ -590,3 +590,24 @@ def test_sweep_merge_equals_a_byte_by_byte_reference(
     assert merged.overlapping_bytes == sum(1 for values in covering.values() if len(values) > 1)
     assert merged.overridden_bytes == len(disagree)
     assert all(a.end < b.start for a, b in zip(merged.ranges, merged.ranges[1:], strict=False))
+
+
+def test_action_combine_takes_every_kind(tmp_path: Path) -> None:
+    from tests.test_action import FakeRunner
+
+    fake = FakeRunner(tmp_path)
+    firmware = fake.workspace / "firmware"
+    firmware.mkdir()
+    for name in ("app.hex", "app.s37", "app.elf"):
+        (firmware / name).write_bytes((EXAMPLES / name).read_bytes())
+    (firmware / "config.bin").write_bytes(b"CONFIG-v1")
+    files = "firmware/app.s37\nfirmware/app.elf\nfirmware/config.bin@0x0800F000\n"
+    run = fake.run({"command": "combine", "files": files, "outfile": "dist/merged.s37"})
+    assert run.code == 0, run.stdout + run.stderr
+    merged = parse_srec((fake.workspace / "dist" / "merged.s37").read_bytes(), name="merged.s37")
+    assert [(a, len(d)) for a, d in merged.segments] == [
+        (0x08004000, 0x1800),
+        (0x08006000, 0x40),
+        (0x0800F000, 9),
+    ]
+    assert merged.start_address == StartAddress(LINEAR_START, 0x080041C1)
