@@ -75,7 +75,7 @@ Layout (94 bytes, 1 column = 2 bytes):
 Sub-elements:
   1 Tag ID: 0x0000 (upgrade image)  Length: 10 bytes  Offset: 56  Data offset: 62
       Source: app.hex
-      HEX address range: 0x08000000-0x08000009
+      Firmware address range: 0x08000000-0x08000009
   I Tag ID: 0x0003 (image integrity code)  Length: 16 bytes  Offset: 72  Data offset: 78
       Source: AES-MMO integrity code
 Integrity code: valid (standard) 000102030405060708090a0b0c0d0e0f
