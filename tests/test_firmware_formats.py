@@ -417,18 +417,27 @@ def _inputs(count: int, *, overlapping: bool) -> list[Firmware]:
     return [Firmware(f"f{k}", [(k * step, bytearray(b"\x01" * 0x100))]) for k in range(count)]
 
 
+def _comparisons(inputs: list[Firmware], policy: str = "error") -> tuple[int, int]:
+    """(comparisons the sweep made, overlap runs it found)."""
+    coverage = merge_module.Coverage()
+    runs = list(merge_module.overlapping_pairs(inputs, policy, coverage))  # type: ignore[arg-type]
+    return coverage.comparisons, len(runs)
+
+
 @pytest.mark.parametrize("count", [15, 60, 600])
 def test_overlap_sweep_compares_only_real_overlaps(count: int) -> None:
     """No timing: count the comparisons.  Pairwise checking made n(n-1)/2 of them."""
-    merge_module.COMPARISONS.comparisons = 0
-    merged = merge_module.merge(_inputs(count, overlapping=False))
-    assert merge_module.COMPARISONS.comparisons == 0
-    assert merged.overlaps_total == 0
-    merge_module.COMPARISONS.comparisons = 0
+    assert _comparisons(_inputs(count, overlapping=False)) == (0, 0)
+    assert _comparisons(_inputs(count, overlapping=True)) == (count - 1, count - 1)  # each meets the next
     merged = merge_module.merge(_inputs(count, overlapping=True))
-    assert merge_module.COMPARISONS.comparisons == count - 1  # each input overlaps the next only
     assert merged.overlaps_total == count - 1
     assert merged.overlapping_bytes == (count - 1) * 0x80
+    # n copies of one file: n - 1 comparisons per address run, not n(n - 1)/2.
+    copies = [
+        Firmware(f"c{k}", [(a, bytearray(b"\x02" * 16)) for a in range(0, 32 * 50, 32)]) for k in range(count)
+    ]
+    assert _comparisons(copies) == ((count - 1) * 50, (count - 1) * 50)
+    assert _comparisons(copies, "keep-first") == ((count - 1) * 50, (count - 1) * 50)
 
 
 # -- issue 18: a bare decimal where hex is usual is read as decimal, with a warning ----------

@@ -4,7 +4,7 @@ Overlaps are found by one sweep over every input's segment ends sorted by addres
 keeping the inputs that cover the sweep's position: each input is compared only with the
 bytes it would replace (see :func:`overlapping_pairs`), so the work is ``O(S log S + C)``
 for S segments and C addresses-stretches covered twice, not a comparison of every pair
-of files (which made 60 inputs of 150 KB take minutes).  :data:`COMPARISONS` counts the comparisons so a test
+of files (which made 60 inputs of 150 KB take minutes).  :class:`Coverage` counts the comparisons, so a test
 can check the complexity without timing anything.
 """
 
@@ -101,15 +101,6 @@ def choose_start(inputs: Sequence[Firmware], choice: StartChoice) -> tuple[Start
     return having[0].start_address, ", ".join(h.name for h in having)
 
 
-class Counter:
-    """How many segment pairs the sweep compared (read by the complexity test)."""
-
-    comparisons = 0
-
-
-COMPARISONS = Counter()
-
-
 @dataclass
 class Coverage:
     """What one sweep learns besides the overlaps: the union of every input's ranges
@@ -117,6 +108,7 @@ class Coverage:
 
     spans: list[Range] = field(default_factory=list)
     covered_twice: int = 0
+    comparisons: int = 0  # of one input's bytes with another's (the complexity test reads it)
 
 
 def _layers(inputs: Sequence[Firmware], coverage: Coverage) -> Iterator[tuple[int, int, list[int]]]:
@@ -168,10 +160,11 @@ def overlapping_pairs(
     one of these comparisons differs).  Adjacent stretches of one pair join into one run.
     """
     runs: dict[tuple[int, int], list[int]] = {}
-    for lo, hi, active in _layers(inputs, Coverage() if coverage is None else coverage):
+    coverage = Coverage() if coverage is None else coverage
+    for lo, hi, active in _layers(inputs, coverage):
         first = active[0]
         for n in range(1, len(active)):
-            COMPARISONS.comparisons += 1
+            coverage.comparisons += 1
             pair = (first if on_overlap == "keep-first" else active[n - 1], active[n])
             run = runs.get(pair)
             if run is not None and run[1] == lo:
