@@ -620,3 +620,15 @@ def test_action_combine_takes_every_kind(tmp_path: Path) -> None:
         (0x0800F000, 9),
     ]
     assert merged.start_address == StartAddress(LINEAR_START, 0x080041C1)
+
+
+def test_s37_record_length_limit_names_the_option(tmp_path: Path) -> None:
+    out = tmp_path / "o.s37"
+    result = run_cli(
+        "combine", EXAMPLES / "app.s37", EXAMPLES / "app.hex", "-o", out, "--record-length", "251"
+    )
+    assert result.code == 2
+    assert result.err == (
+        "ota-action combine: error: --record-length: is 251; an S3 record holds at most 250 data bytes\n"
+    )
+    assert not out.exists()
