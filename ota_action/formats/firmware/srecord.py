@@ -10,8 +10,9 @@ writes none when there is no start address); one with data after it is refused, 
 Intel HEX data after its end-of-file record is.
 
 Why our own reader rather than bincopy: bincopy reads the whole text into memory and
-splits it (16 MiB of data: 2.1 s and 231 MiB); this one streams lines (numbers in
-``docs/firmware-formats.md``).  srec_cat is the independent oracle of the tests.
+splits it (16 MiB of data: 232 MiB of peak memory against our 30 MiB, and 1.7x our time);
+this one streams lines (``python -m bench.readers``, ``docs/firmware-formats.md``).
+srec_cat is the independent oracle of the tests.
 """
 
 from __future__ import annotations
