@@ -111,41 +111,60 @@ class Coverage:
     comparisons: int = 0  # of one input's bytes with another's (the complexity test reads it)
 
 
+def _clusters(inputs: Sequence[Firmware], coverage: Coverage) -> Iterator[list[tuple[int, int, int]]]:
+    """Each run of two or more segments that overlap (one another, transitively), in address
+    order, as ``(start, end, input)``; the union of all ranges goes to ``coverage.spans``.
+
+    The common case, inputs that do not overlap at all, costs one sort and one pass.
+    """
+    # Each segment is one int, (start, end, input) packed so that ints sort by start:
+    # a third of the memory of a tuple per segment.
+    shift = len(inputs).bit_length()
+    mask = (1 << shift) - 1
+    packed = sorted(
+        ((a << 33 | a + len(d)) << shift) | k for k, h in enumerate(inputs) for a, d in h.segments
+    )
+    cluster: list[tuple[int, int, int]] = []
+    span_start = reach = -1
+    for item in packed:
+        start, end, k = item >> 33 + shift, item >> shift & (1 << 33) - 1, item & mask
+        if start < reach:  # overlaps the cluster
+            cluster.append((start, end, k))
+            reach = max(reach, end)
+            continue
+        if len(cluster) > 1:
+            yield cluster
+        if start > reach:  # a gap: the span so far is whole (touching ranges join)
+            if reach >= 0:
+                coverage.spans.append(Range(span_start, reach))
+            span_start = start
+        cluster, reach = [(start, end, k)], end
+    if len(cluster) > 1:
+        yield cluster
+    if reach >= 0:
+        coverage.spans.append(Range(span_start, reach))
+
+
 def _layers(inputs: Sequence[Firmware], coverage: Coverage) -> Iterator[tuple[int, int, list[int]]]:
     """``(lo, hi, inputs)`` for each stretch of addresses covered by two or more inputs.
 
-    One sweep over every segment's two ends, sorted by address (an end before a start
-    at the same address), keeping the inputs covering the current address in index
-    order; ``coverage`` is filled on the way.
+    Within each cluster of overlapping segments, one sweep over their ends sorted by
+    address (an end before a start at the same address) keeps the inputs covering the
+    current address in index order.
     """
-    # Each event is one int, (address, opening, input) packed so that ints sort as the
-    # tuples would: a third of the memory of a tuple per event.
-    shift = len(inputs).bit_length()
-    mask = (1 << shift) - 1
-    events = sorted(
-        e
-        for k, h in enumerate(inputs)
-        for a, d in h.segments
-        for e in (((a << 1 | 1) << shift) | k, ((a + len(d)) << 1 + shift) | k)
-    )
-    active: list[int] = []
-    previous = span_start = 0
-    for event in events:
-        address, opening, k = event >> 1 + shift, event >> shift & 1, event & mask
-        if address > previous and len(active) > 1:
-            coverage.covered_twice += address - previous
-            yield previous, address, active
-        previous = address
-        if opening:
-            if not active and not (coverage.spans and coverage.spans[-1].end == address):
-                span_start = address
-            elif not active:
-                span_start = coverage.spans.pop().start  # touching: one range
-            bisect.insort(active, k)
-        else:
-            del active[bisect.bisect_left(active, k)]
-            if not active:
-                coverage.spans.append(Range(span_start, address))
+    for cluster in _clusters(inputs, coverage):
+        events = sorted(e for start, end, k in cluster for e in ((start, 1, k), (end, 0, k)))
+        active: list[int] = []
+        previous = events[0][0]
+        for address, opening, k in events:
+            if address > previous and len(active) > 1:
+                coverage.covered_twice += address - previous
+                yield previous, address, active
+            previous = address
+            if opening:
+                bisect.insort(active, k)
+            else:
+                del active[bisect.bisect_left(active, k)]
 
 
 def overlapping_pairs(
