@@ -27,7 +27,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from ota_action.errors import InputError
 from ota_action.safe_text import looks_like_secret
-from ota_action.values import parse_eui64, parse_file_version, parse_int, split_lines
+from ota_action.values import (
+    HEX_USUAL,
+    decimal_reading_warning,
+    parse_eui64,
+    parse_file_version,
+    parse_int,
+    split_lines,
+)
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
@@ -222,7 +229,8 @@ def load(
 
     The first error becomes one message naming the field and, when its value came from
     the environment, the variable (``InputError.source``); the value shown is the one
-    the user gave, never a secret.  ``warn`` receives deprecation notices.
+    the user gave, never a secret.  ``warn`` receives deprecation notices and the
+    warning for a bare decimal where hex is usual (``-m 1234``).
     """
     environ = os.environ if environ is None else environ
     from_env, sources, notices = from_environment(model, values, environ)
@@ -231,7 +239,7 @@ def load(
             warn(notice)
     merged = {**from_env, **values}
     try:
-        return model(**merged)
+        settings = model(**merged)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
         first = errors[0]
@@ -250,3 +258,8 @@ def load(
         if len(errors) > 1:
             message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         raise InputError(message, field=name or None, value=shown, source=sources.get(name)) from None
+    for field, what in HEX_USUAL.items():
+        decimal = decimal_reading_warning(what, merged.get(field)) if field in model.model_fields else None
+        if decimal is not None and warn is not None:
+            warn(decimal)
+    return settings
