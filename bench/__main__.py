@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import aes, processes, report, signing, speed, tools
+from bench import aes, combine_scaling, processes, report, signing, speed, tools
 from bench.inputs import KIB, MIB
 from bench.measure import Figure
 
-SECTIONS = ("aes", "startup", "zbota", "combine", "xbee", "signing", "speed")
+SECTIONS = ("aes", "startup", "zbota", "combine", "combine-scaling", "xbee", "signing", "speed")
 
 
 def _size(text: str) -> int:
@@ -124,6 +124,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             figures += processes.zbota(work, args.image_size, args.process_repeats, log)
         if "combine" in wanted:
             figures += processes.combine(work, tuple(args.combine_sizes), args.process_repeats, log)
+        if "combine-scaling" in wanted:
+            scale = ((3, 6), 4 * KIB) if args.tiny else (combine_scaling.COUNTS, combine_scaling.SIZE)
+            figures += combine_scaling.run(work, args.process_repeats, log, *scale)
         if "xbee" in wanted:
             figures += processes.xbee_fs(work, args.image_size, args.process_repeats, log)
         if "signing" in wanted:
@@ -151,6 +154,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "figures": [f.as_json() for f in figures],
         "aes_mmo_ratios": ratios,
         "combine_ratios": report.process_ratios(figures),
+        "combine_growth": combine_scaling.growth(figures),
         "zigpy_correctness": zigpy_check,
         "targets": report.targets(figures, ratios, machine["aes_backend_default"]),
         "_figures": figures,
@@ -179,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
             f"combine vs {r['vs']}: {report.ratio_words(r['time_ratio_min'])} (min), "
             f"{report.ratio_words(r['rss_ratio'], 'less peak RSS', 'more peak RSS')}"
         )
+    growth = result["combine_growth"]
+    for name in ("ota-action combine", "srec_cat"):
+        if growth.get(name) is not None:
+            fewest, most = growth["fewest"], growth["most"]
+            ratio = growth[name]
+            print(
+                f"combine {name}: time at {most} inputs / at {fewest} = {ratio} (linear: {most / fewest:g})"
+            )
     check = result["zigpy_correctness"]
     if check and check.get("zigpy_8192") is not None:
         print()

@@ -112,3 +112,66 @@ def parse_tag_spec(text: str) -> TagSpec:
     if _LENGTH.fullmatch(source):
         return TagSpec(tag, length=parse_int(source, bits=32))
     return TagSpec(tag, path=Path(source))
+
+
+# Fields people write in hex everywhere in the ecosystem (Zigbee specs, vendor tools,
+# zigpy and Z2M indexes), and how a warning names each.
+HEX_USUAL = {"mfg_id": "manufacturer code", "image_type": "image type"}
+_BARE_DECIMAL = re.compile(r"\+?[0-9]+")
+
+
+def decimal_reading_warning(what: str, text: object, *, digits: int = 4) -> str | None:
+    """A warning for a bare decimal above 9 where hex is usual, showing both readings.
+
+    ``-m 1234`` is read as decimal (0x04D2), as every number option is; a user who copied
+    a manufacturer code meant 0x1234 more often than not.  The number is not changed:
+    the warning says how to write either reading so that it goes away.
+    """
+    if not isinstance(text, str) or not _BARE_DECIMAL.fullmatch(text.strip()):
+        return None
+    stripped = text.strip().lstrip("+")
+    value = int(stripped, 10)
+    if value <= 9:
+        return None
+    as_hex = int(stripped, 16)
+    decimal = f"0x{value:0{digits}X}"
+    if as_hex >= 1 << 4 * digits:
+        return f"{what} {stripped} is read as decimal, {decimal} ({what}s are usually written in hex)"
+    return (
+        f"{what} {stripped} is read as decimal, {decimal}; in hex, as {what}s are usually written, "
+        f"it would be 0x{as_hex:0{digits}X}. Write {decimal} or 0x{as_hex:0{digits}X} to say which you mean"
+    )
+
+
+@dataclass(frozen=True)
+class FirmwareInput:
+    """A firmware file for ``combine``: a path, and for raw binary the address it loads at."""
+
+    path: Path
+    address: int | None = None
+    given: str = ""  # as the user wrote it, for messages
+
+    def __str__(self) -> str:
+        if self.given:
+            return self.given
+        return str(self.path) if self.address is None else f"{self.path}@0x{self.address:08X}"
+
+
+_AT_ADDRESS = re.compile(r"(.+)@(0[xX][0-9a-fA-F]+(_?[0-9a-fA-F])*|[0-9]+)")
+
+
+def parse_firmware_input(text: str | Path) -> FirmwareInput:
+    """``FILE`` or ``FILE@ADDRESS`` (raw binary at an address, decimal or 0x-hex).
+
+    Pure: a file whose own name ends in ``@`` and a number must be renamed (or copied).
+    """
+    if isinstance(text, Path):
+        return FirmwareInput(text)
+    match = _AT_ADDRESS.fullmatch(text.strip())
+    if match is None:
+        return FirmwareInput(Path(text.strip()))
+    try:
+        address = parse_int(match.group(2), bits=32)
+    except ValueError as exc:
+        raise ValueError(f"load address {match.group(2)} {exc}") from None
+    return FirmwareInput(Path(match.group(1)), address, text.strip())

@@ -291,8 +291,8 @@ def test_text_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
         f"  {'result':<24}  |{'#' * 2}{'.' * 51}{'#' * 11}|",
         "  # data, . nothing, X overlap",
         "Inputs:",
-        f"  {firmware['boot']}: 2048 bytes in 0x00000000-0x000007FF (2048 bytes)",
-        f"  {firmware['app']}: 12288 bytes in 0x00010000-0x00012FFF (12288 bytes)",
+        f"  {firmware['boot']} (Intel HEX): 2048 bytes in 0x00000000-0x000007FF (2048 bytes)",
+        f"  {firmware['app']} (Intel HEX): 12288 bytes in 0x00010000-0x00012FFF (12288 bytes)",
         "    start address: EIP 0x00010101 (type 05)",
         "Merged: 14336 bytes in 0x00000000-0x000007FF (2048 bytes), 0x00010000-0x00012FFF (12288 bytes)",
         "Gaps: 0x00000800-0x0000FFFF (63488 bytes)",
@@ -323,7 +323,7 @@ def _good(tmp_path: Path, name: str) -> Path:
 
 def _bad(tmp_path: Path, text: str, name: str = "bad.hex") -> Path:
     path = tmp_path / name
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     return path
 
 
@@ -373,16 +373,62 @@ BAD_INPUTS = [
     ),
     ("missing file", lambda t: [_good(t, "a.hex"), t / "nope.hex"], [], "FILE '{1}': file does not exist"),
     (
-        "wrong input extension",
+        "Intel HEX text named .bin",
         lambda t: [_good(t, "a.hex"), _good(t, "b.bin")],
         [],
-        "FILE '{1}': is not an Intel HEX file name (.hex); combine reads Intel HEX only",
+        "FILE '{1}': is named as raw binary (.bin) but holds Intel HEX; name it .hex if that is meant, "
+        "or give the raw binary file",
     ),
     (
-        "output type mismatch",
+        "ELF named .hex",
+        lambda t: [_good(t, "a.hex"), _bad(t, "\x7fELF\x01\x01\x01" + "\0" * 60, "b.hex")],
+        [],
+        "FILE '{1}': is named as Intel HEX (.hex) but holds ELF; name it .elf if that is meant, "
+        "or give the Intel HEX file",
+    ),
+    (
+        "raw binary without an address",
+        lambda t: [_good(t, "a.hex"), _bad(t, "\x00\x01", "b.bin")],
+        [],
+        "FILE '{1}': is raw binary, which has no addresses; give the address it loads at, as {1}@0x08000000",
+    ),
+    (
+        "an address for a file with its own",
+        lambda t: [_good(t, "a.hex"), f"{_good(t, 'b.hex')}@0x1000"],
+        [],
+        "FILE '{1}': holds Intel HEX, which carries its own addresses; "
+        "an @0x1000 load address is for raw binary files only",
+    ),
+    (
+        "S-record bad checksum",
+        lambda t: [_good(t, "a.hex"), _bad(t, "S00300FC\nS1050000AB00\n", "b.s37")],
+        ["-o", "{out}.s37"],
+        "FILE '{1}': line 1: count field says 3 bytes but the record holds 2",
+    ),
+    (
+        "S-record count mismatch",
+        lambda t: [_good(t, "a.hex"), _bad(t, "S1040000AB50\nS5030002FA\n", "b.s37")],
+        [],
+        "FILE '{1}': line 2: S5 record count 2 but 1 data records come before it",
+    ),
+    (
+        "non-UTF-8 bytes in a record",
+        lambda t: [_good(t, "a.hex"), _bad(t, ":0100\udce9000001FE\n" + EOF)],
+        [],
+        "FILE '{1}': line 1: non-ASCII character",
+    ),
+    (
+        "output type not a record format",
         lambda t: [_good(t, "a.hex"), _good(t, "b.hex")],
         ["-o", "{out}.bin"],
-        "--outfile '{out}.bin': the output type must match an input type (.hex)",
+        "--outfile '{out}.bin': must be named .hex (Intel HEX) or .s37, .s19, .s28, .srec or .mot (S-record)",
+    ),
+    (
+        "output kind no input has",
+        lambda t: [_good(t, "a.hex"), _good(t, "b.hex")],
+        ["-o", "{out}.s37"],
+        "--outfile '{out}.s37': is Motorola S-record, but no input is (they hold Intel HEX); "
+        "name the output after an input's kind",
     ),
     (
         "input is a directory",
@@ -469,8 +515,8 @@ def test_markdown_summary(tmp_path: Path, firmware: dict[str, Path]) -> None:
     report = run(load(CombineSettings, {"files": [firmware["boot"], firmware["app"]], "outfile": out}))
     text = report.markdown()
     assert (
-        f"| {firmware['app']} | 12288 | 0x00010000-0x00012FFF (12288 bytes) | EIP 0x00010101 (type 05) |"
-        in text
+        f"| {firmware['app']} | Intel HEX | 12288 | 0x00010000-0x00012FFF (12288 bytes) "
+        "| EIP 0x00010101 (type 05) |" in text
     )
     assert "**Gaps:** 0x00000800-0x0000FFFF (63488 bytes)" in text
     assert "**Overlaps (error):** 0 bytes, 0 identical, 0 overridden" in text

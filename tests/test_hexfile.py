@@ -11,17 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from intelhex import IntelHex
 
-from ota_action.commands.firmware_files import hex_file_image as hex_to_image
+from ota_action.commands.firmware_files import firmware_image as hex_to_image
 from ota_action.errors import InputError
-from ota_action.formats.firmware.intelhex import (
-    HexData,
-    Range,
-    StartAddress,
-    merge,
-    parse_hex,
-    parse_start_address,
-    to_hex,
-)
+from ota_action.formats.firmware.image import Firmware as HexData
+from ota_action.formats.firmware.image import StartAddress, parse_start_address
+from ota_action.formats.firmware.intelhex import parse_hex, to_hex
+from ota_action.formats.firmware.merge import merge
+from ota_action.formats.firmware.segments import Range
 
 
 def record(kind: int, offset: int, payload: bytes = b"") -> str:
@@ -287,13 +283,13 @@ def test_hex_to_image_fills_gaps_and_reports_range(tmp_path: Path) -> None:
     )
     image = hex_to_image(path, fill=0x00)
     assert (image.start, image.end) == (0x10010, 0x10015)
-    assert image.data == b"\x01\x02\x00\x00\x03"
+    assert image.to_bytes() == b"\x01\x02\x00\x00\x03"
 
 
 def test_hex_to_image_errors_name_the_field_and_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.hex"
     empty.write_bytes(hexfile(EOF))
-    with pytest.raises(InputError, match="holds no data records") as caught:
+    with pytest.raises(InputError, match=r"holds no data \(Intel HEX\)") as caught:
         hex_to_image(empty)
     assert (caught.value.field, caught.value.value) == ("tags", str(empty))
     far = tmp_path / "far.hex"

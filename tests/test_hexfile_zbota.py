@@ -50,7 +50,7 @@ def test_hex_tag_default_fill_and_text_summary(tmp_path: Path) -> None:
     result = run_cli("zbota", *BASE, "-o", out, "-t", f"0x0000:{app}")
     assert result.code == 0
     assert _upgrade_image(out.read_bytes())[0x20:0x30] == b"\xff" * 0x10
-    assert "      HEX address range: 0x08000000-0x08000033" in result.out.splitlines()
+    assert "      Firmware address range: 0x08000000-0x08000033" in result.out.splitlines()
 
 
 def test_malformed_hex_tag_names_option_file_and_line(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from ota_action.commands import COMMANDS
 from ota_action.edges import style
-from ota_action.formats.firmware.intelhex import Range
+from ota_action.formats.firmware.segments import Range
 from ota_action.results import (
     CombineInput,
     CombineResult,
@@ -355,7 +355,7 @@ def test_mermaid_is_a_gantt_chart_with_safe_names() -> None:
 
 
 def test_combine_map_marks_gaps_and_overlaps() -> None:
-    from ota_action.formats.firmware.intelhex import Overlap
+    from ota_action.formats.firmware.merge import Overlap
 
     result = CombineResult(
         outfile=Path("all.hex"), size=1, sha256=SHA, record_length=16,

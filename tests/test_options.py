@@ -191,6 +191,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {},
     ),
     ("zbota", {"mfg_id": "1", "image_type": "x", "version": "1", "tags": ["0:a"]}, {}),
+    ("zbota", {"outfile": "o", "mfg_id": "1234", "image_type": "10", "version": "1", "tags": ["0:a"]}, {}),
 ]
 
 

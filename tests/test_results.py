@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.formats.firmware.intelhex import LINEAR_START, Overlap, Range, StartAddress
+from ota_action.formats.firmware.image import LINEAR_START, StartAddress
+from ota_action.formats.firmware.merge import Overlap
+from ota_action.formats.firmware.segments import Range
 from ota_action.formats.zigbee import FieldControl, Finding, OtaHeader, Tag
 from ota_action.formats.zigbee.image import IntegrityResult
 from ota_action.formats.zigbee.integrity import IntegrityVariant
@@ -73,7 +75,7 @@ Layout (94 bytes, 1 column = 2 bytes):
 Sub-elements:
   1 Tag ID: 0x0000 (upgrade image)  Length: 10 bytes  Offset: 56  Data offset: 62
       Source: app.hex
-      HEX address range: 0x08000000-0x08000009
+      Firmware address range: 0x08000000-0x08000009
   I Tag ID: 0x0003 (image integrity code)  Length: 16 bytes  Offset: 72  Data offset: 78
       Source: AES-MMO integrity code
 Integrity code: valid (standard) 000102030405060708090a0b0c0d0e0f
@@ -283,9 +285,9 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         "  result  |" + "#" * 21 + "X" * 22 + "#" * 21 + "|\n"
         "  # data, . nothing, X overlap\n"
         "Inputs:\n"
-        "  a.hex: 64 bytes in 0x00000000-0x0000003F (64 bytes)\n"
+        "  a.hex (Intel HEX): 64 bytes in 0x00000000-0x0000003F (64 bytes)\n"
         "    start address: EIP 0x00000101 (type 05)\n"
-        "  b.hex: 64 bytes in 0x00000020-0x0000005F (64 bytes)\n"
+        "  b.hex (Intel HEX): 64 bytes in 0x00000020-0x0000005F (64 bytes)\n"
         "Merged: 96 bytes in 0x00000000-0x0000005F (96 bytes)\n"
         "Gaps: none\n"
         "Overlaps (keep-last): 32 bytes, 30 identical, 2 overridden\n"
@@ -305,9 +307,9 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         "    section b.hex\n    0x00000020-0x0000005F : 32, 96\n"
         "    section result\n    0x00000000-0x0000005F : 0, 96\n"
         "    overlap 0x00000020-0x0000003F : crit, 32, 64\n```\n\n"
-        "| Input | Bytes | Ranges | Start address |\n|---|---|---|---|\n"
-        "| a.hex | 64 | 0x00000000-0x0000003F (64 bytes) | EIP 0x00000101 (type 05) |\n"
-        "| b.hex | 64 | 0x00000020-0x0000005F (64 bytes) |  |\n\n"
+        "| Input | Kind | Bytes | Ranges | Start address |\n|---|---|---|---|---|\n"
+        "| a.hex | Intel HEX | 64 | 0x00000000-0x0000003F (64 bytes) | EIP 0x00000101 (type 05) |\n"
+        "| b.hex | Intel HEX | 64 | 0x00000020-0x0000005F (64 bytes) |  |\n\n"
         "**Merged:** 96 bytes in 0x00000000-0x0000005F (96 bytes)\n\n"
         "**Gaps:** none\n\n"
         "**Overlaps (keep-last):** 32 bytes, 30 identical, 2 overridden\n\n"
@@ -338,6 +340,7 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
     }
     assert data["inputs"][0] == {
         "file": "a.hex",
+        "kind": "Intel HEX",
         "ranges": [{"start": 0, "end": 0x3F, "size": 64, "range": "0x00000000-0x0000003F"}],
         "ranges_total": 1,
         "bytes": 64,

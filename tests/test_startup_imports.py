@@ -149,7 +149,9 @@ def test_zbota_builds_without_pydantic(ota_file: Path) -> None:
     code, modules = imported(*args)
     assert code == 0
     assert out.read_bytes() == ota_file.read_bytes()  # the same file the in-process CLI made
-    assert _heavy(modules) == []
+    # zbota reads firmware files, so the firmware readers are its own business here.
+    assert [m for m in _heavy(modules) if not m.startswith("ota_action.formats.firmware")] == []
+    assert "elftools" not in modules  # the ELF reader only for an ELF input
     code, modules = imported("zbota", "-o", out, "-m", "0x10000", "-i", "1", "-v", "1", "-t", f"0:{firmware}")
     assert code == 2  # a refused value is refused without pydantic too
-    assert _heavy(modules) == []
+    assert [m for m in _heavy(modules) if not m.startswith("ota_action.formats.firmware")] == []

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ota_action.commands.firmware_files import hex_file_source
+from ota_action.commands.firmware_files import converted_image
 from ota_action.commands.matter_reading import read_matter_image
 from ota_action.edges import files, log
 from ota_action.errors import InputError
-from ota_action.formats.firmware.intelhex import HexSource
+from ota_action.formats.firmware.binary import FilledImage
 from ota_action.formats.matter.header import BUILD_DIGESTS, DigestType, MatterHeader
 from ota_action.formats.matter.image import PayloadSource, StreamWindow, plan_header, write_image
 from ota_action.formats.zigbee.checks import Finding
@@ -38,7 +38,7 @@ class _Source:
     offset: int
     size: int
     base: MatterHeader | None = None  # the rewrapped image's header
-    hex: HexSource | None = None  # a .hex payload, converted to its binary image
+    hex: FilledImage | None = None  # a .hex, .s37 or ELF payload, converted to its binary image
 
 
 def _source(settings: MatterSettings) -> _Source:
@@ -47,8 +47,8 @@ def _source(settings: MatterSettings) -> _Source:
             raise InputError("is required (or --from-image, to rewrap an image)", field="payload")
         path = settings.payload
         size = files.input_size(path, field="payload")
-        if path.suffix.lower() == ".hex":  # as zbota's .hex tags: the image, not the text
-            converted = hex_file_source(path, field="payload")
+        converted = converted_image(path, field="payload")  # as zbota's tags: the image, not the text
+        if converted is not None:
             return _Source(path, "payload", 0, converted.length, hex=converted)
         return _Source(path, "payload", 0, size)
     if settings.payload is not None:

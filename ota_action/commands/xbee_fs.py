@@ -20,6 +20,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+from ota_action.commands import firmware_files
 from ota_action.commands.key_sources import key_material, open_signer
 from ota_action.commands.signatures import signature_verdict
 from ota_action.edges import files, log, same_file
@@ -100,6 +101,8 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
         settings.outfile, [p for p in (settings.image, settings.key_file) if p is not None]
     )
     size = files.input_size(settings.image, field="image")
+    # An XBee file-system image is raw bytes; HEX, S-record or ELF text would be signed as is.
+    firmware_files.require_raw_binary(settings.image, field="image", what="an XBee file-system image")
     try:
         xbee.check_image_size(size)
     except InputError as exc:

@@ -1,25 +1,25 @@
 """``zbota``: settings in, a Zigbee OTA file out, streamed and described from what was written.
 
 Sizes first: every tag's length comes from ``stat``, its NULL length, or a streaming
-parse of its .hex, and :func:`~ota_action.formats.zigbee.image.plan_image` refuses a file the
+parse of its .hex, .s37 or ELF, and :func:`~ota_action.formats.zigbee.image.plan_image` refuses a file the
 format cannot hold before any data is read.  Then the file is streamed to a temporary
 file and renamed into place; the description comes from the writer, not a re-parse.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ota_action.commands import aes_backend
+from ota_action.commands import aes_backend, firmware_files
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
+from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
 from ota_action.formats.zigbee.header import OtaHeader
-from ota_action.formats.zigbee.image import FileSource, FillSource, Source, plan_image, write_image
+from ota_action.formats.zigbee.image import FillSource, Source, plan_image, write_image
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.options.zigbee_rules import VARIANT_DEVICES, chosen_header_string
 from ota_action.results import OtaSummary, ZbotaResult
@@ -29,28 +29,31 @@ if TYPE_CHECKING:
     from ota_action.settings.zigbee import ZbotaSettings
 
 
-def _is_hex(spec: TagSpec) -> bool:
-    # os.path.isfile never raises (Path.is_file does on an over-long name).
-    return spec.path is not None and spec.path.suffix.lower() == ".hex" and os.path.isfile(spec.path)
+def _is_firmware_text(spec: TagSpec) -> bool:
+    """Whether a tag's file is Intel HEX, S-record or ELF (by content and name), not raw bytes."""
+    if spec.path is None:
+        return False
+    return firmware_files.file_kind(spec.path, field="tags") is not FirmwareKind.BINARY
 
 
 def _element(spec: TagSpec, fill: int, warnings: list[str]) -> tuple[Source, dict[str, str]]:
-    """The data source a tag spec stands for, and how to describe it."""
+    """The data source a tag spec stands for, and how to describe it.
+
+    A file is sniffed, whatever its name: Intel HEX, S-record and ELF are converted to
+    their binary image (never embedded as text), and a name that contradicts the
+    content (HEX text named ``.bin``) is an error naming both.
+    """
     if spec.path is None:
         length = spec.length or 0
         return FillSource(length, fill), {"source": f"NULL data ({length} x 0x{fill:02X})"}
-    if _is_hex(spec):
-        from ota_action.commands.firmware_files import hex_file_source
-
-        image = hex_file_source(spec.path, fill=fill, field="tags")
+    image = firmware_files.converted_image(spec.path, fill=fill, field="tags")
+    if image is not None:
         warnings.extend(image.warnings)
         return image, {
             "source": str(spec.path),
             "address_range": f"0x{image.start:08X}-0x{image.end - 1:08X}",
         }
-    size = files.input_size(spec.path, field="tags")
-    source = FileSource(spec.path, size, opener=lambda p: files.open_input(p, field="tags"))
-    return source, {"source": str(spec.path)}
+    return firmware_files.raw_file_source(spec.path, field="tags"), {"source": str(spec.path)}
 
 
 def _with_sources(summary: OtaSummary, sources: list[dict[str, str]], align: int | None) -> OtaSummary:
@@ -118,9 +121,9 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
     }
     warnings: list[str] = []
     # Sizes first: the NULL tags and plain files alone may already be too much; refuse
-    # that before parsing any .hex (whose length is known only after a parse).
+    # that before parsing any .hex, .s37 or ELF (whose length is known only after a parse).
     known = [
-        (s.tag, FillSource(0) if _is_hex(s) else _element(s, settings.fill, warnings)[0])
+        (s.tag, FillSource(0) if _is_firmware_text(s) else _element(s, settings.fill, warnings)[0])
         for s in settings.tags
     ]
     plan_image(header, known, **plan_options)

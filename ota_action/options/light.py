@@ -19,7 +19,7 @@ from typing import Any
 
 from ota_action.options.env import from_environment
 from ota_action.options.fields import CommandOptions, FieldSpec, Kind
-from ota_action.options.problems import field_problem
+from ota_action.options.problems import decimal_warnings, field_problem
 
 _TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
@@ -174,4 +174,7 @@ def load_light(
             secret_fields=options.secret_fields,
             sources=sources,
         )
+    for decimal in decimal_warnings((f.name for f in options.fields), merged):
+        if warn is not None:
+            warn(decimal)
     return FieldValues(result)

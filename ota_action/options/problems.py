@@ -6,12 +6,12 @@ Shared by the pydantic loader (:func:`ota_action.settings.load`) and the light o
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ota_action.errors import InputError
 from ota_action.safe_text import looks_like_secret
-from ota_action.values import split_lines
+from ota_action.values import HEX_USUAL, decimal_reading_warning, split_lines
 
 
 def field_problem(
@@ -40,3 +40,11 @@ def field_problem(
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return InputError(message, field=name or None, value=shown, source=sources.get(name))
+
+
+def decimal_warnings(fields: Iterable[str], merged: Mapping[str, Any]) -> list[str]:
+    """The warning for each bare decimal given where hex is usual (``-m 1234``), for the
+    fields of ``fields`` that have one; a valid value is never changed."""
+    names = set(fields)
+    found = (decimal_reading_warning(what, merged.get(f)) for f, what in HEX_USUAL.items() if f in names)
+    return [warning for warning in found if warning is not None]

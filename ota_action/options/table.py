@@ -53,14 +53,14 @@ TABLE: dict[str, CommandOptions] = {
         light=True,
     ),
     'combine': CommandOptions(
-        doc='Merge Intel HEX files (bootloader, application, configuration...) into one .hex file.',
+        doc='Merge firmware files (bootloader, application, configuration...) into one .hex or .s37 file.',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
-            FieldSpec(name='files', description='Intel HEX (.hex) files to merge, in order (at least 2)', flag='FILE', metavar='FILE', positional=True, many=True, required=True, env='OTA_FILES', rules=('ota_action.settings.combine:_paths',)),
-            FieldSpec(name='outfile', description='output .hex file (its directory is created; written atomically)', flag='--outfile', flags=('-o',), metavar='OUTFILE', required=True, env='OTA_OUTFILE', kind=Kind.PATH),
+            FieldSpec(name='files', description='files to merge, in order (at least 2): Intel HEX, S-record (.s37, .s19, .s28, .srec, .mot), ELF (.elf, .axf, .out), or raw binary at its address (app.bin@0x08000000)', flag='FILE', metavar='FILE', positional=True, many=True, required=True, env='OTA_FILES', rules=('ota_action.settings.combine:_inputs',)),
+            FieldSpec(name='outfile', description='output file: .hex (Intel HEX) or an S-record name (.s37...), the kind of one of the inputs (its directory is created; written atomically)', flag='--outfile', flags=('-o',), metavar='OUTFILE', required=True, env='OTA_OUTFILE', kind=Kind.PATH),
             FieldSpec(name='on_overlap', description='when files hold different bytes at one address: error, keep-first or keep-last (identical bytes are never a conflict)', flag='--on-overlap', metavar='ON_OVERLAP', default_shown='error', env='OTA_ON_OVERLAP', rules=('ota_action.settings.combine:_overlap',)),
             FieldSpec(name='start_address', description="start address record to write: first, last, none, 0xADDR (type 05) or CS:IP (type 03); default: the inputs' own, when they agree", flag='--start-address', metavar='START_ADDRESS', env='OTA_START_ADDRESS', optional=True, rules=('ota_action.settings.combine:_start',)),
-            FieldSpec(name='record_length', description='data bytes per output record, 1-255', flag='--record-length', metavar='RECORD_LENGTH', default_shown='16', env='OTA_RECORD_LENGTH', rules=('ota_action.settings.combine:_record_length',)),
+            FieldSpec(name='record_length', description='data bytes per output record: 1-255 for .hex, 1-250 for .s37 (252 for .s28, 253 for .s19)', flag='--record-length', metavar='RECORD_LENGTH', default_shown='16', env='OTA_RECORD_LENGTH', rules=('ota_action.settings.combine:_record_length',)),
         ),
         secret_fields=frozenset(),
         light=False,

@@ -1,4 +1,4 @@
-"""Result of ``combine``: what each Intel HEX input held, and what the merged file holds."""
+"""Result of ``combine``: what each firmware input held, and what the merged file holds."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ota_action.formats.firmware.intelhex import Overlap, Range, StartAddress
+from ota_action.formats.firmware.image import StartAddress
+from ota_action.formats.firmware.merge import Overlap
+from ota_action.formats.firmware.segments import Range
 from ota_action.results.base import FileWritten, md_escape, md_table, plural
 from ota_action.results.ota import sha_markdown
 from ota_action.results.picture import DATA, OVERLAP, Segment, bar, mermaid, scale_text
@@ -32,10 +34,12 @@ class CombineInput:
     start_address: StartAddress | None
     size: int
     ranges_total: int
+    kind: str = "Intel HEX"  # FirmwareKind's value: what the file held
 
     def to_json(self) -> dict[str, object]:
         return {
             "file": self.file,
+            "kind": self.kind,
             "ranges": [r.as_json() for r in self.ranges],
             "ranges_total": self.ranges_total,
             "bytes": self.size,
@@ -45,7 +49,7 @@ class CombineInput:
 
 @dataclass(frozen=True, kw_only=True)
 class CombineResult(FileWritten):
-    """A merged Intel HEX file written."""
+    """A merged Intel HEX or S-record file written."""
 
     command = "combine"
     record_length: int
@@ -62,6 +66,7 @@ class CombineResult(FileWritten):
     overlaps_total: int
     start_address: StartAddress | None
     start_source: str | None  # the file it came from, or "start-address"
+    output_kind: str = "Intel HEX"  # FirmwareKind's value: Intel HEX or Motorola S-record
 
     @property
     def identical_bytes(self) -> int:
@@ -71,6 +76,7 @@ class CombineResult(FileWritten):
         start = self.start_address
         return {
             "outfile": str(self.outfile),
+            "output_kind": self.output_kind,
             "size": self.size,
             "sha256": self.sha256,
             "record_length": self.record_length,
@@ -142,7 +148,7 @@ class CombineResult(FileWritten):
         lines = [*self.map_lines(), "Inputs:"]
         for entry in self.inputs:
             where = f" in {ranges_text(entry.ranges, entry.ranges_total)}" if entry.ranges else ""
-            lines.append(f"  {entry.file}: {entry.size} bytes{where}")
+            lines.append(f"  {entry.file} ({entry.kind}): {entry.size} bytes{where}")
             if entry.start_address:
                 lines.append(f"    start address: {entry.start_address}")
         where = (
@@ -168,17 +174,24 @@ class CombineResult(FileWritten):
             lines.append("Overlaps: none")
         lines.append(f"Start address: {self._start_text()}")
         lines += [
-            f"Records: {self.record_length} data bytes each, type 04 extended linear addresses",
+            f"Records: {self.record_length} data bytes each, {self._records_text()}",
             f"File size: {self.size} bytes",
             f"SHA-256: {self.sha256}",
-            f"Combined HEX written to: {self.outfile}",
+            f"Combined {'HEX' if self.output_kind == 'Intel HEX' else self.output_kind} written to: "
+            f"{self.outfile}",
         ]
         return lines
+
+    def _records_text(self) -> str:
+        if self.output_kind == "Intel HEX":
+            return "type 04 extended linear addresses"
+        return "S-records with an S0 header and an S5/S6 record count"
 
     def markdown_body(self) -> list[str]:
         rows = [
             [
                 e.file,
+                e.kind,
                 e.size,
                 ranges_text(e.ranges, e.ranges_total),
                 str(e.start_address) if e.start_address else "",
@@ -192,7 +205,7 @@ class CombineResult(FileWritten):
         return [
             *picture,
             "",
-            *md_table(["Input", "Bytes", "Ranges", "Start address"], rows),
+            *md_table(["Input", "Kind", "Bytes", "Ranges", "Start address"], rows),
             "",
             f"**Merged:** {self.data_bytes} bytes in "
             f"{ranges_text(self.merged_ranges, self.merged_ranges_total)}",

@@ -241,7 +241,7 @@ class OtaSummary:
             if e.source:
                 lines.append(f"      Source: {e.source}")
             if e.address_range:
-                lines.append(f"      HEX address range: {e.address_range}")
+                lines.append(f"      Firmware address range: {e.address_range}")
         if (note := self.unlisted_note()) is not None:
             lines.append(f"  {note}")
         lines.append(f"Integrity code: {self.integrity_text()}")

@@ -27,7 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from ota_action.options import zigbee_rules as zr
 from ota_action.options.env import from_environment as environment_values
-from ota_action.options.problems import field_problem
+from ota_action.options.problems import decimal_warnings, field_problem
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
@@ -194,7 +194,8 @@ def load(
 
     The first error becomes one message naming the field and, when its value came from
     the environment, the variable (``InputError.source``); the value shown is the one
-    the user gave, never a secret.  ``warn`` receives deprecation notices.
+    the user gave, never a secret.  ``warn`` receives deprecation notices and the
+    warning for a bare decimal where hex is usual (``-m 1234``).
     """
     environ = os.environ if environ is None else environ
     from_env, sources, notices = from_environment(model, values, environ)
@@ -203,7 +204,7 @@ def load(
             warn(notice)
     merged = {**from_env, **values}
     try:
-        return model(**merged)
+        settings = model(**merged)
     except ValidationError as exc:
         errors = exc.errors(include_input=False, include_url=False)
         loc = errors[0].get("loc", ())
@@ -218,3 +219,7 @@ def load(
             secret_fields=model.secret_fields,
             sources=sources,
         ) from None
+    for decimal in decimal_warnings(model.model_fields, merged):
+        if warn is not None:
+            warn(decimal)
+    return settings

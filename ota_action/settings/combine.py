@@ -1,4 +1,4 @@
-"""Settings of ``combine``: which Intel HEX files to merge, and the overlap and start-address rules."""
+"""Settings of ``combine``: which firmware files to merge, and the overlap and start-address rules."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
-from ota_action.formats.firmware.intelhex import StartAddress, parse_start_address
+from ota_action.formats.firmware.image import StartAddress, parse_start_address
 from ota_action.settings import Cli, CommandSettings, option
-from ota_action.values import parse_int, split_lines
+from ota_action.values import FirmwareInput, parse_firmware_input, parse_int, split_lines
 
 OVERLAP_CHOICES = ("error", "keep-first", "keep-last")
 
 
-def _paths(value: Any) -> Any:
-    """A list of paths, or newline-separated text (Action inputs, ``OTA_FILES``)."""
-    return split_lines(value) if isinstance(value, str) else value
+def _inputs(value: Any) -> Any:
+    """A list of ``FILE`` / ``FILE@ADDRESS``, or newline-separated text (Action inputs, ``OTA_FILES``)."""
+    items = split_lines(value) if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        return items
+    return [parse_firmware_input(v) if isinstance(v, str | Path) else v for v in items]
 
 
 def _overlap(value: Any) -> Any:
@@ -46,14 +49,17 @@ def _record_length(value: Any) -> Any:
 
 
 class CombineSettings(CommandSettings):
-    """Merge Intel HEX files (bootloader, application, configuration...) into one .hex file."""
+    """Merge firmware files (bootloader, application, configuration...) into one .hex or .s37 file."""
 
-    files: Annotated[list[Path], NoDecode, BeforeValidator(_paths)] = option(
-        "Intel HEX (.hex) files to merge, in order (at least 2)",
+    files: Annotated[list[FirmwareInput], NoDecode, BeforeValidator(_inputs)] = option(
+        "files to merge, in order (at least 2): Intel HEX, S-record (.s37, .s19, .s28, .srec, .mot), "
+        "ELF (.elf, .axf, .out), or raw binary at its address (app.bin@0x08000000)",
         cli=Cli(positional=True, metavar="FILE"),
     )
     outfile: Path = option(
-        "output .hex file (its directory is created; written atomically)", cli=Cli(("-o",))
+        "output file: .hex (Intel HEX) or an S-record name (.s37...), the kind of one of the inputs "
+        "(its directory is created; written atomically)",
+        cli=Cli(("-o",)),
     )
     on_overlap: Annotated[Literal["error", "keep-first", "keep-last"], BeforeValidator(_overlap)] = option(
         "when files hold different bytes at one address: error, keep-first or keep-last "
@@ -68,5 +74,5 @@ class CombineSettings(CommandSettings):
         None,
     )
     record_length: Annotated[int, BeforeValidator(_record_length)] = option(
-        "data bytes per output record, 1-255", 16
+        "data bytes per output record: 1-255 for .hex, 1-250 for .s37 (252 for .s28, 253 for .s19)", 16
     )
