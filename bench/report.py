@@ -36,8 +36,6 @@ def _note(f: Figure) -> str:
         text += f" ({f.extra['ratio_to_peer']}× the time of {f.extra['peer']}, same run)"
     if f.extra.get("ratio_to_zigpy_validate") is not None:
         text += f" ({f.extra['ratio_to_zigpy_validate']}× zigpy parse + validate)"
-    if "time_per_input_vs_first" in f.extra:
-        text += f" (time per input {f.extra['time_per_input_vs_first']}× that of the smaller set)"
     return text
 
 
@@ -225,13 +223,6 @@ def speed_targets(figures: list[Figure]) -> list[dict[str, Any]]:
         _ratio_target(figures, "ota-action zbota", 4, "zbota 1 MiB / Commander ota create"),
         _ratio_target(figures, "ota-action verify DIR", 1.0, "verify DIR / zigpy parse only"),
         _ratio_target(figures, "pre-commit ota-verify hook", 1.5, "pre-commit hook / batch verify"),
-        _ratio_target(
-            figures,
-            "ota-action combine 60 inputs",
-            1.5,
-            "combine: time per input at 60 / at 15",
-            "time_per_input_vs_first",
-        ),
     ]
 
 

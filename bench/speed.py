@@ -8,7 +8,7 @@
   whole folder, files in the page cache);
 - pre-commit: the ``ota-verify`` hook's entry run by ``pre-commit`` on a repository of
   1,000 OTA files, beside one batch ``verify`` of the same files;
-- ``combine`` of 15 and 60 Intel HEX inputs of 150 KB (linear: 60 should take about 4x 15).
+(``combine`` at 15 and 60 inputs is the ``combine-scaling`` section, bench/combine_scaling.py.)
 
 The folder is made of the real files of ``OTA_TEST_CORPUS`` (default: the corpus folders
 of this machine, if present), copied round-robin into a temporary folder (never into the
@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench import batch, tools
-from bench.inputs import KIB, MIB, intel_hex, random_bytes
+from bench.inputs import KIB, MIB, random_bytes
 from bench.measure import FAILED, UNAVAILABLE, Figure, run_process
 
 SECTION = "speed"
@@ -238,29 +238,6 @@ def _local_config() -> str:
     return text.getvalue()
 
 
-def combine_n(work: Path, counts: Sequence[int], repeats: int, log: Callable[[str], None]) -> list[Figure]:
-    """``combine`` of N non-overlapping 150 KB Intel HEX files, for N in ``counts``."""
-    figures = []
-    for count in counts:
-        log(f"combine of {count} x 150 KB x{repeats}")
-        parts = []
-        for i in range(count):
-            path = work / f"part-{count}-{i:03d}.hex"
-            path.write_text(intel_hex(random_bytes(150 * 1000, seed=100 + i), base=i * 0x40000))
-            parts.append(path)
-        out = work / f"combined-{count}.hex"
-        argv: list[str | Path] = [*tools.ota_action(), "combine", "-o", out, *parts]
-        figure = _timed(
-            Figure(SECTION, f"ota-action combine {count} inputs", size_bytes=count * 150_000), argv, repeats
-        )
-        figure.extra["inputs"] = count
-        figures.append(figure)
-    if len(figures) == 2 and figures[0].min_s and figures[1].min_s:
-        per_input = (figures[1].min_s / counts[1]) / (figures[0].min_s / counts[0])
-        figures[1].extra["time_per_input_vs_first"] = round(per_input, 2)
-    return figures
-
-
 def run(work: Path, repeats: int, tiny: bool, log: Callable[[str], None]) -> list[Figure]:
     size = 16 * KIB if tiny else MIB
     count = 40 if tiny else 1341
@@ -268,5 +245,4 @@ def run(work: Path, repeats: int, tiny: bool, log: Callable[[str], None]) -> lis
     figures += zbota_vs_commander(work, size, repeats, log)
     figures += batch_verify(work, count, repeats, log)
     figures += precommit(work, 40 if tiny else 1000, repeats, log)
-    figures += combine_n(work, (3, 6) if tiny else (15, 60), 1 if not tiny else repeats, log)
     return figures
