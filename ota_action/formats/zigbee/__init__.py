@@ -11,17 +11,49 @@ claims) and :class:`ota_action.errors.InputError` (a value cannot be written).
 
 from __future__ import annotations
 
-from ota_action.formats.zigbee.checks import Finding, Level, check_image
-from ota_action.formats.zigbee.elements import ElementRef, SubElement, Tag, check_writable_tags, tag_name
-from ota_action.formats.zigbee.header import (
-    FieldControl,
-    OtaHeader,
-    decode_header,
-    encode_header,
-    header_size,
-)
-from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage, build_image, parse_image
-from ota_action.formats.zigbee.integrity import IntegrityVariant, aes_mmo, integrity_code
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ota_action.formats.zigbee.checks import Finding, Level, check_image
+    from ota_action.formats.zigbee.elements import (
+        ElementRef,
+        SubElement,
+        Tag,
+        check_writable_tags,
+        tag_name,
+    )
+    from ota_action.formats.zigbee.header import (
+        FieldControl,
+        OtaHeader,
+        decode_header,
+        encode_header,
+        header_size,
+    )
+    from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage, build_image, parse_image
+    from ota_action.formats.zigbee.integrity import IntegrityVariant, aes_mmo, integrity_code
+
+# Each name is imported from its module when first asked for: importing one module of
+# the package (zbota's integrity variants) does not load the checks, layouts and
+# payload readers that only verify needs (docs/benchmarks.md).
+_HOMES = {
+    "checks": ("Finding", "Level", "check_image"),
+    "elements": ("ElementRef", "SubElement", "Tag", "check_writable_tags", "tag_name"),
+    "header": ("FieldControl", "OtaHeader", "decode_header", "encode_header", "header_size"),
+    "image": ("IntegrityResult", "ParsedImage", "build_image", "parse_image"),
+    "integrity": ("IntegrityVariant", "aes_mmo", "integrity_code"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ElementRef",
