@@ -18,11 +18,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ota_action.edges import files
 from ota_action.errors import InputError
-from ota_action.formats import xbee
 from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
 from ota_action.formats.zigbee.streams import chunks
-from ota_action.signing import keys, public
-from ota_action.signing.port import Signature, verifies
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
@@ -41,6 +38,10 @@ class NamedKey:
 
 def load_public_keys(paths: Sequence[Path], *, field: str = "public_key") -> tuple[NamedKey, ...]:
     """Each ``--public-key`` file as a :class:`NamedKey`; the same key twice is refused."""
+    # Here, not at the top: verify without --public-key (a pre-commit hook) never pays
+    # for the key and XBee modules (tests/test_startup_imports.py).
+    from ota_action.signing import keys, public
+
     loaded: list[NamedKey] = []
     for path in paths:
         source = keys.KeySource(f"--public-key {str(path)!r}", field=field, value=str(path))
@@ -67,6 +68,10 @@ def signature_verdict(
     checked with each key in turn.  A bad key file is an InputError (exit 2); a file
     whose signature no key verifies is a verdict with errors (exit 1).
     """
+    from ota_action.formats import xbee
+    from ota_action.signing import keys
+    from ota_action.signing.port import Signature, verifies
+
     candidates = load_public_keys([public_keys]) if isinstance(public_keys, Path) else tuple(public_keys)
     ref = parsed.first_of.get(UPGRADE_IMAGE)
     if ref is None:
