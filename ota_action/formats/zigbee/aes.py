@@ -94,6 +94,9 @@ def _load_libcrypto() -> Compress | None:
     else:
         return None
     buffer, byref, c_int = ctypes.create_string_buffer, ctypes.byref, ctypes.c_int
+    # Typed once: AES_ofb128_encrypt's length is a size_t, which a bare Python int (passed
+    # as a C int) would not be on every ABI.
+    bits, length = c_int(128), ctypes.c_size_t(BLOCK)
 
     def compress(state: bytes, blocks: bytes) -> bytes:
         # Per call, never shared: two threads hashing at once must not meet in one buffer.
@@ -105,8 +108,8 @@ def _load_libcrypto() -> Compress | None:
         num = c_int(0)  # OFB's position in its block: back to 0 after each 16 bytes
         position = byref(num)
         for i in range(0, size, BLOCK):
-            set_key(h, 128, key_schedule)
-            ofb(byref(source, i), h, BLOCK, key_schedule, byref(ivs, i), position)
+            set_key(h, bits, key_schedule)
+            ofb(byref(source, i), h, length, key_schedule, byref(ivs, i), position)
         return h.raw
 
     return compress
