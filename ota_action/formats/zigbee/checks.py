@@ -29,6 +29,7 @@ from ota_action.formats.zigbee.header import FC_KNOWN, HEADER_VERSION, header_si
 from ota_action.formats.zigbee.image import ParsedImage
 from ota_action.formats.zigbee.integrity import MAX_INPUT, IntegrityVariant
 from ota_action.formats.zigbee.layouts import HUE_SBL, STANDARD, TELINK_ENCRYPTED, Layout
+from ota_action.formats.zigbee.payload import TELINK as TELINK_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
 from ota_action.formats.zigbee.trailers import CRC32_LE, Trailer
 
@@ -200,6 +201,8 @@ def check_image(
         if payload.valid is False:
             stored, computed = payload.details.get("crc32_stored"), payload.details.get("crc32_computed")
             code = "payload-crc" if stored is not None and stored != computed else "payload-structure"
+            if payload.format == TELINK_PAYLOAD:
+                code = "payload"  # what the device checks is one verdict: it boots the image or not
             error(code, f"the upgrade image at offset {payload.offset}: {payload.problem}")
     return out
 

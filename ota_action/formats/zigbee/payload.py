@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, BinaryIO
 
+from ota_action.formats.telink import image as telink
 from ota_action.formats.zigbee.streams import CHUNK, read_at
 
 GBL = "gbl"
@@ -90,7 +91,18 @@ def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
         or _u16be(head, 0) == EBL_ENCRYPTED_HEADER_TAG
     ):
         return _silabs(f, offset, length, gbl=False)
+    if len(head) >= telink.HEAD_SIZE and telink.is_telink(head):
+        return _telink(f, offset, length)
     return _described(head, offset, length)
+
+
+def _telink(f: BinaryIO, offset: int, length: int) -> Payload:
+    found = telink.check_telink(f, offset, length)
+    details: dict[str, Any] = {"firmware_size": found.size_field, "version": f"0x{found.version:08X}"}
+    if found.crc32_stored is not None:
+        details["crc32_stored"] = f"0x{found.crc32_stored:08X}"
+        details["crc32_computed"] = f"0x{found.crc32_computed:08X}"
+    return Payload(TELINK, found.problem is None, MappingProxyType(details), found.problem, offset, length)
 
 
 def _u16be(data: bytes, offset: int) -> int:
