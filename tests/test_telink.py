@@ -126,7 +126,9 @@ def test_an_image_already_prepared_with_a_wrong_crc_is_refused(tmp_path: Path) -
     fw.write_bytes(prepared)
     code, err, out = zbota(tmp_path, fw, "--prepare", "telink", "-v", "payload")
     assert code == 2
-    assert err.startswith("ota-action zbota: error: --prepare: already carries the Telink OTA magic, but: ")
+    assert err.startswith(
+        f"ota-action zbota: error: --prepare '{fw}': already carries the Telink OTA magic, but: "
+    )
     assert "Telink CRC-32 does not match" in err
     assert not out.exists()
 
@@ -207,3 +209,33 @@ def test_flipped_byte_message_shows_both_crcs(tmp_path: Path) -> None:
     assert report["findings"][0]["message"].endswith(
         f"the image ends with 0x{stored:08X}, its first {len(data) - 4} bytes compute to 0x{computed:08X}"
     )
+
+
+# --- an OTA file wrapped in another (issue 18) ------------------------------------------
+
+
+def test_zbota_refuses_an_ota_file_as_upgrade_image_unless_allowed(tmp_path: Path) -> None:
+    inner = tmp_path / "inner.zigbee"
+    inner.write_bytes(ota_file(b"firmware", version=1))
+    code, err, out = zbota(tmp_path, inner, "-v", "2")
+    assert code == 2
+    assert err == (
+        f"ota-action zbota: error: --tag '{inner}': is itself a Zigbee OTA file (it starts with the magic "
+        "number 0x0BEEF11E): wrapping it again makes a file no device accepts; pass its own upgrade "
+        "image, or allow this on purpose with --allow-nested-ota\n"
+    )
+    assert not out.exists()
+    code, err, out = zbota(tmp_path, inner, "-v", "2", "--allow-nested-ota")
+    assert (code, err) == (0, "")
+    assert out.read_bytes() == ota_file(inner.read_bytes(), version=2)
+    code, report = verify_json(out)
+    assert code == 0
+    assert report["payload"] == {"format": "zigbee-ota", "valid": None, "details": {}}
+    assert report["findings"] == [
+        {
+            "level": "warning",
+            "code": "nested-ota",
+            "message": "the upgrade image at offset 62 is itself a Zigbee OTA file (wrapped twice): a "
+            "device expects its firmware there and rejects the file",
+        }
+    ]

@@ -52,13 +52,20 @@ def _upgrade_images(elements: Sequence[tuple[int, Source]]) -> list[int]:
     return [i for i, (tag, _) in enumerate(elements) if tag == UPGRADE_IMAGE]
 
 
-def _refuse_nested(head: bytes, allow: bool) -> None:
+def _where(source: Source) -> str | None:
+    """The file a source reads, for the message (a FileSource's or a converted tag's path)."""
+    path = getattr(source, "path", None)
+    return None if path is None else str(path)
+
+
+def _refuse_nested(source: Source, head: bytes, allow: bool) -> None:
     if head[:4] == _OTA_MAGIC and not allow:
         raise InputError(
             "is itself a Zigbee OTA file (it starts with the magic number 0x0BEEF11E): wrapping "
             "it again makes a file no device accepts; pass its own upgrade image, or allow "
             "this on purpose with --allow-nested-ota",
             field="tags",
+            value=_where(source),
         )
 
 
@@ -67,7 +74,11 @@ def _telink(source: Source, head: bytes) -> Source:
     if prepared.already_prepared:
         found = telink.check_telink_stream(source.chunks(), source.length)
         if found.problem is not None:
-            raise InputError(f"already carries the Telink OTA magic, but: {found.problem}", field="prepare")
+            raise InputError(
+                f"already carries the Telink OTA magic, but: {found.problem}",
+                field="prepare",
+                value=_where(source),
+            )
     return prepared
 
 
@@ -78,7 +89,7 @@ def prepare_elements(settings: ZbotaSettings, elements: Elements) -> tuple[Eleme
     for index in _upgrade_images(out):
         tag, source = out[index]
         head = head_of(source)
-        _refuse_nested(head, settings.allow_nested_ota)
+        _refuse_nested(source, head, settings.allow_nested_ota)
         if settings.prepare is Prepare.TELINK:
             source = _telink(source, head[: telink.HEAD_SIZE])
             out[index] = (tag, source)

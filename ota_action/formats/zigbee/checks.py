@@ -30,6 +30,7 @@ from ota_action.formats.zigbee.image import ParsedImage
 from ota_action.formats.zigbee.integrity import MAX_INPUT, IntegrityVariant
 from ota_action.formats.zigbee.layouts import HUE_SBL, STANDARD, TELINK_ENCRYPTED, Layout
 from ota_action.formats.zigbee.payload import TELINK as TELINK_PAYLOAD
+from ota_action.formats.zigbee.payload import ZIGBEE_OTA as NESTED_OTA
 from ota_action.formats.zigbee.payload import Payload
 from ota_action.formats.zigbee.trailers import CRC32_LE, Trailer
 
@@ -198,6 +199,12 @@ def check_image(
         elif integrity.variant in _VARIANT_TEXT:
             warning("integrity-variant", _VARIANT_TEXT[integrity.variant])
     for payload in payloads:
+        if payload.format == NESTED_OTA:
+            warning(
+                "nested-ota",
+                f"the upgrade image at offset {payload.offset} is itself a Zigbee OTA file (wrapped "
+                "twice): a device expects its firmware there and rejects the file",
+            )
         if payload.valid is False:
             stored, computed = payload.details.get("crc32_stored"), payload.details.get("crc32_computed")
             code = "payload-crc" if stored is not None and stored != computed else "payload-structure"

@@ -9,8 +9,13 @@ whole image including that value is the residue 0x2144DF1C, zigpy's test).  Byte
 the end tag (EBL's 0xFF padding to 64 bytes, Hue's GBL padding) are counted, not judged:
 the bootloader stops at the end tag.
 
+Telink application images (``KNLT`` start-up flag at offset 8) are checked as Telink's
+boot code checks them (:mod:`ota_action.formats.telink`): the OTA magic, the size at 0x18
+against the data, the CRC.  An upgrade image that is itself a Zigbee OTA file (magic
+0x0BEEF11E: wrapped twice, a known mistake) is ``zigbee-ota``.
+
 The other formats are recognised by their own headers, and only described:
-Telink (``KNLT`` start-up flag at offset 8), NXP JN51xx (the 12-byte boot image record
+NXP JN51xx (the 12-byte boot image record
 magic), TI OAD (the 8-byte image id), MCUboot (magic 0x96F3B83D, Nordic NCS) and
 Espressif app images (0xE9 plus the app descriptor magic 0xABCD5432 at offset 32).
 
@@ -28,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, BinaryIO
 
 from ota_action.formats.telink import image as telink
+from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.streams import CHUNK, read_at
 
 GBL = "gbl"
@@ -37,6 +43,7 @@ NXP_JN51XX = "nxp-jn51xx"
 TI = "ti"
 MCUBOOT = "mcuboot"
 ESP = "esp"
+ZIGBEE_OTA = "zigbee-ota"
 UNKNOWN = "unknown"
 
 MAX_LISTED_TAGS = 32
@@ -56,6 +63,7 @@ TI_IMAGE_IDS = (b"CC26x2R1", b"CC13x2R1", b"CC13x4  ", b"CC26x3  ", b"CC26x4  ",
 MCUBOOT_MAGIC = 0x96F3B83D
 ESP_MAGIC = 0xE9
 ESP_APP_DESC_MAGIC = 0xABCD5432
+_OTA_MAGIC = MAGIC.to_bytes(4, "little")
 _HEAD = 112  # enough for every header read below (ESP's project name ends at 112)
 
 
@@ -91,6 +99,8 @@ def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
         or _u16be(head, 0) == EBL_ENCRYPTED_HEADER_TAG
     ):
         return _silabs(f, offset, length, gbl=False)
+    if head[:4] == _OTA_MAGIC:
+        return Payload(ZIGBEE_OTA, None, MappingProxyType({}), None, offset, length)
     if len(head) >= telink.HEAD_SIZE and telink.is_telink(head):
         return _telink(f, offset, length)
     return _described(head, offset, length)
