@@ -8,7 +8,6 @@ from __future__ import annotations
 from ota_action.formats.telink.image import (
     TelinkCheck,
     TelinkPrepared,
-    check_telink,
     check_telink_stream,
     file_version,
     prepared_length,
@@ -17,7 +16,6 @@ from ota_action.formats.telink.image import (
 __all__ = [
     "TelinkCheck",
     "TelinkPrepared",
-    "check_telink",
     "check_telink_stream",
     "file_version",
     "prepared_length",

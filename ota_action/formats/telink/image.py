@@ -14,7 +14,7 @@ projects), and :class:`TelinkPrepared` does the same as a stream:
 4. append zlib's CRC-32 of the result XOR 0xFFFFFFFF (the CRC register without its final
    inversion, as the boot code computes it), little-endian.
 
-An image that already carries the magic is left as it is.  :func:`check_telink` is what
+An image that already carries the magic is left as it is.  :func:`check_telink_stream` is what
 the device does before it boots a new image (``ota_newImageValid`` in Telink's SDK): the
 magic, the start-up flag, the size at 0x18 against the bytes received, and the CRC over
 the first ``size - 4`` bytes against the 4 bytes that follow them.  A flipped byte, a
@@ -26,10 +26,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from ota_action.errors import InputError
-from ota_action.formats.zigbee.streams import chunks
 
 VERSION_OFFSET = 2
 MAGIC = b"\x5d\x02"
@@ -105,7 +104,7 @@ class TelinkPrepared:
 
     ``head`` is the source's first :data:`HEAD_SIZE` bytes, read by the caller once to
     decide: an image that already has the magic streams unchanged (the caller checks its
-    CRC with :func:`check_telink` first), any other is padded, patched and given its CRC.
+    CRC with :func:`check_telink_stream` first), any other is padded, patched and given its CRC.
     """
 
     source: _Source
@@ -152,18 +151,13 @@ class TelinkPrepared:
 
 @dataclass(frozen=True)
 class TelinkCheck:
-    """What :func:`check_telink` found; ``problem`` is None when the device would accept it."""
+    """What :func:`check_telink_stream` found; ``problem`` is None when the device would accept it."""
 
     version: int | None
     size_field: int | None
     crc32_stored: int | None = None
     crc32_computed: int | None = None
     problem: str | None = None
-
-
-def check_telink(f: BinaryIO, offset: int, length: int) -> TelinkCheck:
-    """Check the Telink image in ``[offset, offset + length)`` of ``f`` as the boot code does."""
-    return check_telink_stream(chunks(f, offset, offset + length), length)
 
 
 def check_telink_stream(pieces: Iterable[bytes | bytearray | memoryview], length: int) -> TelinkCheck:

@@ -34,7 +34,7 @@ from ota_action.formats.zigbee.payload_types import (
     TiPayload,
 )
 from ota_action.formats.zigbee.silabs import MAX_LISTED_TAGS, is_ebl, is_gbl, walk_silabs
-from ota_action.formats.zigbee.streams import read_at
+from ota_action.formats.zigbee.streams import chunks, read_at
 
 __all__ = ["MAX_LISTED_TAGS", "Payload", "PayloadFormat", "identify_payload"]
 
@@ -67,7 +67,7 @@ def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
     if head[:4] == _OTA_MAGIC:
         return Payload(ZIGBEE_OTA, offset, length)
     if len(head) >= telink.HEAD_SIZE and telink.is_telink(head):
-        found = telink.check_telink(f, offset, length)
+        found = telink.check_telink_stream(chunks(f, offset, offset + length), length)
         return TelinkPayload(TELINK, offset, length, found.problem, found)
     return _described(head, offset, length)
 
