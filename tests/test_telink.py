@@ -239,3 +239,17 @@ def test_zbota_refuses_an_ota_file_as_upgrade_image_unless_allowed(tmp_path: Pat
             "device expects its firmware there and rejects the file",
         }
     ]
+
+
+def test_the_installed_command_starts_in_a_fresh_interpreter(tmp_path: Path) -> None:
+    """An import cycle shows only in a process whose first import is the CLI's."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "t.zigbee"
+    path.write_bytes(ota_file(project_script(application()), version=VERSION))
+    done = subprocess.run(
+        [sys.executable, "-m", "ota_action", "verify", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "telink at offset 62" in done.stdout
