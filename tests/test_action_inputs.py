@@ -21,8 +21,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from ota_action.commands import COMMANDS
-from ota_action.doors import action as action_module
-from ota_action.doors.action import NOT_IN_ACTION
+from ota_action.doors.action import inputs as action_module
+from ota_action.doors.action.inputs import NOT_IN_ACTION
 from tests.conftest import ROOT
 from tests.test_action import ZBOTA, FakeRunner, _p256_pem, assert_failed
 

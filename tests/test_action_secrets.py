@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.doors import action
+from ota_action.doors.action import run as action
 from ota_action.edges import log
 from ota_action.signing import keys as signing
 from tests.test_action import PASSPHRASE, _p256_pem, workflow_commands
