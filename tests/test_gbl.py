@@ -8,6 +8,7 @@ decompresses, decrypts with its own key file, and checks our signature with ``--
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -141,3 +142,157 @@ def test_a_key_of_the_wrong_size_is_refused() -> None:
     )
     with pytest.raises(InputError):
         build_gbl([])
+
+
+# --- the gbl command ------------------------------------------------------------------
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def test_gbl_command_signed_encrypted_compressed_verifies_in_commander(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import run_cli
+
+    _, key = signer()
+    firmware = tmp_path / "app.bin"
+    firmware.write_bytes(DATA)
+    monkeypatch.setenv("OTA_SIGNING_KEY", _pem(key))
+    monkeypatch.setenv("GBL_AES_KEY", AES_KEY.hex())
+    out = tmp_path / "dist" / "app.gbl"
+    args: list[str | Path] = [
+        "gbl",
+        "-o",
+        out,
+        firmware,
+        "--address",
+        hex(ADDRESS),
+        "--compress",
+        "lz4",
+        "--sign",
+        "--json",
+    ]
+    result = run_cli(*args, "--encrypt-key-env", "GBL_AES_KEY")
+    assert (result.code, result.err) == (0, "")
+    report = json.loads(result.out)
+    assert {k: report[k] for k in ("address", "image_size", "compression", "encrypted", "signed")} == {
+        "address": f"0x{ADDRESS:08X}",
+        "image_size": len(DATA),
+        "compression": "lz4",
+        "encrypted": True,
+        "signed": True,
+    }
+    assert AES_KEY.hex() not in result.out
+    aes = aes_key_file(tmp_path)
+    done, app = parse(
+        tmp_path, out.read_bytes(), "--verify", str(public_pem(tmp_path, key)), "--decrypt", str(aes)
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert app == DATA
+
+
+def test_gbl_command_takes_a_hex_file(tmp_path: Path) -> None:
+    from intelhex import IntelHex
+
+    from tests.conftest import run_cli
+
+    hexfile = tmp_path / "app.hex"
+    ih = IntelHex()
+    ih.frombytes(DATA, offset=ADDRESS)
+    ih.write_hex_file(str(hexfile))
+    out = tmp_path / "app.gbl"
+    result = run_cli("gbl", "-o", out, hexfile)
+    assert (result.code, result.err) == (0, "")
+    assert out.read_bytes() == build_gbl([(ADDRESS, DATA)])
+
+
+@pytest.mark.parametrize(
+    ("extra", "env", "message"),
+    [
+        ((), {}, "--address: is needed for a raw binary input"),
+        (
+            ("--address", "0", "--encrypt-key-env", "K"),
+            {},
+            "--encrypt-key-env: environment variable K is not set",
+        ),
+        (
+            ("--address", "0", "--encrypt-key-env", "K"),
+            {"K": "not-a-key-secret-value"},
+            "--encrypt-key-env: environment variable K must hold a 16-byte AES-128 key as 32 hex digits",
+        ),
+        (
+            ("--address", "0", "--key-file", "k.pem"),
+            {},
+            "--key-file: signs with this key only together with --sign",
+        ),
+        (("--address", "0", "--sign"), {"OTA_SIGNING_KEY": ""}, "--key-env: no signing key"),
+    ],
+)
+def test_gbl_command_refusals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...], env: dict[str, str], message: str
+) -> None:
+    from tests.conftest import run_cli
+
+    monkeypatch.delenv("OTA_SIGNING_KEY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    firmware = tmp_path / "app.bin"
+    firmware.write_bytes(DATA)
+    out = tmp_path / "app.gbl"
+    result = run_cli("gbl", "-o", out, firmware, *extra)
+    assert result.code == 2
+    assert result.err.startswith(f"ota-action gbl: error: {message}"), result.err
+    assert "not-a-key-secret-value" not in result.err + result.out
+    assert not out.exists()
+
+
+def test_zbota_on_a_gbl_equals_commander_ota_create(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    gbl = tmp_path / "app.gbl"
+    gbl.write_bytes(build_gbl([(ADDRESS, DATA)], compression=Compression.LZMA))
+    ours, theirs = tmp_path / "ours.ota", tmp_path / "theirs.ota"
+    result = run_cli(
+        "zbota",
+        "-o",
+        ours,
+        "-m",
+        "0x1002",
+        "-i",
+        "0x0001",
+        "-v",
+        "0x01020304",
+        "-t",
+        f"0x0000:{gbl}",
+        "--string",
+        "app",
+    )
+    assert result.code == 0
+    done = subprocess.run(
+        [
+            commander(),
+            "ota",
+            "create",
+            "--upgrade-image",
+            str(gbl),
+            "--manufacturer-id",
+            "0x1002",
+            "--image-type",
+            "0x0001",
+            "--firmware-version",
+            "0x01020304",
+            "--string",
+            "app",
+            "-o",
+            str(theirs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ours.read_bytes() == theirs.read_bytes()
