@@ -296,3 +296,62 @@ def test_zbota_on_a_gbl_equals_commander_ota_create(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert ours.read_bytes() == theirs.read_bytes()
+
+
+# --- verify --public-key on a GBL inside an OTA file ------------------------------------
+
+
+def _wrapped(tmp_path: Path, gbl: bytes) -> Path:
+    from tests.conftest import run_cli
+
+    path = tmp_path / "app.gbl"
+    path.write_bytes(gbl)
+    out = tmp_path / "app.ota"
+    assert run_cli("zbota", "-o", out, "-m", "0x1002", "-i", "1", "-v", "1", "-t", f"0x0000:{path}").code == 0
+    return out
+
+
+def test_verify_checks_the_gbl_signature(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    sign, key = signer()
+    ota = _wrapped(tmp_path, build_gbl([(ADDRESS, DATA)], compression=Compression.LZMA, sign=sign))
+    fingerprint = signing_fingerprint(key)
+    result = run_cli("verify", ota, "--public-key", public_pem(tmp_path, key), "--json")
+    report = json.loads(result.out)
+    assert (result.code, report["signature"]) == (
+        0,
+        f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {fingerprint})",
+    )
+    text = run_cli("inspect", ota).out
+    assert "Payload: gbl at offset 62 (" in text
+    assert "bytes), signed, lzma-compressed, CRC-32 0x" in text
+    other = ec.derive_private_key(0xBAD, ec.SECP256R1())
+    result = run_cli("verify", ota, "--public-key", public_pem(tmp_path, other), "--json")
+    report = json.loads(result.out)
+    assert result.code == 1
+    assert [(f["code"], f["message"]) for f in report["findings"]] == [
+        (
+            "signature",
+            "the signature of the GBL at offset 62 does not verify with key fingerprint "
+            f"{signing_fingerprint(other)}",
+        )
+    ]
+
+
+def test_verify_public_key_on_an_unsigned_gbl_is_invalid(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    _, key = signer()
+    ota = _wrapped(tmp_path, build_gbl([(ADDRESS, DATA)]))
+    result = run_cli("verify", ota, "--public-key", public_pem(tmp_path, key), "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["errors"] == [
+        "the GBL at offset 62 is not signed (it has no signature tag 0xF70A0AF7)"
+    ]
+
+
+def signing_fingerprint(key: ec.EllipticCurvePrivateKey) -> str:
+    from ota_action.signing import keys
+
+    return keys.fingerprint(key.public_key())

@@ -206,7 +206,8 @@ class VerifySettings(CommandSettings):
         cli=Cli(positional=True, metavar="FILE"),
     )
     public_key: Path | None = option(
-        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex)",
+        "check the signature with this P-256 public key (PEM, DER or FK hex): a GBL upgrade "
+        "image's, else the XBee3 file system's",
         None,
         Cli(name="--public-key", metavar="PEM"),
     )

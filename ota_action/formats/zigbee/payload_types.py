@@ -31,6 +31,10 @@ class PayloadFormat(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+GBL_TYPE_ENCRYPTED = 0x00000001
+GBL_TYPE_SIGNED = 0x00000100
+
+
 def _hex32(value: int) -> str:
     return f"0x{value:08X}"
 
@@ -89,7 +93,10 @@ class SilabsPayload(Payload):
     """A Silicon Labs GBL or EBL image walked tag by tag, its CRC-32 checked.
 
     ``version``/``type`` come from a GBL header tag, ``encrypted`` from an EBL's first
-    tag; the CRC fields and ``bytes_after_end`` are set once the end tag was reached.
+    tag; a GBL header's ``type`` flags say whether it is encrypted (0x1) or signed
+    (0x100), which :meth:`features` words for people; ``compression`` names the algorithm
+    of a compressed program-data tag, when there is one.  The CRC fields and
+    ``bytes_after_end`` are set once the end tag was reached.
     """
 
     tags: tuple[SilabsTag, ...] = ()
@@ -97,6 +104,7 @@ class SilabsPayload(Payload):
     version: int | None = None
     type: int | None = None
     encrypted: bool | None = None
+    compression: str | None = None
     crc32_stored: int | None = None
     crc32_computed: int | None = None
     bytes_after_end: int | None = None
@@ -111,6 +119,7 @@ class SilabsPayload(Payload):
             ("version", None if self.version is None else _hex32(self.version)),
             ("type", self.type),
             ("encrypted", self.encrypted),
+            ("compression", self.compression),
             ("crc32_stored", None if self.crc32_stored is None else _hex32(self.crc32_stored)),
             ("crc32_computed", None if self.crc32_computed is None else _hex32(self.crc32_computed)),
             ("bytes_after_end", self.bytes_after_end),
@@ -118,6 +127,17 @@ class SilabsPayload(Payload):
             ("tag_count", self.tag_count),
             ("tags", [t.to_json() for t in self.tags]),
         ]
+
+    @property
+    def features(self) -> list[str]:
+        """``signed``, ``encrypted``, ``lzma-compressed``: what a summary line says of it."""
+        flags = self.type or 0
+        out = ["signed"] if flags & GBL_TYPE_SIGNED else []
+        if flags & GBL_TYPE_ENCRYPTED or self.encrypted:
+            out.append("encrypted")
+        if self.compression:
+            out.append(f"{self.compression}-compressed")
+        return out
 
     def finding_code(self) -> str:
         crc_differs = self.crc32_stored is not None and self.crc32_stored != self.crc32_computed

@@ -31,6 +31,8 @@ EBL_ENCRYPTED_HEADER_TAG = 0xFB05
 EBL_END_TAG = 0xFC04
 EBL_IMAGE_SIGNATURE = 0xE350
 CRC_SIZE = 4
+# Program-data tags (plain and delta) by the algorithm that compressed them.
+GBL_COMPRESSED = {0xFD0505FD: "lz4", 0xF80B0BF8: "lz4", 0xFD0707FD: "lzma", 0xF80C0CF8: "lzma"}
 
 
 def is_gbl(head: bytes) -> bool:
@@ -154,6 +156,8 @@ def walk_silabs(f: BinaryIO, offset: int, length: int, *, gbl: bool) -> SilabsPa
             )
         tag, tag_length = scheme.header.unpack(raw)
         count += 1
+        if gbl and tag in GBL_COMPRESSED and found.compression is None:
+            found = replace(found, compression=GBL_COMPRESSED[tag])
         if len(tags) < MAX_LISTED_TAGS:
             tags.append(SilabsTag(tag, at, tag_length, scheme.width))
         name = f"{scheme.name} tag 0x{tag:0{scheme.width}X} at offset {at}"
@@ -207,8 +211,8 @@ def _end(
 def _first_tag(found: SilabsPayload, *, gbl: bool, tag: int, value: bytes) -> SilabsPayload:
     if not gbl:
         return replace(found, encrypted=tag == EBL_ENCRYPTED_HEADER_TAG)
-    if len(value) >= 8:
-        return replace(
-            found, version=int.from_bytes(value[:4], "little"), type=int.from_bytes(value[4:8], "little")
-        )
-    return found
+    if len(value) < 8:
+        return found
+    return replace(
+        found, version=int.from_bytes(value[:4], "little"), type=int.from_bytes(value[4:8], "little")
+    )
