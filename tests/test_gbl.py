@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ota_action.errors import InputError
-from ota_action.formats.gbl import Compression, DigestSign, build_gbl, encryption_nonce
+from ota_action.errors import FormatError, InputError
+from ota_action.formats.gbl import Compression, DigestSign, build_gbl, encryption_nonce, program_data
 from ota_action.formats.zigbee.payload import identify_payload
 from ota_action.signing.memory import MemorySigner
 from ota_action.signing.port import sign_checked
@@ -355,3 +356,85 @@ def signing_fingerprint(key: ec.EllipticCurvePrivateKey) -> str:
     from ota_action.signing import keys
 
     return keys.fingerprint(key.public_key())
+
+
+# --- Commander's GBLs in ours ---------------------------------------------------------
+
+
+def commander_app(tmp_path: Path) -> tuple[Path, bytes]:
+    """A minimal application Commander accepts: a vector table whose word 13 points at
+    Silicon Labs application properties (magic 13B779FA..., struct version 1.2)."""
+    base = ADDRESS
+    image = bytearray(b"\xff" * 0x1000)
+    struct.pack_into("<II", image, 0, 0x20010000, base + 0x201)
+    for word in range(2, 16):
+        struct.pack_into("<I", image, 4 * word, base + 0x201)
+    struct.pack_into("<I", image, 13 * 4, base + 0x100)
+    properties = bytes.fromhex("13b779fac925ddb7adf3cfe0f1b614b8") + struct.pack("<III", 0x0201, 0, 0)
+    properties += struct.pack("<III", 1, 0x00010203, 0) + bytes(16) + struct.pack("<II", 0, 0)
+    image[0x100 : 0x100 + len(properties)] = properties
+    image[0x200:0x210] = b"\x70\x47" * 8
+    image[0x300:] = bytes((i * 7) & 0xFF for i in range(0x300, 0x1000))
+    binary, s37 = tmp_path / "capp.bin", tmp_path / "capp.s37"
+    binary.write_bytes(image)
+    subprocess.run(
+        [
+            need_tool("srec_cat"),
+            str(binary),
+            "-binary",
+            "-offset",
+            hex(base),
+            "-o",
+            str(s37),
+            "-motorola",
+            "-address-length=4",
+        ],
+        check=True,
+        timeout=60,
+    )
+    return s37, bytes(image)
+
+
+def test_commanders_signed_encrypted_gbl_verifies_and_decrypts_in_ours(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    _, key = signer()
+    pem = tmp_path / "key.pem"
+    pem.write_text(_pem(key))
+    s37, image = commander_app(tmp_path)
+    out = tmp_path / "c.gbl"
+    done = subprocess.run(
+        [
+            commander(),
+            "gbl3",
+            "create",
+            str(out),
+            "--app",
+            str(s37),
+            "--sign",
+            str(pem),
+            "--encrypt",
+            str(aes_key_file(tmp_path)),
+            "--compress",
+            "lzma",
+            "-d",
+            DEVICE,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    gbl = out.read_bytes()
+    assert program_data(gbl, key=AES_KEY) == [(ADDRESS, image)]
+    ota = _wrapped(tmp_path, gbl)
+    result = run_cli("verify", ota, "--public-key", public_pem(tmp_path, key))
+    assert result.code == 0
+    assert (
+        f"GBL signature: valid (GBL ECDSA P-256, raw r||s, key fingerprint {signing_fingerprint(key)})"
+        in result.out
+    )
+    assert "Payload: gbl at offset 62 (" in result.out
+    assert "), signed, encrypted, CRC-32 0x" in result.out
+    with pytest.raises(FormatError):
+        program_data(gbl[:-1] + bytes([gbl[-1] ^ 1]), key=AES_KEY)

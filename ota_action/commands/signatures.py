@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from ota_action.edges import files
 from ota_action.formats.zigbee.image import ParsedImage
-from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat
+from ota_action.formats.zigbee.payload_types import Payload, first_gbl
 from ota_action.formats.zigbee.streams import read_at
 from ota_action.signing import keys as signing
 from ota_action.signing.port import Signature, verifies
@@ -28,7 +28,7 @@ def signature_verdict(
     f: BinaryIO, parsed: ParsedImage, payloads: Sequence[Payload], public_key_path: Path
 ) -> tuple[str, list[str]]:
     """(one-line verdict, errors) for the signature ``public_key_path`` should check."""
-    gbl = next((p for p in payloads if p.format is PayloadFormat.GBL), None)
+    gbl = first_gbl(payloads)
     if gbl is None:
         from ota_action.commands.xbee_fs import signature_verdict as xbee_verdict
 

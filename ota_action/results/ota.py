@@ -21,7 +21,7 @@ from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage
 from ota_action.formats.zigbee.layouts import STANDARD
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
-from ota_action.formats.zigbee.payload_types import SilabsPayload
+from ota_action.formats.zigbee.payload_types import SilabsPayload, first_gbl
 from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
@@ -436,7 +436,8 @@ class VerifyResult(InspectResult):
     def lines(self) -> list[str]:
         lines = super().lines()
         if self.signature:
-            lines.append(f"XBee file-system signature: {self.signature}")
+            subject = "GBL" if first_gbl(self.vendor.payloads) is not None else "XBee file-system"
+            lines.append(f"{subject} signature: {self.signature}")
         return lines
 
     def verdict_facts(self) -> list[str]:

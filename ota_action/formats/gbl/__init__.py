@@ -7,5 +7,6 @@ Pure: bytes and a digest-signing function in, bytes out; see
 from __future__ import annotations
 
 from ota_action.formats.gbl.build import Compression, DigestSign, GblApplication, build_gbl, encryption_nonce
+from ota_action.formats.gbl.read import program_data
 
-__all__ = ["Compression", "DigestSign", "GblApplication", "build_gbl", "encryption_nonce"]
+__all__ = ["Compression", "DigestSign", "GblApplication", "build_gbl", "encryption_nonce", "program_data"]

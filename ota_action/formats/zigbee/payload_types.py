@@ -10,6 +10,7 @@ which finding its failure is.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -204,3 +205,8 @@ class EspPayload(Payload):
 
     def _details(self) -> list[tuple[str, Any]]:
         return [("chip_id", self.chip_id), ("version", self.version), ("project_name", self.project_name)]
+
+
+def first_gbl(payloads: Sequence[Payload]) -> Payload | None:
+    """The GBL upgrade image whose signature ``--public-key`` checks (None: an XBee file's)."""
+    return next((p for p in payloads if p.format is PayloadFormat.GBL), None)
