@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     )
     from ota_action.results.batch import BatchResult
     from ota_action.results.gbl import GblResult
+    from ota_action.results.mcuboot import McubootResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
     from ota_action.settings.gbl import GblSettings
+    from ota_action.settings.mcuboot import McubootSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
 
@@ -124,6 +126,13 @@ def _gbl() -> Command[GblSettings, GblResult]:
     return Command(GblSettings, gbl.run, gbl.key_material)
 
 
+def _mcuboot() -> Command[McubootSettings, McubootResult]:
+    from ota_action.commands import mcuboot
+    from ota_action.settings.mcuboot import McubootSettings
+
+    return Command(McubootSettings, mcuboot.run, mcuboot.key_material)
+
+
 def _index() -> Command[IndexSettings, IndexResult]:
     from ota_action.commands import index
     from ota_action.settings.fleet import IndexSettings
@@ -162,6 +171,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
         CommandSpec("gbl", "build a Silicon Labs GBL3 file: compressed, encrypted, signed", _gbl),
+        CommandSpec("mcuboot", "make a signed MCUboot image from an application binary (imgtool)", _mcuboot),
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
         CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),

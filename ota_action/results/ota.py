@@ -21,7 +21,7 @@ from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage
 from ota_action.formats.zigbee.layouts import STANDARD
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
-from ota_action.formats.zigbee.payload_types import SilabsPayload, first_gbl
+from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload, first_gbl
 from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
@@ -277,6 +277,10 @@ def payload_text(payload: Payload) -> str:
     text = f"{payload.format} at offset {payload.offset} ({payload.length} bytes)"
     if isinstance(payload, SilabsPayload) and payload.features:
         text += f", {', '.join(payload.features)}"
+    if isinstance(payload, McubootPayload) and payload.version is not None:
+        text += f", version {payload.version}"
+        if payload.tlvs:
+            text += f", TLVs {' '.join(t.name for t in payload.tlvs)}"
     if payload.valid is True:
         return f"{text}, CRC-32 {payload.details.get('crc32_stored')} matches"
     if payload.valid is False:

@@ -20,9 +20,9 @@ bounded reads: only the first 112 bytes here, the walks stream.
 
 from __future__ import annotations
 
-import struct
 from typing import BinaryIO
 
+from ota_action.formats.mcuboot import image as mcuboot
 from ota_action.formats.telink import image as telink
 from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.payload_types import (
@@ -69,7 +69,7 @@ def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
     if len(head) >= telink.HEAD_SIZE and telink.is_telink(head):
         found = telink.check_telink_stream(chunks(f, offset, offset + length), length)
         return TelinkPayload(TELINK, offset, length, found.problem, found)
-    return _described(head, offset, length)
+    return _described(f, head, offset, length)
 
 
 def _u32(data: bytes, offset: int) -> int:
@@ -82,7 +82,24 @@ def _text(raw: bytes) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in raw)
 
 
-def _described(head: bytes, offset: int, length: int) -> Payload:
+def _mcuboot(f: BinaryIO, head: bytes, offset: int, length: int) -> Payload:
+    header = mcuboot.decode_header(head)
+    if header is None:
+        return McubootPayload(MCUBOOT, offset, length)
+    tlvs = mcuboot.read_tlvs(f, offset, length, header)
+    return McubootPayload(
+        MCUBOOT,
+        offset,
+        length,
+        header_size=header.header_size,
+        image_size=header.image_size,
+        version=header.version,
+        header=header,
+        tlvs=tlvs,
+    )
+
+
+def _described(f: BinaryIO, head: bytes, offset: int, length: int) -> Payload:
     if telink.is_telink(head):  # too short for the header the boot code reads: only named
         return Payload(TELINK, offset, length)
     if head[:12] == NXP_MAGIC:
@@ -95,17 +112,7 @@ def _described(head: bytes, offset: int, length: int) -> Payload:
             TI, offset, length, image_id=image_id, image_length=_u32(head, 24), crc32_stored=_u32(head, 8)
         )
     if len(head) >= 4 and _u32(head, 0) == MCUBOOT_MAGIC:
-        if len(head) < 28:
-            return McubootPayload(MCUBOOT, offset, length)
-        major, minor, revision, build = struct.unpack_from("<BBHI", head, 20)
-        return McubootPayload(
-            MCUBOOT,
-            offset,
-            length,
-            header_size=int.from_bytes(head[8:10], "little"),
-            image_size=_u32(head, 12),
-            version=f"{major}.{minor}.{revision}+{build}",
-        )
+        return _mcuboot(f, head, offset, length)
     if len(head) >= 36 and head[0] == ESP_MAGIC and _u32(head, 32) == ESP_APP_DESC_MAGIC:
         chip = int.from_bytes(head[12:14], "little")
         if len(head) < 112:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ota_action.formats.mcuboot.image import McubootHeader, Tlv
 from ota_action.formats.telink.image import TelinkCheck
 
 
@@ -185,14 +186,39 @@ class TiPayload(Payload):
 
 @dataclass(frozen=True)
 class McubootPayload(Payload):
-    """An MCUboot image header (Nordic NCS): header size, image size, version."""
+    """An MCUboot image (Nordic NCS): header size, image size, version, and, when the TLV
+    area is there, the header's other fields and every TLV (hash, key, signature...)."""
 
     header_size: int | None = None
     image_size: int | None = None
     version: str | None = None
+    header: McubootHeader | None = None
+    tlvs: tuple[Tlv, ...] | None = None
 
     def _details(self) -> list[tuple[str, Any]]:
-        return [("header_size", self.header_size), ("image_size", self.image_size), ("version", self.version)]
+        fields: list[tuple[str, Any]] = [
+            ("header_size", self.header_size),
+            ("image_size", self.image_size),
+            ("version", self.version),
+        ]
+        if self.header is not None and self.tlvs is not None:
+            fields += [
+                ("load_address", _hex32(self.header.load_address)),
+                ("flags", _hex32(self.header.flags)),
+                ("protected_tlv_size", self.header.protected_tlv_size),
+                ("tlvs", [_tlv_json(t) for t in self.tlvs]),
+            ]
+        return fields
+
+
+def _tlv_json(tlv: Tlv) -> dict[str, Any]:
+    return {
+        "type": tlv.name,
+        "id": f"0x{tlv.type:02X}",
+        "offset": tlv.offset,
+        "length": tlv.length,
+        "protected": tlv.protected,
+    }
 
 
 @dataclass(frozen=True)
