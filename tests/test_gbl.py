@@ -438,3 +438,12 @@ def test_commanders_signed_encrypted_gbl_verifies_and_decrypts_in_ours(tmp_path:
     assert "), signed, encrypted, CRC-32 0x" in result.out
     with pytest.raises(FormatError):
         program_data(gbl[:-1] + bytes([gbl[-1] ^ 1]), key=AES_KEY)
+
+
+def test_data_past_the_address_space_and_no_data_are_refused() -> None:
+    with pytest.raises(InputError) as caught:
+        build_gbl([(0xFFFFFF00, bytes(0x200))])
+    assert caught.value.field == "address"
+    assert caught.value.message == "runs past the 32-bit address space: 512 bytes from 0xFFFFFF00"
+    with pytest.raises(InputError):
+        build_gbl([(0, b"")])

@@ -214,3 +214,14 @@ def test_an_input_without_room_for_the_header_is_refused(tmp_path: Path) -> None
     result = run_cli("mcuboot", "-o", tmp_path / "o.bin", app)
     assert result.code == 2
     assert "Header padding was not requested and image does not start with zeros" in result.err
+
+
+def test_a_header_smaller_than_mcuboots_and_an_empty_input_are_refused(tmp_path: Path) -> None:
+    app = tmp_path / "app.bin"
+    app.write_bytes(APP)
+    result = run_cli("mcuboot", "-o", tmp_path / "o.bin", app, "--pad-header", "--header-size", "16")
+    assert result.code == 2
+    assert "--header-size '16': must be at least 32, the size of MCUboot's image header" in result.err
+    app.write_bytes(b"")
+    result = run_cli("mcuboot", "-o", tmp_path / "o.bin", app, "--pad-header")
+    assert (result.code, "is empty" in result.err) == (2, True)

@@ -98,6 +98,8 @@ def run(settings: McubootSettings, secrets: KeyMaterial) -> McubootResult:
     if not settings.sign and settings.key_file is not None:
         raise InputError("signs with this key only together with --sign", field="key_file")
     data = files.read_input(settings.image, field="image", max_size=MAX_IMAGE)
+    if not data:
+        raise InputError("is empty: there is no application to make an image of", field="image")
     signer, fingerprint = None, None
     if settings.sign:
         loaded = xbee_fs.read_key(cast("XbeeFsSettings", settings), secrets)

@@ -11,8 +11,10 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator
 
-from ota_action.settings import U16, U32, Cli, CommandSettings, option
+from ota_action.formats.mcuboot.image import HEADER_SIZE
+from ota_action.settings import U32, Cli, CommandSettings, option
 from ota_action.settings.xbee import EnvName
+from ota_action.values import parse_int
 
 
 def _image_version(value: Any) -> Any:
@@ -29,6 +31,13 @@ def _image_version(value: Any) -> Any:
     if any(n > m for n, m in zip(numbers, limits, strict=True)) or (build and int(build) > 0xFFFFFFFF):
         raise ValueError("has a part out of range (major, minor <= 255, revision <= 65535, build < 2^32)")
     return f"{numbers[0]}.{numbers[1]}.{numbers[2]}+{int(build or 0)}"
+
+
+def _header_size(value: Any) -> Any:
+    number = value if isinstance(value, int) else parse_int(value, bits=16)
+    if number < HEADER_SIZE:
+        raise ValueError(f"must be at least {HEADER_SIZE}, the size of MCUboot's image header")
+    return number
 
 
 def _flash_align(value: Any) -> Any:
@@ -52,7 +61,9 @@ class McubootSettings(CommandSettings):
     image_version: Annotated[str, BeforeValidator(_image_version)] = option(
         "image version major.minor.revision+build, e.g. 1.2.3+4", "0.0.0+0", Cli(metavar="VERSION")
     )
-    header_size: U16 = option("MCUboot header size in bytes (NCS: 0x200)", 0x200)
+    header_size: Annotated[int, BeforeValidator(_header_size)] = option(
+        "MCUboot header size in bytes, at least 32 (NCS: 0x200)", 0x200, Cli(metavar="BYTES")
+    )
     pad_header: bool = option(
         "prepend --header-size zero bytes instead of expecting them in the input", False
     )

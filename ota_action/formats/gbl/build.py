@@ -108,8 +108,13 @@ def build_gbl(
     sign: DigestSign | None = None,
 ) -> bytes:
     """The GBL3 file for ``segments`` (``(address, data)`` in flash order), ready to write."""
-    if not segments:
+    if not segments or not any(data for _, data in segments):
         raise InputError("holds no data to program", field="image")
+    for address, data in segments:
+        if address + len(data) > 1 << 32:
+            raise InputError(
+                f"runs past the 32-bit address space: {len(data)} bytes from 0x{address:08X}", field="address"
+            )
     image = _plain(segments, app or GblApplication())
     if compression is not None:
         image = image.compress(_PYGBL_COMPRESSION[compression])
