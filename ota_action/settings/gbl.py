@@ -14,7 +14,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator
 
 from ota_action.formats.gbl import Compression
-from ota_action.settings import U32, Cli, CommandSettings, option
+from ota_action.settings import U32, Cli, option
+from ota_action.settings.signing_key import SigningKeyOptions
 from ota_action.settings.xbee import EnvName
 from ota_action.values import parse_int
 
@@ -33,7 +34,7 @@ def _address(value: Any) -> Any:
     return value if value is None or isinstance(value, int) else parse_int(value, bits=32)
 
 
-class GblSettings(CommandSettings):
+class GblSettings(SigningKeyOptions):
     """Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary
     with --address): application tags, optionally compressed, encrypted and signed.
 
@@ -61,24 +62,4 @@ class GblSettings(CommandSettings):
         None,
         Cli(metavar="NAME"),
     )
-    sign: bool = option(
-        "sign the GBL with the ECDSA P-256 key (OTA_SIGNING_KEY, --key-env or --key-file)", False
-    )
-    key_env: EnvName = option(
-        "NAME of the environment variable holding the private key (PEM or one-line base64)",
-        "OTA_SIGNING_KEY",
-        Cli(metavar="NAME"),
-    )
-    key_file: Path | None = option(
-        "private key file (PEM or DER, PKCS#8 or SEC1) instead of the environment variable",
-        None,
-        Cli(metavar="PATH"),
-    )
-    passphrase_env: EnvName = option(
-        "NAME of the environment variable holding the key's passphrase, if it is encrypted",
-        "OTA_SIGNING_KEY_PASSPHRASE",
-        Cli(metavar="NAME"),
-    )
-    secret_fields: ClassVar[frozenset[str]] = frozenset(
-        {"key_env", "key_file", "passphrase_env", "encrypt_key_env"}
-    )
+    secret_fields: ClassVar[frozenset[str]] = SigningKeyOptions.secret_fields | {"encrypt_key_env"}

@@ -7,13 +7,13 @@ name where the ECDSA P-256 key is.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
 from ota_action.formats.mcuboot.image import HEADER_SIZE
-from ota_action.settings import U32, Cli, CommandSettings, option
-from ota_action.settings.xbee import EnvName
+from ota_action.settings import U32, Cli, option
+from ota_action.settings.signing_key import SigningKeyOptions
 from ota_action.values import parse_int
 
 
@@ -47,7 +47,7 @@ def _flash_align(value: Any) -> Any:
     return int(text)
 
 
-class McubootSettings(CommandSettings):
+class McubootSettings(SigningKeyOptions):
     """Make an MCUboot image from an application binary (the NCS flow): header, hash and,
     with --sign, an ECDSA P-256 signature, with imgtool's own code.  Wrap the result with
     zbota -t 0x0000:IMAGE for a Zigbee OTA file.
@@ -74,20 +74,3 @@ class McubootSettings(CommandSettings):
     slot_size: U32 = option("slot size; with --pad, the image is padded to it with the trailer", 0)
     pad: bool = option("pad to --slot-size and write the trailer's magic (a full slot image)", False)
     confirm: bool = option("with --pad, mark the image confirmed (image_ok)", False)
-    sign: bool = option("sign with the ECDSA P-256 key (OTA_SIGNING_KEY, --key-env or --key-file)", False)
-    key_env: EnvName = option(
-        "NAME of the environment variable holding the private key (PEM or one-line base64)",
-        "OTA_SIGNING_KEY",
-        Cli(metavar="NAME"),
-    )
-    key_file: Path | None = option(
-        "private key file (PEM or DER, PKCS#8 or SEC1) instead of the environment variable",
-        None,
-        Cli(metavar="PATH"),
-    )
-    passphrase_env: EnvName = option(
-        "NAME of the environment variable holding the key's passphrase, if it is encrypted",
-        "OTA_SIGNING_KEY_PASSPHRASE",
-        Cli(metavar="NAME"),
-    )
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"key_env", "key_file", "passphrase_env"})

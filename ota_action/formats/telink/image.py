@@ -74,14 +74,6 @@ def prepared_length(length: int) -> int:
     return length + (-length % BLOCK) + CRC_SIZE
 
 
-def telink_crc(pieces: Iterable[bytes | bytearray | memoryview]) -> int:
-    """zlib's CRC-32 of the pieces, XOR 0xFFFFFFFF: the value Telink's boot code compares."""
-    crc = 0
-    for piece in pieces:
-        crc = zlib.crc32(piece, crc)
-    return crc ^ _FINAL_XOR
-
-
 def _refuse_head(head: bytes, length: int) -> None:
     if length < HEAD_SIZE:
         raise InputError(
