@@ -253,3 +253,16 @@ def test_the_installed_command_starts_in_a_fresh_interpreter(tmp_path: Path) -> 
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert "telink at offset 62" in done.stdout
+
+
+def test_prepare_works_on_a_hex_build_too(tmp_path: Path) -> None:
+    """The fix-ups wrap whatever source the tag is, so a .hex build gives the same file."""
+    from intelhex import IntelHex
+
+    ih = IntelHex()
+    ih.frombytes(application(), offset=0x0000)
+    hexfile = tmp_path / "app.hex"
+    ih.write_hex_file(str(hexfile))
+    code, err, out = zbota(tmp_path, hexfile, "--prepare", "telink", "-v", "payload")
+    assert (code, err) == (0, "")
+    assert out.read_bytes() == ota_file(project_script(application()), version=VERSION)
