@@ -322,7 +322,8 @@ def test_verify_checks_the_gbl_signature(tmp_path: Path) -> None:
     report = json.loads(result.out)
     assert (result.code, report["signature"]) == (
         0,
-        f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {fingerprint})",
+        f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {fingerprint}, "
+        f"public key {str(tmp_path / 'pub.pem')!r})",
     )
     text = run_cli("inspect", ota).out
     assert "Payload: gbl at offset 62 (" in text
@@ -353,7 +354,7 @@ def test_verify_public_key_on_an_unsigned_gbl_is_invalid(tmp_path: Path) -> None
 
 
 def signing_fingerprint(key: ec.EllipticCurvePrivateKey) -> str:
-    from ota_action.signing import keys
+    from ota_action.signing import public as keys
 
     return keys.fingerprint(key.public_key())
 
@@ -431,8 +432,8 @@ def test_commanders_signed_encrypted_gbl_verifies_and_decrypts_in_ours(tmp_path:
     result = run_cli("verify", ota, "--public-key", public_pem(tmp_path, key))
     assert result.code == 0
     assert (
-        f"GBL signature: valid (GBL ECDSA P-256, raw r||s, key fingerprint {signing_fingerprint(key)})"
-        in result.out
+        f"GBL signature: valid (GBL ECDSA P-256, raw r||s, key fingerprint {signing_fingerprint(key)}, "
+        f"public key {str(tmp_path / 'pub.pem')!r})" in result.out
     )
     assert "Payload: gbl at offset 62 (" in result.out
     assert "), signed, encrypted, CRC-32 0x" in result.out

@@ -4,9 +4,9 @@ The program data is read whole (a GBL describes one flash image: at most
 :data:`MAX_IMAGE` bytes), handed to the pure :mod:`ota_action.formats.gbl` builder with a
 signing function bound to the signing port, and written atomically.  The AES key is read
 from the variable ``--encrypt-key-env`` names, straight into a :class:`Secret`; the signing
-key comes from the same sources as ``xbee-fs`` (``OTA_SIGNING_KEY``, ``--key-env``,
-``--key-file``), loaded by :mod:`ota_action.commands.xbee_fs`'s reader, which only reads the
-``key_env``/``key_file``/``passphrase_env`` fields these settings share.
+key comes from any of the project's key sources (``OTA_SIGNING_KEY``, ``--key-env``,
+``--key-file``, a PKCS#11 token with ``--key-uri``, a signer command), opened by
+:mod:`ota_action.commands.key_sources` as a :class:`~ota_action.signing.port.DigestSigner`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from contextlib import ExitStack
 
 from ota_action import safe_text
-from ota_action.commands import xbee_fs
+from ota_action.commands import key_sources
 from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.formats.gbl import GblApplication, build_gbl
@@ -26,12 +26,8 @@ from ota_action.formats.gbl.build import AES_KEY_SIZE, DigestSign
 from ota_action.results.gbl import GblResult
 from ota_action.secret import NO_SECRETS, KeyMaterial, Secret
 from ota_action.settings.gbl import GblSettings
-from ota_action.signing import keys as signing
-from ota_action.signing.memory import MemorySigner
-from ota_action.signing.port import sign_checked
-
-if TYPE_CHECKING:
-    from ota_action.settings.xbee import XbeeFsSettings
+from ota_action.signing import public
+from ota_action.signing.port import DigestSigner, sign_checked
 
 MAX_IMAGE = 64 << 20  # far above any EFR32/EFR32xG flash; a bigger input is a mistake
 _TOKEN = re.compile(r"^\s*TOKEN_MFG_SECURE_BOOTLOADER_KEY\s*:\s*", re.IGNORECASE)
@@ -41,7 +37,7 @@ def key_material(settings: GblSettings, environ: Mapping[str, str], given: KeyMa
     """The signing secrets, only when ``--sign`` asks for them (xbee-fs' rules otherwise)."""
     if not settings.sign:
         return NO_SECRETS
-    return xbee_fs.key_material(cast("XbeeFsSettings", settings), environ, given)
+    return key_sources.key_material(settings, environ, given)
 
 
 def _segments(settings: GblSettings) -> tuple[int, bytes]:
@@ -93,16 +89,12 @@ def _key_bytes(secret: Secret) -> bytes:
     return key
 
 
-def _signer(settings: GblSettings, secrets: KeyMaterial) -> tuple[DigestSign, str]:
-    loaded = xbee_fs.read_key(cast("XbeeFsSettings", settings), secrets)
-    fingerprint = signing.fingerprint(loaded.key.public_key())
-    signer = MemorySigner(loaded.key, description=f"key {fingerprint}")
-
+def _sign_with(signer: DigestSigner, blame: str | None) -> DigestSign:
     def sign(digest: bytes) -> tuple[int, int]:
-        signature = sign_checked(signer, digest, field="sign")
+        signature = sign_checked(signer, digest, field=blame)
         return signature.r, signature.s
 
-    return sign, fingerprint
+    return sign
 
 
 def run(settings: GblSettings, secrets: KeyMaterial) -> GblResult:
@@ -112,14 +104,20 @@ def run(settings: GblSettings, secrets: KeyMaterial) -> GblResult:
         raise InputError("signs with this key only together with --sign", field="key_file")
     address, data = _segments(settings)
     key = aes_key(settings, os.environ)
-    sign, fingerprint = _signer(settings, secrets) if settings.sign else (None, None)
-    gbl = build_gbl(
-        [(address, data)],
-        app=GblApplication(version=settings.app_version),
-        compression=settings.compress,
-        encrypt_key=None if key is None else _key_bytes(key),
-        sign=sign,
-    )
+    fingerprint = None
+    with ExitStack() as stack:
+        sign = None
+        if settings.sign:
+            opened = key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
+            fingerprint = public.fingerprint(opened.signer.public_key())
+            sign = _sign_with(opened.signer, opened.blame)
+        gbl = build_gbl(
+            [(address, data)],
+            app=GblApplication(version=settings.app_version),
+            compression=settings.compress,
+            encrypt_key=None if key is None else _key_bytes(key),
+            sign=sign,
+        )
     files.write_atomic(settings.outfile, gbl)
     sha256 = hashlib.sha256(gbl).hexdigest()
     logger.info(

@@ -15,22 +15,20 @@ import contextlib
 import copy
 import hashlib
 import io
-from typing import TYPE_CHECKING, Any, cast
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
 
-from ota_action.commands import xbee_fs
+from ota_action.commands import key_sources
 from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.results.mcuboot import McubootResult
 from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.settings.mcuboot import McubootSettings
-from ota_action.signing import keys as signing
-from ota_action.signing.memory import MemorySigner
-from ota_action.signing.port import sign_checked
+from ota_action.signing import public
+from ota_action.signing.port import DigestSigner, sign_checked
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from ota_action.settings.xbee import XbeeFsSettings
 
 MAX_IMAGE = 64 << 20
 KEY_FORMAT = "hash"  # imgtool's default: the KEYHASH TLV (SHA-256 of the public key), as NCS builds
@@ -40,7 +38,7 @@ def key_material(settings: McubootSettings, environ: Mapping[str, str], given: K
     """The signing secrets, only when ``--sign`` asks for them (xbee-fs' rules otherwise)."""
     if not settings.sign:
         return NO_SECRETS
-    return xbee_fs.key_material(cast("XbeeFsSettings", settings), environ, given)
+    return key_sources.key_material(settings, environ, given)
 
 
 def _image(settings: McubootSettings, data: bytes) -> Any:
@@ -66,7 +64,9 @@ def _image(settings: McubootSettings, data: bytes) -> Any:
     return img
 
 
-def build(settings: McubootSettings, data: bytes, signer: MemorySigner | None) -> bytes:
+def build(
+    settings: McubootSettings, data: bytes, signer: DigestSigner | None, blame: str | None = None
+) -> bytes:
     """The MCUboot image bytes (imgtool's layout), signed through the port when ``signer``."""
     import click
     from imgtool.keys import ECDSA256P1Public
@@ -80,7 +80,7 @@ def build(settings: McubootSettings, data: bytes, signer: MemorySigner | None) -
                 public = ECDSA256P1Public(signer.public_key())
                 probe = copy.deepcopy(img)
                 probe.create(None, KEY_FORMAT, None, pub_key=public, vector_to_sign="digest")
-                signature = sign_checked(signer, bytes(probe.payload), field="sign")
+                signature = sign_checked(signer, bytes(probe.payload), field=blame)
                 img.create(None, KEY_FORMAT, None, pub_key=public, fixed_sig={"value": signature.der()})
                 img.check_trailer()
             if settings.pad:
@@ -95,17 +95,19 @@ def run(settings: McubootSettings, secrets: KeyMaterial) -> McubootResult:
     files.check_output_path(settings.outfile)
     if settings.pad and not settings.slot_size:
         raise InputError("needs --slot-size: the slot the image is padded to", field="pad")
-    if not settings.sign and settings.key_file is not None:
+    if not settings.sign and settings.key_file is not None:  # a key given, but unsigned output
         raise InputError("signs with this key only together with --sign", field="key_file")
     data = files.read_input(settings.image, field="image", max_size=MAX_IMAGE)
     if not data:
         raise InputError("is empty: there is no application to make an image of", field="image")
-    signer, fingerprint = None, None
-    if settings.sign:
-        loaded = xbee_fs.read_key(cast("XbeeFsSettings", settings), secrets)
-        fingerprint = signing.fingerprint(loaded.key.public_key())
-        signer = MemorySigner(loaded.key, description=f"key {fingerprint}")
-    image = build(settings, data, signer)
+    fingerprint = None
+    with ExitStack() as stack:
+        if settings.sign:
+            opened = key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
+            fingerprint = public.fingerprint(opened.signer.public_key())
+            image = build(settings, data, opened.signer, opened.blame)
+        else:
+            image = build(settings, data, None)
     files.write_atomic(settings.outfile, image)
     sha256 = hashlib.sha256(image).hexdigest()
     logger.info("mcuboot.written", outfile=str(settings.outfile), size=len(image), sha256=sha256)

@@ -1,67 +1,153 @@
-"""``verify --public-key``: which signature the file carries, and its verdict.
+"""``verify --public-key A --public-key B``: which key, if any, signed an XBee file system or a GBL.
 
-An OTA file whose upgrade image is a signed GBL has its GBL signature checked (ECDSA
-P-256 over SHA-256 of every tag but the signature and end tags, as the Gecko bootloader
-checks it, read with ``pygbl``); any other file is checked as an XBee3 file-system image
-(:func:`ota_action.commands.xbee_fs.signature_verdict`), as before.  Either way a bad key
-file is an InputError (exit 2) and a signature that does not check is an error finding
-with the code ``signature`` (exit 1).
+A release gate asks "signed with the production key, not the development key"; key
+rotation asks "which of these keys signed it".  :func:`load_public_keys` reads each
+``--public-key`` once per run (not once per file of a batch), and
+:func:`signature_verdict` names the key that verified the signature by the name the user
+gave it and its fingerprint (SHA-256 of the FK point, as ``keygen`` and ``xbee-fs``
+print it).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ota_action.edges import files
-from ota_action.formats.zigbee.image import ParsedImage
+from ota_action.errors import InputError
+from ota_action.formats import xbee
+from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
 from ota_action.formats.zigbee.payload_types import Payload, first_gbl
-from ota_action.formats.zigbee.streams import read_at
-from ota_action.signing import keys as signing
+from ota_action.formats.zigbee.streams import chunks
+from ota_action.signing import keys, public
 from ota_action.signing.port import Signature, verifies
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+    from ota_action.formats.zigbee.image import ParsedImage
+
+
+@dataclass(frozen=True)
+class NamedKey:
+    """A public key and how the user named it (the path given to ``--public-key``)."""
+
+    name: str
+    key: EllipticCurvePublicKey
+    fingerprint: str
+
+
+def load_public_keys(paths: Sequence[Path], *, field: str = "public_key") -> tuple[NamedKey, ...]:
+    """Each ``--public-key`` file as a :class:`NamedKey`; the same key twice is refused."""
+    loaded: list[NamedKey] = []
+    for path in paths:
+        source = keys.KeySource(f"--public-key {str(path)!r}", field=field, value=str(path))
+        key = public.load_public_key(files.read_input(path, field=field), source)
+        named = NamedKey(str(path), key, public.fingerprint(key))
+        twin = next((k for k in loaded if k.fingerprint == named.fingerprint), None)
+        if twin is not None:
+            raise InputError(f"is the same key as {twin.name!r}", field=field, value=str(path))
+        loaded.append(named)
+    return tuple(loaded)
+
+
+def _invalid(problem: str) -> tuple[str, list[str]]:
+    return f"invalid: {problem}", [problem]
+
+
+def signature_verdict(
+    f: BinaryIO, parsed: ParsedImage, public_keys: Path | Sequence[NamedKey]
+) -> tuple[str, list[str]]:
+    """Check an XBee file-system signature: (one-line verdict, errors).
+
+    The signed bytes are the 2048-multiple prefix of the first 0x0000 element's data;
+    what follows is the DER signature.  They are hashed from ``f`` in chunks, once, and
+    checked with each key in turn.  A bad key file is an InputError (exit 2); a file
+    whose signature no key verifies is a verdict with errors (exit 1).
+    """
+    candidates = load_public_keys([public_keys]) if isinstance(public_keys, Path) else tuple(public_keys)
+    ref = parsed.first_of.get(UPGRADE_IMAGE)
+    if ref is None:
+        return _invalid("no upgrade image (tag 0x0000) holds a signed image")
+    image_length, signature_length = xbee.split_length(ref.length)
+    if not image_length or not signature_length:
+        return _invalid(
+            f"the upgrade image is {ref.length} bytes; an XBee file-system "
+            "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
+        )
+    sha = hashlib.sha256()
+    for chunk in chunks(f, ref.data_offset, ref.data_offset + image_length):
+        sha.update(chunk)
+    f.seek(ref.data_offset + image_length)
+    der = f.read(signature_length)
+    try:
+        signature: Signature | None = Signature.from_der(der)
+    except ValueError:
+        signature = None
+    for named in candidates:
+        if signature is not None and verifies(named.key, signature, sha.digest()):
+            return (
+                f"valid ({keys.ALGORITHM}, {len(der)}-byte DER, key fingerprint {named.fingerprint}, "
+                f"public key {named.name!r})",
+                [],
+            )
+    what = f"the {len(der)}-byte signature after the {image_length}-byte image"
+    if len(candidates) == 1:
+        return _invalid(f"{what} does not verify with key fingerprint {candidates[0].fingerprint}")
+    prints = ", ".join(f"{k.name!r} {k.fingerprint}" for k in candidates)
+    return _invalid(f"{what} verifies with none of the {len(candidates)} public keys given ({prints})")
+
+
+# --- a GBL upgrade image's signature (issue 24) -------------------------------------------
 
 MAX_GBL = 64 << 20  # a GBL is read whole to be checked; no flash image comes near this
 
 
-def signature_verdict(
-    f: BinaryIO, parsed: ParsedImage, payloads: Sequence[Payload], public_key_path: Path
+def upgrade_image_verdict(
+    f: BinaryIO, parsed: ParsedImage, payloads: Sequence[Payload], public_keys: Sequence[NamedKey]
 ) -> tuple[str, list[str]]:
-    """(one-line verdict, errors) for the signature ``public_key_path`` should check."""
+    """``verify --public-key``: a GBL upgrade image's signature when there is one, else the
+    XBee3 file system's (:func:`signature_verdict`)."""
     gbl = first_gbl(payloads)
     if gbl is None:
-        from ota_action.commands.xbee_fs import signature_verdict as xbee_verdict
-
-        return xbee_verdict(f, parsed, public_key_path)
-    return gbl_verdict(f, gbl, public_key_path)
+        return signature_verdict(f, parsed, public_keys)
+    return gbl_verdict(f, gbl, public_keys)
 
 
-def gbl_verdict(f: BinaryIO, payload: Payload, public_key_path: Path) -> tuple[str, list[str]]:
+def gbl_verdict(f: BinaryIO, payload: Payload, candidates: Sequence[NamedKey]) -> tuple[str, list[str]]:
+    """ECDSA P-256 over SHA-256 of every tag as written but the signature and end tags, as the
+    Gecko bootloader checks it (read with ``pygbl``), tried with each key in turn."""
     from pygbl import GBL3Image, GBL3Signature
     from pygbl.types import GBLError
 
-    source = signing.KeySource(
-        f"--public-key {str(public_key_path)!r}", field="public_key", value=str(public_key_path)
-    )
-    public_key = signing.load_public_key(files.read_input(public_key_path, field="public_key"), source)
-    fingerprint = signing.fingerprint(public_key)
     where = f"the GBL at offset {payload.offset}"
     if payload.length > MAX_GBL:
-        problem = (
-            f"{where} is {payload.length} bytes, over the {MAX_GBL} ota-action reads to check a signature"
-        )
-        return f"invalid: {problem}", [problem]
+        return _invalid(f"{where} is {payload.length} bytes, over the {MAX_GBL} ota-action reads to check it")
+    f.seek(payload.offset)
     try:
-        image = GBL3Image.from_bytes(read_at(f, payload.offset, payload.length), validate=False)
+        image = GBL3Image.from_bytes(f.read(payload.length), validate=False)
     except (GBLError, ValueError) as exc:
-        problem = f"{where} cannot be read to check its signature: {exc}"
-        return f"invalid: {problem}", [problem]
+        return _invalid(f"{where} cannot be read to check its signature: {exc}")
     found = image.get_tags(GBL3Signature, allow_missing=True)
     if not found:
-        problem = f"{where} is not signed (it has no signature tag 0xF70A0AF7)"
-        return f"invalid: {problem}", [problem]
+        return _invalid(f"{where} is not signed (it has no signature tag 0xF70A0AF7)")
     signature = Signature(int.from_bytes(found[0].r, "big"), int.from_bytes(found[0].s, "big"))
-    if not verifies(public_key, signature, image.signing_digest()):
-        problem = f"the signature of {where} does not verify with key fingerprint {fingerprint}"
-        return f"invalid: {problem}", [problem]
-    return f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {fingerprint})", []
+    digest = image.signing_digest()
+    for named in candidates:
+        if verifies(named.key, signature, digest):
+            return (
+                f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {named.fingerprint}, "
+                f"public key {named.name!r})",
+                [],
+            )
+    if len(candidates) == 1:
+        return _invalid(
+            f"the signature of {where} does not verify with key fingerprint {candidates[0].fingerprint}"
+        )
+    prints = ", ".join(f"{k.name!r} {k.fingerprint}" for k in candidates)
+    return _invalid(
+        f"the signature of {where} verifies with none of the {len(candidates)} public keys ({prints})"
+    )

@@ -15,8 +15,7 @@ from pydantic import BeforeValidator
 
 from ota_action.formats.gbl import Compression
 from ota_action.settings import U32, Cli, option
-from ota_action.settings.signing_key import SigningKeyOptions
-from ota_action.settings.xbee import EnvName
+from ota_action.settings.signing import EnvName, SigningSettings
 from ota_action.values import parse_int
 
 
@@ -34,7 +33,7 @@ def _address(value: Any) -> Any:
     return value if value is None or isinstance(value, int) else parse_int(value, bits=32)
 
 
-class GblSettings(SigningKeyOptions):
+class GblSettings(SigningSettings):
     """Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary
     with --address): application tags, optionally compressed, encrypted and signed.
 
@@ -48,6 +47,11 @@ class GblSettings(SigningKeyOptions):
         cli=Cli(positional=True, metavar="INPUT"),
     )
     outfile: Path = option("output GBL file, e.g. app.gbl (its directory is created)", cli=Cli(("-o",)))
+    sign: bool = option(
+        "sign with the ECDSA P-256 key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or "
+        "--sign-command)",
+        False,
+    )
     address: Annotated[int | None, BeforeValidator(_address)] = option(
         "flash address of a raw binary input, e.g. 0x08006000 (a .hex carries its own)",
         None,
@@ -62,4 +66,4 @@ class GblSettings(SigningKeyOptions):
         None,
         Cli(metavar="NAME"),
     )
-    secret_fields: ClassVar[frozenset[str]] = SigningKeyOptions.secret_fields | {"encrypt_key_env"}
+    secret_fields: ClassVar[frozenset[str]] = SigningSettings.secret_fields | {"encrypt_key_env"}

@@ -13,7 +13,7 @@ from pydantic import BeforeValidator
 
 from ota_action.formats.mcuboot.image import HEADER_SIZE
 from ota_action.settings import U32, Cli, option
-from ota_action.settings.signing_key import SigningKeyOptions
+from ota_action.settings.signing import SigningSettings
 from ota_action.values import parse_int
 
 
@@ -47,7 +47,7 @@ def _flash_align(value: Any) -> Any:
     return int(text)
 
 
-class McubootSettings(SigningKeyOptions):
+class McubootSettings(SigningSettings):
     """Make an MCUboot image from an application binary (the NCS flow): header, hash and,
     with --sign, an ECDSA P-256 signature, with imgtool's own code.  Wrap the result with
     zbota -t 0x0000:IMAGE for a Zigbee OTA file.
@@ -58,6 +58,11 @@ class McubootSettings(SigningKeyOptions):
         cli=Cli(positional=True, metavar="INPUT"),
     )
     outfile: Path = option("output image, e.g. app.signed.bin (its directory is created)", cli=Cli(("-o",)))
+    sign: bool = option(
+        "sign with the ECDSA P-256 key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or "
+        "--sign-command)",
+        False,
+    )
     image_version: Annotated[str, BeforeValidator(_image_version)] = option(
         "image version major.minor.revision+build, e.g. 1.2.3+4", "0.0.0+0", Cli(metavar="VERSION")
     )

@@ -83,6 +83,11 @@ def _image_paths(value: Any) -> Any:
     return items
 
 
+def _public_keys(value: Any) -> Any:
+    """``--public-key`` repeated, or one a line (Action input, ``OTA_PUBLIC_KEY``)."""
+    return split_lines(value) if isinstance(value, str) else value
+
+
 # Each path is validated by itself, so an error points at the offending item, not the list.
 ImagePaths = Annotated[
     list[Annotated[Path, BeforeValidator(_image_path)]], NoDecode, BeforeValidator(_image_paths)
@@ -205,11 +210,12 @@ class VerifySettings(CommandSettings):
         "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
         cli=Cli(positional=True, metavar="FILE"),
     )
-    public_key: Path | None = option(
-        "check the signature with this P-256 public key (PEM, DER or FK hex): a GBL upgrade "
-        "image's, else the XBee3 file system's",
-        None,
-        Cli(name="--public-key", metavar="PEM"),
+    public_key: Annotated[list[Path], NoDecode, BeforeValidator(_public_keys)] = option(
+        "check the signature with this P-256 public key (PEM, DER or FK hex): a GBL upgrade image's, "
+        "else the XBee3 file system's; "
+        "repeatable (one a line in the Action): the report names the key that verified it",
+        [],
+        Cli(name="--public-key", metavar="PEM", repeat=True),
     )
 
 
