@@ -448,3 +448,57 @@ def test_data_past_the_address_space_and_no_data_are_refused() -> None:
     assert caught.value.message == "runs past the 32-bit address space: 512 bytes from 0xFFFFFF00"
     with pytest.raises(InputError):
         build_gbl([(0, b"")])
+
+
+# --- bare .gbl files in inspect and verify ---------------------------------------------
+
+
+def test_verify_and_inspect_read_a_bare_gbl(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    sign, key = signer()
+    path = tmp_path / "app.gbl"
+    path.write_bytes(build_gbl([(ADDRESS, DATA)], compression=Compression.LZMA, sign=sign))
+    result = run_cli("verify", path, "--public-key", public_pem(tmp_path, key), "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert (report["valid"], report["gbl"]["format"], report["gbl"]["details"]["compression"]) == (
+        True,
+        "gbl",
+        "lzma",
+    )
+    assert [t["tag"] for t in report["gbl"]["details"]["tags"]] == [
+        "0x03A617EB",
+        "0xF40A0AF4",
+        "0xFD0707FD",
+        "0xF70A0AF7",
+        "0xFC0404FC",
+    ]
+    assert report["signature"].startswith(
+        f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {signing_fingerprint(key)}"
+    )
+    text = run_cli("inspect", path).out
+    assert "GBL3 file: 5 tags, signed, lzma-compressed; CRC-32 0x" in text
+    other = ec.derive_private_key(0xBAD, ec.SECP256R1())
+    result = run_cli("verify", path, "--public-key", public_pem(tmp_path, other), "--json")
+    assert result.code == 1
+    assert [f["code"] for f in json.loads(result.out)["findings"]] == ["signature"]
+
+
+def test_a_damaged_bare_gbl_is_invalid_in_verify_and_a_warning_in_inspect(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    data = bytearray(build_gbl([(ADDRESS, DATA)]))
+    data[200] ^= 0x01
+    path = tmp_path / "bad.gbl"
+    path.write_bytes(data)
+    result = run_cli("verify", path, "--json")
+    assert result.code == 1
+    findings = json.loads(result.out)["findings"]
+    assert [(f["level"], f["code"]) for f in findings] == [("error", "payload-crc")]
+    assert findings[0]["message"].startswith("the GBL file: GBL CRC-32 does not match: the end tag holds 0x")
+    inspected = run_cli("inspect", path, "--json")
+    assert inspected.code == 0
+    assert [(f["level"], f["code"]) for f in json.loads(inspected.out)["findings"]] == [
+        ("warning", "payload-crc")
+    ]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from ota_action.results.batch import BatchResult
     from ota_action.results.gbl import GblResult
+    from ota_action.results.gbl_file import GblInspectResult
     from ota_action.results.mcuboot import McubootResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
@@ -84,14 +85,14 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     return Command(ZbotaSettings, _without_secrets(zbota.run))
 
 
-def _inspect() -> Command[InspectSettings, InspectResult | BatchResult]:
+def _inspect() -> Command[InspectSettings, InspectResult | GblInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
     return Command(InspectSettings, _without_secrets(run_inspect))
 
 
-def _verify() -> Command[VerifySettings, VerifyResult | BatchResult]:
+def _verify() -> Command[VerifySettings, VerifyResult | GblInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
+from ota_action.commands.gbl_file import is_bare_gbl, read_gbl_file
 from ota_action.commands.reading import FileReport, analyse_file
 from ota_action.commands.signatures import load_public_keys
 from ota_action.edges import log
@@ -33,6 +34,7 @@ from ota_action.results.batch import (
     VerifyBatchResult,
     batch_findings,
 )
+from ota_action.results.gbl_file import GblInspectResult
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
 
 
@@ -67,27 +69,31 @@ def _verify_result(report: FileReport) -> VerifyResult:
     )
 
 
-def run_inspect(settings: InspectSettings) -> InspectResult | BatchResult:
+def run_inspect(settings: InspectSettings) -> InspectResult | GblInspectResult | BatchResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
         entries = _batch(settings.image, lambda path: _inspect_result(analyse_file(path, backend=backend)))
         return InspectBatchResult(entries=entries, findings=batch_findings(entries))
+    if is_bare_gbl(settings.image[0], field=FIELD):  # a .gbl without an OTA header (issue 24)
+        return read_gbl_file(settings.image[0], field=FIELD, verify=False)
     report = analyse_file(settings.image[0], backend=backend, field=FIELD)
     log.get().info("inspect.read", file=str(report.path), size=report.size, layout=report.vendor.layout)
     return _inspect_result(report)
 
 
-def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
+def run_verify(settings: VerifySettings) -> VerifyResult | GblInspectResult | BatchResult:
     backend = aes_backend()
     key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
     if is_batch(settings.image):
         entries = _batch(
             settings.image, lambda path: _verify_result(analyse_file(path, backend=backend, public_key=key))
         )
-        result: VerifyResult | BatchResult = VerifyBatchResult(
+        result: VerifyResult | GblInspectResult | BatchResult = VerifyBatchResult(
             entries=entries, findings=batch_findings(entries)
         )
+    elif is_bare_gbl(settings.image[0], field=FIELD):  # a .gbl without an OTA header (issue 24)
+        result = read_gbl_file(settings.image[0], field=FIELD, verify=True, public_keys=key)
     else:
         result = _verify_result(analyse_file(settings.image[0], backend=backend, public_key=key))
     log.get().info(
