@@ -31,11 +31,13 @@ if TYPE_CHECKING:
     from ota_action.results.batch import BatchResult
     from ota_action.results.gbl import GblResult
     from ota_action.results.gbl_file import GblInspectResult
+    from ota_action.results.matter import MatterExtractResult, MatterInspectResult, MatterResult
     from ota_action.results.mcuboot import McubootResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
     from ota_action.settings.gbl import GblSettings
+    from ota_action.settings.matter import MatterSettings
     from ota_action.settings.mcuboot import McubootSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
@@ -85,14 +87,16 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     return Command(ZbotaSettings, _without_secrets(zbota.run))
 
 
-def _inspect() -> Command[InspectSettings, InspectResult | GblInspectResult | BatchResult]:
+def _inspect() -> Command[
+    InspectSettings, InspectResult | MatterInspectResult | GblInspectResult | BatchResult
+]:
     from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
     return Command(InspectSettings, _without_secrets(run_inspect))
 
 
-def _verify() -> Command[VerifySettings, VerifyResult | GblInspectResult | BatchResult]:
+def _verify() -> Command[VerifySettings, VerifyResult | MatterInspectResult | GblInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 
@@ -141,7 +145,7 @@ def _index() -> Command[IndexSettings, IndexResult]:
     return Command(IndexSettings, _without_secrets(index.run))
 
 
-def _extract() -> Command[ExtractSettings, ExtractResult]:
+def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:
     from ota_action.commands import extract
     from ota_action.settings.fleet import ExtractSettings
 
@@ -153,6 +157,13 @@ def _rewrap() -> Command[RewrapSettings, RewrapResult]:
     from ota_action.settings.fleet import RewrapSettings
 
     return Command(RewrapSettings, _without_secrets(rewrap.run))
+
+
+def _matter() -> Command[MatterSettings, MatterResult]:
+    from ota_action.commands import matter
+    from ota_action.settings.matter import MatterSettings
+
+    return Command(MatterSettings, _without_secrets(matter.run))
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
         CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),
+        CommandSpec("matter", "build a Matter OTA software update image from a payload", _matter),
     )
 }
 

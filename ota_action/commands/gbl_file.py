@@ -34,7 +34,10 @@ def is_bare_gbl(path: Path, *, field: str) -> bool:
 
 def read_gbl_file(
     path: Path, *, field: str, verify: bool, public_keys: Sequence[NamedKey] | None = None
-) -> GblInspectResult:
+) -> GblInspectResult | None:
+    """The result for a bare GBL file; None when ``path`` is not one (the OTA reader's turn)."""
+    if not is_bare_gbl(path, field=field):
+        return None
     with files.open_input(path, field=field) as f:
         try:
             size = os.fstat(f.fileno()).st_size
