@@ -225,3 +225,31 @@ def test_a_header_smaller_than_mcuboots_and_an_empty_input_are_refused(tmp_path:
     app.write_bytes(b"")
     result = run_cli("mcuboot", "-o", tmp_path / "o.bin", app, "--pad-header")
     assert (result.code, "is empty" in result.err) == (2, True)
+
+
+def test_verify_checks_an_mcuboot_signature_imgtool_made(tmp_path: Path) -> None:
+    """The other direction: imgtool signs (its own random nonce), ours verifies inside an OTA file."""
+    private, public = keys(tmp_path)
+    signed = tmp_path / "imgtool-signed.bin"
+    signed.write_bytes(reference(tmp_path, "--version", "1.1.0+0", "--key", private))
+    ota = tmp_path / "app.ota"
+    assert (
+        run_cli("zbota", "-o", ota, "-m", "0x127F", "-i", "1", "-v", "1", "-t", f"0x0000:{signed}").code == 0
+    )
+    result = run_cli("verify", ota, "--public-key", public)
+    assert result.code == 0, result.out
+    assert "MCUboot signature: valid (MCUboot ECDSA P-256, key fingerprint " in result.out
+    _, other = keys(tmp_path / "..", ec.derive_private_key(0xBAD, ec.SECP256R1()))
+    result = run_cli("verify", ota, "--public-key", other, "--json")
+    assert result.code == 1
+    assert [f["code"] for f in json.loads(result.out)["findings"]] == ["signature"]
+    # a flipped byte of the application breaks the hash before any key is tried
+    data = bytearray(ota.read_bytes())
+    data[62 + 0x200 + 10] ^= 0x01
+    ota.write_bytes(data)
+    result = run_cli("verify", ota, "--public-key", public, "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["errors"] == [
+        "the MCUboot image at offset 62: its SHA256 TLV does not match the hash of its header, image and "
+        "protected TLVs"
+    ]

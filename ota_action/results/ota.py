@@ -21,7 +21,7 @@ from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage
 from ota_action.formats.zigbee.layouts import STANDARD
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
-from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload, first_gbl
+from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload, signature_subject
 from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
@@ -440,7 +440,7 @@ class VerifyResult(InspectResult):
     def lines(self) -> list[str]:
         lines = super().lines()
         if self.signature:
-            subject = "GBL" if first_gbl(self.vendor.payloads) is not None else "XBee file-system"
+            subject = signature_subject(self.vendor.payloads)
             lines.append(f"{subject} signature: {self.signature}")
         return lines
 

@@ -236,3 +236,12 @@ class EspPayload(Payload):
 def first_gbl(payloads: Sequence[Payload]) -> Payload | None:
     """The GBL upgrade image whose signature ``--public-key`` checks (None: an XBee file's)."""
     return next((p for p in payloads if p.format is PayloadFormat.GBL), None)
+
+
+def signature_subject(payloads: Sequence[Payload]) -> str:
+    """Whose signature ``--public-key`` checks, in the words a summary uses."""
+    if first_gbl(payloads) is not None:
+        return "GBL"
+    if any(isinstance(p, McubootPayload) and p.header is not None for p in payloads):
+        return "MCUboot"
+    return "XBee file-system"
