@@ -502,3 +502,24 @@ def test_a_damaged_bare_gbl_is_invalid_in_verify_and_a_warning_in_inspect(tmp_pa
     assert [(f["level"], f["code"]) for f in json.loads(inspected.out)["findings"]] == [
         ("warning", "payload-crc")
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (b":10000000000102030405060708090A0B0C0D0E0F78\n:00000001FF\n", "Intel HEX text"),
+        (b"S00600004844521B\nS31508000000000102030405060708090A0B0C0D0E0F93\n", "Motorola S-record text"),
+        (b"\x7fELF\x01\x01\x01" + bytes(60), "an ELF file"),
+    ],
+)
+def test_text_firmware_named_bin_is_refused_not_embedded(tmp_path: Path, content: bytes, what: str) -> None:
+    from tests.conftest import run_cli
+
+    path = tmp_path / "app.bin"
+    path.write_bytes(content)
+    for command in (["gbl", "--address", "0x0"], ["mcuboot", "--pad-header"]):
+        out = tmp_path / "out.bin"
+        result = run_cli(command[0], "-o", out, path, *command[1:])
+        assert result.code == 2
+        assert f"INPUT '{path}': is {what}, not a raw binary" in result.err, result.err
+        assert not out.exists()

@@ -54,7 +54,33 @@ def _segments(settings: GblSettings) -> tuple[int, bytes]:
             "is needed for a raw binary input: the flash address its first byte goes to, e.g. 0x08006000",
             field="address",
         )
-    return settings.address, files.read_input(path, field="image", max_size=MAX_IMAGE)
+    data = files.read_input(path, field="image", max_size=MAX_IMAGE)
+    refuse_text_firmware(data, field="image", value=str(path))
+    return settings.address, data
+
+
+_SREC = re.compile(rb"S[0-9][0-9A-Fa-f]{6,}\r?\n")
+_IHEX = re.compile(rb":[0-9A-Fa-f]{10,}\r?\n")
+
+
+def refuse_text_firmware(data: bytes, *, field: str, value: str) -> None:
+    """A raw-binary input that is really Intel HEX or S-record text, or an ELF file, is refused
+    naming what it is: embedding it as bytes would make an image no device runs (issue 18)."""
+    head = data[:80]
+    found = None
+    if head.startswith(b"\x7fELF"):
+        found = "an ELF file"
+    elif _IHEX.match(head):
+        found = "Intel HEX text"
+    elif _SREC.match(head):
+        found = "Motorola S-record text"
+    if found is not None:
+        raise InputError(
+            f"is {found}, not a raw binary: give it as .hex (converted to its binary image), or "
+            "convert it to a binary first",
+            field=field,
+            value=value,
+        )
 
 
 def aes_key(settings: GblSettings, environ: Mapping[str, str]) -> Secret | None:

@@ -19,6 +19,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from ota_action.commands import key_sources
+from ota_action.commands.gbl import refuse_text_firmware
 from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.results.mcuboot import McubootResult
@@ -100,6 +101,7 @@ def run(settings: McubootSettings, secrets: KeyMaterial) -> McubootResult:
     data = files.read_input(settings.image, field="image", max_size=MAX_IMAGE)
     if not data:
         raise InputError("is empty: there is no application to make an image of", field="image")
+    refuse_text_firmware(data, field="image", value=str(settings.image))
     fingerprint = None
     with ExitStack() as stack:
         if settings.sign:
