@@ -266,3 +266,32 @@ def test_prepare_works_on_a_hex_build_too(tmp_path: Path) -> None:
     code, err, out = zbota(tmp_path, hexfile, "--prepare", "telink", "-v", "payload")
     assert (code, err) == (0, "")
     assert out.read_bytes() == ota_file(project_script(application()), version=VERSION)
+
+
+def test_a_fleet_build_takes_the_version_from_each_telink_payload(tmp_path: Path) -> None:
+    """``build``: ``prepare = "telink"`` and ``version = "payload"`` per image; the file name,
+    the header and the index entry all carry the build's own version."""
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "app.bin").write_bytes(application(version=0x01020304))
+    manifest = tmp_path / "FLEET.toml"
+    manifest.write_text(
+        "[defaults]\n"
+        "manufacturer_code = 0x1141\n"
+        'name = "{manufacturer_code:04x}-{image_type:04x}-{file_version:08x}-{board}.zigbee"\n'
+        "[[image]]\n"
+        'board = "TS0201"\n'
+        'payload = "build/app.bin"\n'
+        "image_type = 0x0203\n"
+        'version = "payload"\n'
+        'prepare = "telink"\n'
+        "[[index]]\n"
+        'name = "index.json"\n'
+    )
+    result = run_cli("build", manifest, "--outdir", tmp_path / "dist", "--json")
+    assert result.code == 0, result.err
+    written = tmp_path / "dist" / "1141-0203-01020304-TS0201.zigbee"
+    assert written.read_bytes() == ota_file(
+        project_script(application(version=0x01020304)), version=0x01020304
+    )
+    entries = json.loads((tmp_path / "dist" / "index.json").read_text())
+    assert [e["fileVersion"] for e in entries] == [0x01020304]

@@ -17,6 +17,7 @@ from ota_action.secret import NO_SECRETS, KeyMaterial
 if TYPE_CHECKING:
     from ota_action.formats.zigbee.aes import Backend
     from ota_action.results import (
+        BuildResult,
         CombineResult,
         ExtractResult,
         IndexResult,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
     from ota_action.settings.gbl import GblSettings
+    from ota_action.settings.manifest import BuildSettings
     from ota_action.settings.matter import MatterSettings
     from ota_action.settings.mcuboot import McubootSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
@@ -145,6 +147,13 @@ def _index() -> Command[IndexSettings, IndexResult]:
     return Command(IndexSettings, _without_secrets(index.run))
 
 
+def _build() -> Command[BuildSettings, BuildResult]:
+    from ota_action.commands import build
+    from ota_action.settings.manifest import BuildSettings
+
+    return Command(BuildSettings, _without_secrets(build.run))
+
+
 def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:
     from ota_action.commands import extract
     from ota_action.settings.fleet import ExtractSettings
@@ -185,6 +194,7 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("gbl", "build a Silicon Labs GBL3 file: compressed, encrypted, signed", _gbl),
         CommandSpec("mcuboot", "make a signed MCUboot image from an application binary (imgtool)", _mcuboot),
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
+        CommandSpec("build", "build every image of a fleet manifest (FLEET.toml) and its indexes", _build),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
         CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),
         CommandSpec("matter", "build a Matter OTA software update image from a payload", _matter),

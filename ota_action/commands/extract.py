@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from ota_action.commands import aes_backend
 from ota_action.commands.matter_extract import extract_matter
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.containers import Container, find_container
 from ota_action.formats.zigbee.extract import MANIFEST_NAME, plan_extract
@@ -86,6 +86,8 @@ def run(settings: ExtractSettings) -> ExtractResult | MatterExtractResult:
         if container is not None:
             names.insert(0, PAYLOAD_NAME)
         targets = {name: _target(directory, name) for name in [*names, MANIFEST_NAME]}
+        for target in targets.values():
+            same_file.refuse_overwrite(target, [settings.image], field=FIELD)
         if not settings.force:
             present = [n for n, p in targets.items() if os.path.lexists(p)]
             if present:

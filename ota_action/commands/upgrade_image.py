@@ -18,12 +18,13 @@ own chunks, so a ``.hex`` or an ELF tag is seen as the binary it converts to).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from ota_action.errors import InputError
 from ota_action.formats.telink import image as telink
 from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
 from ota_action.formats.zigbee.header import MAGIC
-from ota_action.formats.zigbee.image import Source
+from ota_action.formats.zigbee.image import FileSource, Source
 from ota_action.settings.zigbee import Prepare, VersionFrom, ZbotaSettings
 
 HEAD = 64
@@ -112,3 +113,31 @@ def _version_of(head: bytes) -> int:
             field="version",
         )
     return found
+
+
+def file_version_of(settings: ZbotaSettings) -> int:
+    """The file version ``settings`` stand for before anything is built: ``-v`` as given, or
+    with ``-v payload`` the one the first upgrade image carries (read from its first bytes).
+
+    For commands that plan around a zbota run (``build``'s index entries and file names).
+    """
+    if isinstance(settings.version, int):
+        return settings.version
+    spec = next((t for t in settings.tags if t.tag == UPGRADE_IMAGE and t.path is not None), None)
+    if spec is None or spec.path is None:
+        raise InputError(
+            "is 'payload', but there is no upgrade image (tag 0x0000) to take the version from",
+            field="version",
+        )
+    return _version_of(head_of(_source(spec.path)))
+
+
+def _source(path: Path) -> Source:
+    from ota_action.edges import files
+
+    if path.suffix.lower() in (".hex", ".ihex"):
+        from ota_action.commands.firmware_files import hex_file_source
+
+        return hex_file_source(path, field="tags")
+    size = files.input_size(path, field="tags")
+    return FileSource(path, size, opener=lambda p: files.open_input(p, field="tags"))
