@@ -90,6 +90,14 @@ def test_zbota_prepare_telink_in_the_action(runner: FakeRunner) -> None:  # noqa
     assert (run.workspace / "dist" / "app.zigbee").read_bytes() == ota_file(
         project_script(application()), version=VERSION
     )
-    nested = runner.run({**inputs, "prepare": "", "version": "1", "tags": "0x0000:dist/app.zigbee"})
+    nested = runner.run(
+        {
+            **inputs,
+            "prepare": "",
+            "version": "1",
+            "tags": "0x0000:dist/app.zigbee",
+            "outfile": "dist/twice.zigbee",
+        }
+    )
     assert nested.code == 2
     assert "allow-nested-ota" in nested.stdout + nested.stderr
