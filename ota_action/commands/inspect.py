@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
+from ota_action.commands.gbl_file import read_gbl_file
 from ota_action.commands.matter_reading import read_matter
 from ota_action.commands.reading import FileReport, analyse_file
 from ota_action.commands.signatures import load_public_keys
@@ -34,6 +35,7 @@ from ota_action.results.batch import (
     VerifyBatchResult,
     batch_findings,
 )
+from ota_action.results.gbl_file import GblInspectResult
 from ota_action.results.matter import MatterInspectResult
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
 
@@ -69,7 +71,9 @@ def _verify_result(report: FileReport) -> VerifyResult:
     )
 
 
-def run_inspect(settings: InspectSettings) -> InspectResult | MatterInspectResult | BatchResult:
+def run_inspect(
+    settings: InspectSettings,
+) -> InspectResult | MatterInspectResult | GblInspectResult | BatchResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
@@ -84,12 +88,17 @@ def run_inspect(settings: InspectSettings) -> InspectResult | MatterInspectResul
     matter = read_matter(settings.image[0], field=FIELD, verify=False)
     if matter is not None:
         return matter
+    gbl = read_gbl_file(settings.image[0], field=FIELD, verify=False)  # a bare .gbl (issue 24)
+    if gbl is not None:
+        return gbl
     report = analyse_file(settings.image[0], backend=backend, field=FIELD)
     log.get().info("inspect.read", file=str(report.path), size=report.size, layout=report.vendor.layout)
     return _inspect_result(report)
 
 
-def run_verify(settings: VerifySettings) -> VerifyResult | MatterInspectResult | BatchResult:
+def run_verify(
+    settings: VerifySettings,
+) -> VerifyResult | MatterInspectResult | GblInspectResult | BatchResult:
     backend = aes_backend()
     key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
 
@@ -99,11 +108,12 @@ def run_verify(settings: VerifySettings) -> VerifyResult | MatterInspectResult |
 
     if is_batch(settings.image):
         entries = _batch(settings.image, one)
-        result: VerifyResult | MatterInspectResult | BatchResult = VerifyBatchResult(
+        result: VerifyResult | MatterInspectResult | GblInspectResult | BatchResult = VerifyBatchResult(
             entries=entries, findings=batch_findings(entries)
         )
     else:
-        result = one(settings.image[0])
+        gbl = read_gbl_file(settings.image[0], field=FIELD, verify=True, public_keys=key)  # a bare .gbl
+        result = gbl or one(settings.image[0])
     log.get().info(
         "verify.checked",
         file=str(settings.image[0]) if len(settings.image) == 1 else f"{len(settings.image)} paths",

@@ -111,9 +111,9 @@ def _analyse(
     findings = check_image(parsed, layout=layout, container=container, trailer=trailer, payloads=payloads)
     signature = None
     if public_key is not None:
-        from ota_action.commands.signatures import signature_verdict
+        from ota_action.commands.signatures import upgrade_image_verdict
 
-        signature, problems = signature_verdict(f, parsed, public_key)
+        signature, problems = upgrade_image_verdict(f, parsed, payloads, public_key)
         findings += [Finding.error("signature", problem) for problem in problems]
     ota = OtaSummary.of(parsed)
     if layout.name != STANDARD:

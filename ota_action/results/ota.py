@@ -21,6 +21,7 @@ from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage
 from ota_action.formats.zigbee.layouts import STANDARD
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
+from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload, signature_subject
 from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
@@ -274,6 +275,12 @@ class OtaSummary:
 def payload_text(payload: Payload) -> str:
     """``gbl at offset 62 (330 bytes), CRC-32 0x3689D075 matches``: one payload in a line."""
     text = f"{payload.format} at offset {payload.offset} ({payload.length} bytes)"
+    if isinstance(payload, SilabsPayload) and payload.features:
+        text += f", {', '.join(payload.features)}"
+    if isinstance(payload, McubootPayload) and payload.version is not None:
+        text += f", version {payload.version}"
+        if payload.tlvs:
+            text += f", TLVs {' '.join(t.name for t in payload.tlvs)}"
     if payload.valid is True:
         return f"{text}, CRC-32 {payload.details.get('crc32_stored')} matches"
     if payload.valid is False:
@@ -433,7 +440,8 @@ class VerifyResult(InspectResult):
     def lines(self) -> list[str]:
         lines = super().lines()
         if self.signature:
-            lines.append(f"XBee file-system signature: {self.signature}")
+            subject = signature_subject(self.vendor.payloads)
+            lines.append(f"{subject} signature: {self.signature}")
         return lines
 
     def verdict_facts(self) -> list[str]:

@@ -41,7 +41,6 @@ from ota_action.formats.zigbee.elements import (
 )
 from ota_action.formats.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, header_size
 from ota_action.formats.zigbee.image import (
-    CRC_TRAILER_SIZE,
     BytesSource,
     ParsedImage,
     Source,
@@ -51,7 +50,8 @@ from ota_action.formats.zigbee.image import (
     write_image,
 )
 from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
-from ota_action.formats.zigbee.streams import chunks, crc32_range, read_at
+from ota_action.formats.zigbee.streams import chunks, read_at
+from ota_action.formats.zigbee.trailers import has_crc_trailer
 
 MANIFEST_NAME = "ota.json"
 DEFAULT_STACK_VERSION = 0x0002
@@ -172,9 +172,7 @@ def _recipe(
     crc = False
     if layout.trailing_bytes:
         total = h.total_image_size
-        if layout.trailing_bytes == CRC_TRAILER_SIZE:
-            expected = crc32_range(src, 0, total).to_bytes(CRC_TRAILER_SIZE, "little")
-            crc = read_at(src, total, CRC_TRAILER_SIZE) == expected
+        crc = has_crc_trailer(src, total, total + layout.trailing_bytes)
         if not crc:
             return None, f"{layout.trailing_bytes} bytes follow the total image size; zbota writes none", None
     if h.header_version != HEADER_VERSION:

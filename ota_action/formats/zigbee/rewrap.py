@@ -42,7 +42,8 @@ from ota_action.formats.zigbee.header import (
 )
 from ota_action.formats.zigbee.image import CRC_TRAILER_SIZE, Digests, ParsedImage, parse_file, variant_range
 from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant, MmoHasher
-from ota_action.formats.zigbee.streams import CHUNK, chunks, crc32_range, read_at
+from ota_action.formats.zigbee.streams import CHUNK, chunks
+from ota_action.formats.zigbee.trailers import has_crc_trailer
 
 
 @dataclass(frozen=True)
@@ -138,11 +139,7 @@ class RewrapPlan:
 
 def _crc_trailer(src: BinaryIO, parsed: ParsedImage) -> bool:
     """True when the bytes after the image are exactly CRC-32 (zlib, LE) of the image (Salus)."""
-    total = parsed.header.total_image_size
-    if parsed.file_size - total != CRC_TRAILER_SIZE:
-        return False
-    stored = read_at(src, total, CRC_TRAILER_SIZE)
-    return stored == crc32_range(src, 0, total).to_bytes(CRC_TRAILER_SIZE, "little")
+    return has_crc_trailer(src, parsed.header.total_image_size, parsed.file_size)
 
 
 def plan_rewrap(
