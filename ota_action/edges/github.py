@@ -70,12 +70,37 @@ def append_outputs(path: Path, outputs: Mapping[str, str]) -> int:
     return len(data)
 
 
+# Appending never follows a symbolic link (it could point anywhere, even outside the
+# workspace) and never waits on a FIFO: O_NONBLOCK makes opening one without a reader
+# fail at once, and what opens is checked to be a regular file before a byte is written.
+_APPEND_FLAGS = (
+    os.O_WRONLY
+    | os.O_APPEND
+    | os.O_CREAT
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
 def _append(path: Path, data: bytes, variable: str) -> None:
+    """Append ``data`` to a runner file that must be a regular file; PublishError if not."""
     try:
-        with path.open("ab") as handle:
-            handle.write(data)
+        fd = os.open(path, _APPEND_FLAGS, 0o644)
+    except OSError as exc:
+        problem = _destination_problem(path) or f"cannot be written ({exc.strerror})"
+        raise PublishError(f"{variable} {problem}; nothing was published") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PublishError(f"{variable} is not a regular file; nothing was published")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
     except OSError as exc:
         raise PublishError(f"{variable} cannot be written ({exc.strerror}); nothing was published") from None
+    finally:
+        os.close(fd)
 
 
 def truncate_summary(markdown: str, limit: int = SUMMARY_LIMIT) -> tuple[str, bool]:
@@ -99,7 +124,7 @@ def append_summary(path: Path, markdown: str) -> tuple[int, bool]:
     """Append the step summary (truncated below 1 MiB); returns (bytes written, truncated)."""
     text, truncated = truncate_summary(markdown)
     data = text.encode("utf-8")
-    _append(path, data, "GITHUB_STEP_SUMMARY")
+    _append(path, data, SUMMARY_VARIABLE)
     return len(data), truncated
 
 
@@ -111,7 +136,8 @@ class PublishError(OtaActionError):
     cannot take the results: exit 2, naming the variable."""
 
 
-RUNNER_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+RUNNER_FILES = ("GITHUB_OUTPUT", SUMMARY_VARIABLE)
 RESULT_FILE = "OTA_RESULT_FILE"
 
 
@@ -194,10 +220,12 @@ class Publication:
         """Truncate the runner's files to their old sizes; remove what this run wrote."""
         for path, size in self.sizes.items():
             with contextlib.suppress(OSError):
+                st = os.lstat(path)  # never through a link: only the file this run appended to
+                if not stat.S_ISREG(st.st_mode):
+                    continue
                 if size is None:
-                    if path.is_file():
-                        path.unlink()
-                elif path.is_file() and path.stat().st_size > size:
+                    path.unlink()
+                elif st.st_size > size:
                     os.truncate(path, size)
         for path in self.written:
             with contextlib.suppress(OSError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,6 +75,11 @@ def report(reporter: Reporter, failure: Failure, command: str) -> int:
         annotated=True,
     )
     heading = f"### ❌ ota-action {command}".rstrip()
-    with contextlib.suppress(OtaActionError):  # a broken summary file is already reported
+    try:
         reporter.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
+    except OtaActionError as exc:
+        # The summary file cannot take it (a link, a FIFO, a directory): nothing is written
+        # there, and the reason is said once -- not again when it is the failure itself.
+        if not failure.message.startswith(github.SUMMARY_VARIABLE):
+            reporter.emit(github.command("warning", exc.message, title="ota-action"))
     return failure.exit_code
