@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ota_action.commands.extract import zbota_args
 from ota_action.formats.zigbee.elements import SubElement
 from ota_action.formats.zigbee.extract import ExtractPlan, plan_extract, rebuild, string_option
 from ota_action.formats.zigbee.header import OtaHeader
@@ -36,7 +37,7 @@ def _rebuild_with_cli(
 ) -> bytes:
     for name, content in _files(plan, data).items():
         (directory / name).write_bytes(content)
-    (directory / "ota.json").write_text(json.dumps(plan.manifest))
+    (directory / "ota.json").write_text(json.dumps({**plan.manifest, "zbota_args": zbota_args(plan.recipe)}))
     args = json.loads((directory / "ota.json").read_text())["zbota_args"]
     monkeypatch.chdir(directory)
     result = run_cli("zbota", *args, "-o", "rebuilt.ota")
@@ -59,7 +60,7 @@ def test_plain_file_exact_plan_and_cli_rebuild(tmp_path: Path, monkeypatch: pyte
     data = build_image(header, [SubElement(0xF000, b"abc"), SubElement(0x0000, bytes(300))], integrity=True)
     plan = _plan(data)
     assert [f.name for f in plan.files] == ["00-0xF000.bin", "01-0x0000.bin", "02-0x0003.bin"]
-    assert plan.zbota_args == [
+    assert zbota_args(plan.recipe) == [
         "--mfg-id=0x1234",
         "--image-type=0x0005",
         "--version=0x01000001",
@@ -81,18 +82,20 @@ def test_plain_file_exact_plan_and_cli_rebuild(tmp_path: Path, monkeypatch: pyte
 def test_align_padding_rebuilds_with_align(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = build_image(_header(), [SubElement(0x0000, bytes(100))], align=256, fill=0xAA)
     plan = _plan(data)
-    assert plan.zbota_args is not None
-    assert "--align=256" in plan.zbota_args
-    assert "--fill=0xAA" in plan.zbota_args
-    assert all(not a.startswith("--tag=0xFFFF") for a in plan.zbota_args)
+    args = zbota_args(plan.recipe)
+    assert args is not None
+    assert "--align=256" in args
+    assert "--fill=0xAA" in args
+    assert all(not a.startswith("--tag=0xFFFF") for a in args)
     assert _rebuild_with_cli(plan, data, tmp_path, monkeypatch) == data
 
 
 def test_reserved_tag_uses_allow_reserved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = build_image(_header(), [SubElement(0x0000, b"x"), SubElement(0xCDEF, b"nordic")])
     plan = _plan(data)
-    assert plan.zbota_args is not None
-    assert plan.zbota_args[-1] == "--allow-reserved-tag"
+    args = zbota_args(plan.recipe)
+    assert args is not None
+    assert args[-1] == "--allow-reserved-tag"
     assert _rebuild_with_cli(plan, data, tmp_path, monkeypatch) == data
 
 
@@ -121,14 +124,14 @@ def test_new_options_only_when_needed(variant: str) -> None:
     base = build_image(header, elements, integrity=True)
     data = base[:-16] + ref_code(base, IntegrityVariant(variant))
     plan = _plan(data)
-    args = plan.zbota_args
+    args = zbota_args(plan.recipe)
     assert args is not None
     assert f"--integrity-variant={variant}" in args
     assert "--allow-duplicate-tag" in args
     assert f"--string-hex={b' padded '.ljust(32, bytes(1)).hex()}" in args
     assert plan.recipe is not None
     assert rebuild(plan.recipe, _files(plan, data).__getitem__) == data
-    plain = _plan(build_image(_header(), [SubElement(0x0000, b"x")], integrity=True)).zbota_args
+    plain = zbota_args(_plan(build_image(_header(), [SubElement(0x0000, b"x")], integrity=True)).recipe)
     assert plain is not None
     assert not [a for a in plain if a.startswith(NEW_OPTIONS)]
 
@@ -138,7 +141,7 @@ def test_not_rebuildable_is_explained() -> None:
     assert "signature element 0x0001" in (_plan(signed).not_rebuildable or "")
     trailing = build_image(_header(), [SubElement(0x0000, b"x")]) + b"\0\0\0\0"
     plan = _plan(trailing)
-    assert plan.zbota_args is None
+    assert zbota_args(plan.recipe) is None
     assert plan.manifest["zbota_args"] is None
     assert plan.manifest["not_rebuildable"] == "4 bytes follow the total image size; zbota writes none"
     # the files are still planned: extract writes every element

@@ -2,18 +2,20 @@
 
 :func:`plan_extract` decides, without writing anything, which files an ``extract`` writes
 (``NN-0xTTTT.bin``: element number and tag, always plain relative names) and the content
-of ``ota.json``: the header values and, under ``zbota_args``, the exact ``zbota`` argument
-list (every option but ``-o``, file names relative to the extract directory) that rebuilds
-the file.  When the file holds something ``zbota`` cannot write, ``zbota_args`` is None and
-``not_rebuildable`` says what.
+of ``ota.json``: the header values and the :class:`Recipe` that rebuilds the file, as the
+options ``zbota`` takes (the ``extract`` command spells them from the ``zbota`` settings
+model into ``zbota_args``: the core never spells a command-line flag).  When the file
+holds something ``zbota`` cannot write, the recipe is None and ``not_rebuildable`` says
+what.
 
-Four ``zbota`` options exist for real files, and are used only when a file needs them:
+Four recipe settings exist for real files, and are set only when a file needs them:
 
-* ``--integrity-variant=covers-tag-header|short-padding-only`` with ``--integrity``;
-* ``--allow-duplicate-tag`` for a tag id that appears more than once (Lumi 0xF006);
-* ``--string-hex=<64 hex digits>`` for a header string that is not printable ASCII
-  followed by NUL padding (spaces-only strings, NUL inside, non-ASCII bytes);
-* ``--crc-trailer`` for Salus' CRC-32 after the image.
+* ``integrity`` with a variant other than standard (``covers-tag-header``,
+  ``short-padding-only``);
+* ``allow_duplicate_tag`` for a tag id that appears more than once (Lumi 0xF006);
+* ``string_hex`` for a header string that is not printable ASCII followed by NUL padding
+  (spaces-only strings, NUL inside, non-ASCII bytes);
+* ``crc_trailer`` for Salus' CRC-32 after the image.
 
 :func:`rebuild` runs ``zbota``'s own writer (:func:`~ota_action.formats.zigbee.image.plan_image`,
 :func:`~ota_action.formats.zigbee.image.write_image`) on a recipe, so a test of it is a test of
@@ -54,7 +56,6 @@ from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
 from ota_action.formats.zigbee.streams import chunks, crc32_range, read_at
 
 MANIFEST_NAME = "ota.json"
-DEFAULT_STACK_VERSION = 0x0002
 MAX_ALIGN = 0x100000  # zbota --align upper bound
 
 
@@ -69,7 +70,7 @@ class ExtractFile:
 
 @dataclass(frozen=True)
 class Recipe:
-    """What ``zbota`` is given to rebuild a file: the structured form of ``zbota_args``."""
+    """What ``zbota`` is given to rebuild a file: the structured form of its arguments."""
 
     header: OtaHeader  # as OtaHeader.create makes it (total size 0)
     tags: tuple[tuple[int, str], ...]  # (tag id, file name), in file order
@@ -87,11 +88,7 @@ class ExtractPlan:
     files: tuple[ExtractFile, ...]
     recipe: Recipe | None
     not_rebuildable: str | None
-    manifest: dict[str, Any]  # the ota.json document
-
-    @property
-    def zbota_args(self) -> list[str] | None:
-        return None if self.recipe is None else zbota_args(self.recipe)
+    manifest: dict[str, Any]  # the ota.json document; its zbota_args are the command's to spell
 
 
 def element_file_name(number: int, tag: int, width: int = 2) -> str:
@@ -244,50 +241,6 @@ def _recipe(
     return recipe, None, variant
 
 
-def zbota_args(recipe: Recipe) -> list[str]:
-    """The ``zbota`` arguments (all but ``-o``) for ``recipe``, each ``--option=value``.
-
-    The ``=`` form keeps a value that starts with ``-`` from being read as an option.
-    """
-    h = recipe.header
-    args = [
-        f"--mfg-id=0x{h.manufacturer_code:04X}",
-        f"--image-type=0x{h.image_type:04X}",
-        f"--version=0x{h.file_version:08X}",
-    ]
-    text, as_hex = string_option(h.header_string)
-    if as_hex:
-        args.append(f"--string-hex={text}")
-    elif text is not None:
-        args.append(f"--string={text}")
-    if h.zigbee_stack_version != DEFAULT_STACK_VERSION:
-        args.append(f"--stack-version=0x{h.zigbee_stack_version:04X}")
-    if h.security_credential_version is not None:
-        args.append(f"--credentials=0x{h.security_credential_version:02X}")
-    if h.upgrade_file_destination is not None:
-        args.append(f"--dest-eui64={h.upgrade_file_destination:016X}")
-    if h.minimum_hardware_version is not None:
-        args.append(f"--min-hwv=0x{h.minimum_hardware_version:04X}")
-    if h.maximum_hardware_version is not None:
-        args.append(f"--max-hwv=0x{h.maximum_hardware_version:04X}")
-    args += [f"--tag=0x{tag:04X}:{name}" for tag, name in recipe.tags]
-    if recipe.align is not None:
-        args.append(f"--align={recipe.align}")
-        if recipe.fill != 0xFF:
-            args.append(f"--fill=0x{recipe.fill:02X}")
-    if recipe.integrity is not None:
-        args.append("--integrity")
-        if recipe.integrity is not IntegrityVariant.STANDARD:
-            args.append(f"--integrity-variant={recipe.integrity.value}")
-    if recipe.allow_reserved_tag:
-        args.append("--allow-reserved-tag")
-    if recipe.allow_duplicate_tag:
-        args.append("--allow-duplicate-tag")
-    if recipe.crc_trailer:
-        args.append("--crc-trailer")
-    return args
-
-
 def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) -> ExtractPlan:
     """Decide the files and ``ota.json`` of an extract of the ``size``-byte file ``src``.
 
@@ -317,7 +270,7 @@ def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) ->
             }
             for name, e in zip(names, layout.elements, strict=True)
         ],
-        "zbota_args": None if recipe is None else zbota_args(recipe),
+        "zbota_args": None,  # the command spells the recipe from the zbota settings model
         "not_rebuildable": reason,
     }
     return ExtractPlan(files=files, recipe=recipe, not_rebuildable=reason, manifest=manifest)
@@ -329,7 +282,7 @@ def recipe_sources(recipe: Recipe, open_data: Callable[[str], Source]) -> list[t
 
 
 def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
-    """The file ``zbota`` writes from :func:`zbota_args`, built by zbota's own writer.
+    """The file ``zbota`` writes from the recipe's arguments, built by zbota's own writer.
 
     :func:`plan_image` and :func:`write_image` with the recipe's options: what the
     ``zbota`` command does after parsing its arguments.
@@ -359,5 +312,4 @@ __all__ = [
     "rebuild",
     "recipe_sources",
     "string_option",
-    "zbota_args",
 ]
