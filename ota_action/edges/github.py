@@ -13,11 +13,13 @@ The rules follow ``actions/toolkit`` ``packages/core/src/command.ts`` and
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ota_action.errors import OtaActionError
 
@@ -60,6 +62,100 @@ def format_output(name: str, value: str, delimiter: str | None = None) -> str:
         # Practically impossible with a fresh uuid4; refuse rather than corrupt the file.
         raise ValueError("an output name or value contains the heredoc delimiter")
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+# GitHub takes at most 1 MiB of outputs per job; stay under it with room for the other steps'
+# outputs (a job usually has several) and for the heredoc framing of each.
+OUTPUTS_LIMIT = 768 * 1024
+SHORT_STRING = 256  # characters a string keeps when no list is left to shorten
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+_Found = tuple[int, list[Any], dict[str, Any] | None, str | None]
+
+
+def _largest_list(node: object, key: str | None = None) -> _Found:
+    """(size, the largest list of two or more items in ``node``, its parent dict, its key)."""
+    best: _Found = (0, [], None, None)
+    children: list[tuple[str | None, object]] = []
+    if isinstance(node, dict):
+        children = list(node.items())
+    elif isinstance(node, list):
+        children = [(None, item) for item in node]
+    for child_key, child in children:
+        if isinstance(child, list) and len(child) > 1:
+            size = _size(child)
+            if size > best[0]:
+                best = (size, child, node if isinstance(node, dict) else None, child_key)
+        if isinstance(child, dict | list):
+            found = _largest_list(child, child_key)
+            if found[0] > best[0]:
+                best = found
+    return best
+
+
+def _shorten_strings(node: object) -> object:
+    if isinstance(node, str) and len(node) > SHORT_STRING:
+        return node[:SHORT_STRING] + "..."
+    if isinstance(node, dict):
+        return {k: _shorten_strings(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shorten_strings(v) for v in node]
+    return node
+
+
+def bound_json(text: str, limit: int) -> str:
+    """A JSON object cut below ``limit`` bytes, every cut said: the largest list is halved
+    (its length kept beside it as ``<key>_total``) until the whole fits, then long strings
+    are shortened; ``"truncated": true`` marks a cut document.  Small ones are unchanged."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        doc = {"value": doc}
+    doc["truncated"] = True
+    while _size(doc) > limit:
+        size, items, parent, key = _largest_list(doc)
+        if not size:
+            break
+        if parent is not None and key is not None:
+            parent.setdefault(f"{key}_total", len(items))
+        del items[max(1, len(items) // 2) :]
+    if _size(doc) > limit:
+        doc = _shorten_strings(doc)
+    if _size(doc) > limit:  # nothing left to cut: what kind of result it was, and that it was cut
+        doc = {k: doc[k] for k in ("schema_version", "command", "ok") if k in doc} | {"truncated": True}
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def bound_outputs(outputs: Mapping[str, str], limit: int = OUTPUTS_LIMIT) -> dict[str, str]:
+    """The outputs with ``summary-json`` cut (:func:`bound_json`) so all of them together
+    stay under ``limit`` bytes; another output that alone would not fit is left out, and
+    ``summary-json`` names it under ``outputs_left_out``."""
+    framing = 2 * len(new_delimiter()) + 8
+    sizes = {name: len(name) + len(value.encode("utf-8")) + framing for name, value in outputs.items()}
+    if sum(sizes.values()) <= limit:
+        return dict(outputs)
+    kept = {name: value for name, value in outputs.items() if name != "summary-json"}
+    left_out: list[str] = []
+    room = limit // 2  # what the others may take; the rest is summary-json's
+    for name in sorted(kept, key=lambda n: sizes[n], reverse=True):
+        if sum(sizes[n] for n in kept) <= room:
+            break
+        del kept[name]
+        left_out.append(name)
+    summary = outputs.get("summary-json")
+    if summary is not None:
+        if left_out:
+            doc = json.loads(summary)
+            if isinstance(doc, dict):
+                summary = json.dumps({**doc, "outputs_left_out": left_out}, separators=(",", ":"))
+        budget = limit - sum(sizes[n] for n in kept) - framing - len("summary-json")
+        kept["summary-json"] = bound_json(summary, budget)
+    return kept
 
 
 def append_outputs(path: Path, outputs: Mapping[str, str]) -> int:
