@@ -158,7 +158,9 @@ def test_signature_elements_refused() -> None:
     message = caught.value.message
     assert "0x0002" in message
     assert "0x0001" in message
-    assert "--drop-signatures" in message
+    # The core names the settings field; each door spells it (the CLI: --drop-signatures).
+    assert caught.value.hint is not None
+    assert caught.value.hint.field == "drop_signatures"
     assert "\n" not in message
     assert caught.value.exit_code == 2
 
@@ -195,8 +197,10 @@ def test_trailing_bytes(size: int) -> None:
 def test_unknown_integrity_variant_refused_unless_named() -> None:
     data = synthetic(IntegrityVariant.STANDARD)
     broken = data[:-16] + bytes(16)
-    with pytest.raises(InputError, match="--integrity-variant"):
+    with pytest.raises(InputError, match="give integrity-variant to say which") as caught:
         rewrap_bytes(broken, HeaderChanges())
+    assert caught.value.hint is not None
+    assert caught.value.hint.field == "integrity_variant"
     out, _ = rewrap_bytes(broken, HeaderChanges(), integrity_variant=IntegrityVariant.STANDARD)
     assert out == data
 

@@ -49,8 +49,9 @@ def from_error(
     exc: OtaActionError, inputs: Mapping[str, str], model: type[CommandSettings] | None = None
 ) -> Failure:
     """The failure an engine error is: its settings field spelt as the input that sets it."""
+    message = exc.spelt(lambda field: f"input {input_name(field)}")
     if exc.field is None:
-        return Failure(exc.message, None, exc.exit_code)
+        return Failure(message, None, exc.exit_code)
     from ota_action.settings import source_of
 
     name = input_name(exc.field)
@@ -58,7 +59,7 @@ def from_error(
     env_name = exc.source or source_of(model, exc.field, dict.fromkeys(given), os.environ)
     if name not in inputs and env_name:
         name = f"{name} (from {env_name})"
-    return Failure(exc.message, name, exc.exit_code, exc.value)
+    return Failure(message, name, exc.exit_code, exc.value)
 
 
 def report(reporter: Reporter, failure: Failure, command: str) -> int:

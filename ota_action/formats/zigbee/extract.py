@@ -196,7 +196,7 @@ def _recipe(
     align, fill = None, 0xFF
     pads = [i for i, e in enumerate(elements) if e.tag == PADDING]
     if pads:
-        reason = "a 0xFFFF element that is not zbota's --align padding"
+        reason = "a 0xFFFF element that is not the alignment padding zbota inserts"
         firsts = [i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE]
         if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
             return None, reason, variant

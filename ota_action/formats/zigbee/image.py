@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from ota_action.errors import InputError
+from ota_action.errors import OPTION, Hint, InputError
 from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.elements import (
     ELEMENTS_LISTED,
@@ -247,8 +247,9 @@ def plan_image(
         raise InputError(
             f"the integrity code would cover {end} bytes; AES-MMO (Zigbee Annex B.6) stores "
             f"the length in 32 bits and ends below {MAX_INPUT} bytes (512 MiB), so no standard "
-            "code exists for a file this large: leave out --integrity",
+            "code exists for a file this large",
             field="integrity",
+            hint=Hint("integrity", f": leave out {OPTION}"),
         )
     return ImagePlan(header.with_total_size(total), tuple(planned), integrity, total, variant)
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from ota_action.errors import InputError
+from ota_action.errors import OPTION, Hint, InputError
 from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.elements import (
     ELEMENTS_LISTED,
@@ -185,9 +185,9 @@ def plan_rewrap(
     if signatures and not drop_signatures:
         listed = ", ".join(f"0x{e.tag:04X} ({tag_name(e.tag)})" for e in signatures)
         raise InputError(
-            f"carries Smart Energy signature elements {listed}; a changed header would make "
-            "them invalid: use --drop-signatures to remove them",
+            f"carries Smart Energy signature elements {listed}; a changed header would make them invalid",
             field="image",
+            hint=Hint("drop_signatures", f": use {OPTION} to remove them"),
         )
     variant: IntegrityVariant | None = None
     if codes:
@@ -201,9 +201,9 @@ def plan_rewrap(
         if variant is None:
             raise InputError(
                 f"integrity code at offset {code.offset} matches none of the known variants "
-                "(standard, covers-tag-header, short-padding-only); give --integrity-variant "
-                "to say which one to write",
+                "(standard, covers-tag-header, short-padding-only)",
                 field="image",
+                hint=Hint("integrity_variant", f"; give {OPTION} to say which one to write"),
             )
     copies = tuple(e for e in elements if e.tag not in SIGNATURE_TAGS)
     header = changed_header(parsed.header, changes)
