@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ota_action.commands.extract import zbota_args
+from ota_action.formats.zigbee import aes
 from ota_action.formats.zigbee.elements import SubElement
 from ota_action.formats.zigbee.extract import ExtractPlan, plan_extract, rebuild, string_option
 from ota_action.formats.zigbee.header import OtaHeader
@@ -25,7 +26,7 @@ NEW_OPTIONS = ("--integrity-variant", "--allow-duplicate-tag", "--string-hex")
 
 
 def _plan(data: bytes) -> ExtractPlan:
-    return plan_extract(io.BytesIO(data), len(data))
+    return plan_extract(io.BytesIO(data), len(data), backend=aes.get())
 
 
 def _files(plan: ExtractPlan, data: bytes) -> dict[str, bytes]:
@@ -130,7 +131,7 @@ def test_new_options_only_when_needed(variant: str) -> None:
     assert "--allow-duplicate-tag" in args
     assert f"--string-hex={b' padded '.ljust(32, bytes(1)).hex()}" in args
     assert plan.recipe is not None
-    assert rebuild(plan.recipe, _files(plan, data).__getitem__) == data
+    assert rebuild(plan.recipe, _files(plan, data).__getitem__, backend=aes.get()) == data
     plain = zbota_args(_plan(build_image(_header(), [SubElement(0x0000, b"x")], integrity=True)).recipe)
     assert plain is not None
     assert not [a for a in plain if a.startswith(NEW_OPTIONS)]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from ota_action.commands.extract import zbota_args
+from ota_action.formats.zigbee import aes
 from ota_action.formats.zigbee.elements import SubElement
 from ota_action.formats.zigbee.extract import plan_extract
 from ota_action.formats.zigbee.header import OtaHeader
@@ -109,7 +110,7 @@ def test_arguments_come_from_the_zbota_settings_model() -> None:
     data = build_image(header, [SubElement(0x0000, bytes(10)), SubElement(0x0000, b"x")], integrity=True)
     import io
 
-    args = zbota_args(plan_extract(io.BytesIO(data), len(data)).recipe)
+    args = zbota_args(plan_extract(io.BytesIO(data), len(data), backend=aes.get()).recipe)
     assert args is not None
     from ota_action.settings import flag_of
 

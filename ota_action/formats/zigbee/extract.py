@@ -241,7 +241,7 @@ def _recipe(
     return recipe, None, variant
 
 
-def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) -> ExtractPlan:
+def plan_extract(src: BinaryIO, size: int, *, backend: Backend) -> ExtractPlan:
     """Decide the files and ``ota.json`` of an extract of the ``size``-byte file ``src``.
 
     Only a missing header raises (FormatError).  Every element listed gets a file, even
@@ -281,7 +281,7 @@ def recipe_sources(recipe: Recipe, open_data: Callable[[str], Source]) -> list[t
     return [(tag, open_data(name)) for tag, name in recipe.tags]
 
 
-def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
+def rebuild(recipe: Recipe, read: Callable[[str], bytes], *, backend: Backend) -> bytes:
     """The file ``zbota`` writes from the recipe's arguments, built by zbota's own writer.
 
     :func:`plan_image` and :func:`write_image` with the recipe's options: what the
@@ -296,7 +296,7 @@ def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
         variant=recipe.integrity or IntegrityVariant.STANDARD,
     )
     out = io.BytesIO()
-    write_image(plan, out, crc_trailer=recipe.crc_trailer)
+    write_image(plan, out, backend=backend, crc_trailer=recipe.crc_trailer)
     return out.getvalue()
 
 

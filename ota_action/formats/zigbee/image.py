@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from ota_action.errors import OPTION, Hint, InputError
+from ota_action.formats.zigbee import aes
 from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.elements import (
     ELEMENTS_LISTED,
@@ -328,7 +329,9 @@ def write_image(
     """
     digests = Digests()
     crc = 0
-    mmo = MmoHasher(backend=backend) if plan.integrity else None
+    if plan.integrity and backend is None:
+        raise ValueError("an integrity code is planned: give the AES backend to compute it")
+    mmo = MmoHasher(backend=backend) if plan.integrity and backend is not None else None
     offset = plan.integrity_offset
     covered, short_only = (0, False) if offset is None else variant_range(plan.variant, offset)
     written = 0
@@ -381,7 +384,8 @@ def build_image(
     fill: int = 0xFF,
     variant: IntegrityVariant = IntegrityVariant.STANDARD,
 ) -> bytes:
-    """The whole file as bytes, for elements already in memory (tests, small tools)."""
+    """The whole file as bytes, for elements already in memory (tests, small tools); the
+    integrity code, if asked for, with the fastest AES backend."""
     plan = plan_image(
         header,
         [(e.tag, BytesSource(e.data)) for e in elements],
@@ -391,7 +395,7 @@ def build_image(
         variant=variant,
     )
     out = io.BytesIO()
-    write_image(plan, out)
+    write_image(plan, out, backend=aes.get() if integrity else None)
     return out.getvalue()
 
 
@@ -459,8 +463,11 @@ class ParsedImage:
         return bytes(memoryview(data)[ref.data_offset : ref.end])
 
 
-def parse_file(f: BinaryIO, size: int, *, backend: Backend | None = None) -> ParsedImage:
+def parse_file(f: BinaryIO, size: int, *, backend: Backend) -> ParsedImage:
     """Decode the seekable binary file ``f`` of ``size`` bytes as an OTA file.
+
+    ``backend`` checks the integrity code: the command passes the one its settings chose
+    (``OTA_AES_BACKEND``), so the core never picks one behind its back.
 
     Only a missing or wrong header raises (FormatError), after reading at most 64 KiB.
     Then sub-elements are walked by seeks and the file is read once, in chunks, for its
@@ -520,8 +527,9 @@ def parse_file(f: BinaryIO, size: int, *, backend: Backend | None = None) -> Par
 
 
 def parse_image(data: bytes | memoryview, *, backend: Backend | None = None) -> ParsedImage:
-    """:func:`parse_file` for bytes already in memory."""
-    return parse_file(io.BytesIO(data), len(data), backend=backend)
+    """:func:`parse_file` for bytes already in memory (tests, small inputs); with no
+    ``backend`` the fastest is used."""
+    return parse_file(io.BytesIO(data), len(data), backend=backend or aes.get())
 
 
 __all__ = [

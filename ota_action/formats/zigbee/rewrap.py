@@ -152,7 +152,7 @@ def plan_rewrap(
     *,
     drop_signatures: bool = False,
     integrity_variant: IntegrityVariant | None = None,
-    backend: Backend | None = None,
+    backend: Backend,
 ) -> RewrapPlan:
     """Check that ``src`` can be rewrapped and decide what to write.
 
@@ -255,7 +255,7 @@ def _copy(src: BinaryIO, start: int, stop: int, chunk: int) -> Iterator[bytes]:
 
 
 def write_rewrap(
-    plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, chunk: int = CHUNK, backend: Backend | None = None
+    plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, backend: Backend, chunk: int = CHUNK
 ) -> Rewrapped:
     """Stream the rewrapped file to ``dst``: header, copied elements, the new integrity code
     (AES-MMO fed as the bytes go out, over the range its variant covers) and trailer."""
@@ -318,11 +318,19 @@ def rewrap_bytes(
     import io
 
     src = io.BytesIO(data)
+    from ota_action.formats.zigbee import aes
+
+    backend = aes.get()
     plan = plan_rewrap(
-        src, len(data), changes, drop_signatures=drop_signatures, integrity_variant=integrity_variant
+        src,
+        len(data),
+        changes,
+        drop_signatures=drop_signatures,
+        integrity_variant=integrity_variant,
+        backend=backend,
     )
     dst = io.BytesIO()
-    write_rewrap(plan, src, dst)
+    write_rewrap(plan, src, dst, backend=backend)
     return dst.getvalue(), plan
 
 
