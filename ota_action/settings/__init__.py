@@ -46,7 +46,6 @@ class HexDigits:
 
 U8 = Annotated[int, _uint(8), HexDigits(2)]
 U16 = Annotated[int, _uint(16), HexDigits(4)]
-U32 = Annotated[int, _uint(32), HexDigits(8)]
 FileVersion = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_file_version(v))]
 Eui64 = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_eui64(v))]
 

@@ -123,12 +123,6 @@ def decode_key_material(raw: bytes) -> tuple[bytes, str]:
     return bytes(raw), "DER"
 
 
-def looks_like_key(text: str) -> bool:
-    """True for text that is probably key material (PEM armour, or a long base64 run)."""
-    compact = "".join(text.split())
-    return "-----BEGIN" in text or (len(compact) >= 100 and _BASE64.fullmatch(compact) is not None)
-
-
 def _pem_label(pem: bytes) -> str:
     match = _PEM_BLOCK.search(pem)
     return match.group(1).decode("ascii") if match else ""

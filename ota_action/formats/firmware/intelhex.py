@@ -112,11 +112,6 @@ def ranges_of(segments: Iterable[Segment]) -> list[Range]:
 RANGES_LISTED = 1000  # ranges a summary lists; the rest are counted
 
 
-def bounded_ranges(ranges: Sequence[Range], limit: int = RANGES_LISTED) -> list[dict[str, object]]:
-    """The JSON form of at most ``limit`` ranges (summaries must stay readable)."""
-    return [r.as_json() for r in ranges[:limit]]
-
-
 @dataclass
 class HexData:
     """One parsed file: sorted, disjoint, non-adjacent segments and its start record."""
