@@ -112,3 +112,32 @@ def test_a_plain_failure_still_writes_its_summary(runner: FakeRunner) -> None:
     assert "❌" in run.summary
     assert "unknown command" in run.summary
     assert _summary_mentions(run) == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "coloured"),
+    [
+        ({"NO_COLOR": "", "FORCE_COLOR": "1"}, True),  # empty NO_COLOR is unset (no-color.org)
+        ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+        ({"FORCE_COLOR": "1"}, True),
+        ({}, False),
+    ],
+)
+def test_log_and_summary_follow_one_colour_rule(
+    environ: dict[str, str], coloured: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from ota_action.edges import log, style
+
+    for name in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "OTA_LOG_FORMAT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    try:
+        log.configure(stream=out, default_format="console").info("colour.check", n=1)
+    finally:
+        log.reset()
+    assert ("\x1b[" in out.getvalue()) is coloured
+    assert style.use_colour(io.StringIO()) is coloured

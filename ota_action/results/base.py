@@ -75,7 +75,6 @@ def finding_json(finding: Finding) -> dict[str, str]:
     return {"level": finding.level.value, "code": finding.code, "message": finding.message}
 
 
-TEXT_WIDTH = 100  # columns of the human summary
 _FINDING_PREFIXES = ("note: ", "warning: ", "error: ")
 
 
