@@ -155,3 +155,18 @@ def test_file_names_are_plain_and_widen() -> None:
     assert names[0] == "000-0xF000.bin"
     assert names[100] == "100-0xF064.bin"
     assert all("/" not in n and "\\" not in n and not n.startswith(".") for n in names)
+
+
+def test_ota_json_header_is_the_inspect_json_header(tmp_path: Path) -> None:
+    """One header->JSON mapping: what ota.json records is what inspect --json prints."""
+    header = _header(
+        header_string=b"one map", upgrade_file_destination=0x0011223344556677, zigbee_stack_version=3
+    )
+    path = tmp_path / "a.ota"
+    path.write_bytes(build_image(header, [SubElement(0x0000, b"x")]))
+    assert run_cli("extract", path, "-d", tmp_path / "x").code == 0
+    manifest = json.loads((tmp_path / "x" / "ota.json").read_text())["header"]
+    shown = json.loads(run_cli("inspect", path, "--json").out)
+    assert len(manifest) == 14
+    assert {key: shown[key] for key in manifest} == manifest
+    assert manifest["upgrade_file_destination"] == "0011223344556677"

@@ -113,27 +113,6 @@ def string_option(raw: bytes) -> tuple[str | None, bool]:
     return raw.hex(), True
 
 
-def header_values(header: OtaHeader) -> dict[str, Any]:
-    """The header as ``ota.json`` records it: numbers, the string as text and as raw hex."""
-    dest = header.upgrade_file_destination
-    return {
-        "header_version": header.header_version,
-        "header_length": header.header_length,
-        "field_control": header.field_control,
-        "manufacturer_code": header.manufacturer_code,
-        "image_type": header.image_type,
-        "file_version": header.file_version,
-        "zigbee_stack_version": header.zigbee_stack_version,
-        "header_string": header.header_string_text,
-        "header_string_hex": header.header_string.hex(),
-        "total_image_size": header.total_image_size,
-        "security_credential_version": header.security_credential_version,
-        "upgrade_file_destination": None if dest is None else f"{dest:016X}",
-        "minimum_hardware_version": header.minimum_hardware_version,
-        "maximum_hardware_version": header.maximum_hardware_version,
-    }
-
-
 def _find_align(before: int, pad: int) -> int | None:
     """The smallest power-of-two ``--align`` for which zbota inserts exactly ``pad`` bytes."""
     align = 2
@@ -255,7 +234,7 @@ def plan_extract(src: BinaryIO, size: int, *, backend: Backend) -> ExtractPlan:
     )
     recipe, reason, variant = _recipe(src, layout, names)
     manifest: dict[str, Any] = {
-        "header": header_values(layout.header),
+        "header": layout.header.to_json(),
         "file_size": layout.file_size,
         "trailing_bytes": layout.trailing_bytes,
         "walk_problem": layout.walk_problem,
@@ -307,7 +286,6 @@ __all__ = [
     "ExtractPlan",
     "Recipe",
     "element_file_name",
-    "header_values",
     "plan_extract",
     "rebuild",
     "recipe_sources",
