@@ -80,6 +80,19 @@ def test_summary_fifo_does_not_hang(runner: FakeRunner, inputs: dict[str, str]) 
     assert len(mentions) == 1, run.stdout
     assert "is not a regular file" in mentions[0]
     assert "Traceback" not in run.stdout + run.stderr
+    if inputs is UNKNOWN:
+        (warning,) = run.annotations("warning")
+        assert warning.message.endswith("is not a regular file; this failure is not in the step summary")
+
+
+def test_output_fifo_does_not_hang(runner: FakeRunner) -> None:
+    fifo = runner.root / "file_commands" / "output-fifo"
+    os.mkfifo(fifo)
+    run = runner.run(ZBOTA, {"GITHUB_OUTPUT": str(fifo)})
+    assert run.code == 2, run.stdout + run.stderr
+    (error,) = run.annotations("error")
+    assert error.message.startswith("GITHUB_OUTPUT is not a regular file")
+    assert not (runner.workspace / "dist").exists()
 
 
 def test_summary_fifo_with_a_reader_is_still_refused(runner: FakeRunner) -> None:

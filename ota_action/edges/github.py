@@ -186,15 +186,15 @@ def _append(path: Path, data: bytes, variable: str) -> None:
         fd = os.open(path, _APPEND_FLAGS, 0o644)
     except OSError as exc:
         problem = _destination_problem(path) or f"cannot be written ({exc.strerror})"
-        raise PublishError(f"{variable} {problem}; nothing was published") from None
+        raise PublishError.unwritable(variable, problem) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PublishError(f"{variable} is not a regular file; nothing was published")
+            raise PublishError.unwritable(variable, "is not a regular file")
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
     except OSError as exc:
-        raise PublishError(f"{variable} cannot be written ({exc.strerror}); nothing was published") from None
+        raise PublishError.unwritable(variable, f"cannot be written ({exc.strerror})") from None
     finally:
         os.close(fd)
 
@@ -230,6 +230,14 @@ def append_summary(path: Path, markdown: str) -> tuple[int, bool]:
 class PublishError(OtaActionError):
     """A runner file (``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``) or ``OTA_RESULT_FILE``
     cannot take the results: exit 2, naming the variable."""
+
+    problem = ""  # what is wrong with the file, without what it meant for this run
+
+    @classmethod
+    def unwritable(cls, variable: str, problem: str) -> PublishError:
+        error = cls(f"{variable} {problem}; nothing was published")
+        error.problem = f"{variable} {problem}"
+        return error
 
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"

@@ -82,5 +82,7 @@ def report(reporter: Reporter, failure: Failure, command: str) -> int:
         # The summary file cannot take it (a link, a FIFO, a directory): nothing is written
         # there, and the reason is said once -- not again when it is the failure itself.
         if not failure.message.startswith(github.SUMMARY_VARIABLE):
-            reporter.emit(github.command("warning", exc.message, title="ota-action"))
+            problem = getattr(exc, "problem", "") or exc.message
+            warning = f"{problem}; this failure is not in the step summary"
+            reporter.emit(github.command("warning", warning, title="ota-action"))
     return failure.exit_code
