@@ -38,6 +38,7 @@ from ota_action.formats.zigbee.elements import (
     SIGNATURE_TAGS,
     TAG_HEADER_SIZE,
     UPGRADE_IMAGE,
+    ElementRef,
     is_reserved,
     tag_name,
 )
@@ -135,6 +136,25 @@ def _uniform(src: BinaryIO, start: int, length: int) -> int | None:
     return first[0]
 
 
+def _padding(src: BinaryIO, elements: Sequence[ElementRef]) -> tuple[int | None, int] | None:
+    """(``align``, ``fill``) that make zbota insert the file's 0xFFFF element, ``(None, 0xFF)``
+    without one, or None when it is not padding zbota writes (placed or filled otherwise)."""
+    pads = [i for i, e in enumerate(elements) if e.tag == PADDING]
+    if not pads:
+        return None, 0xFF
+    firsts = [i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE]
+    if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
+        return None
+    pad = elements[pads[0]]
+    if pad.length > MAX_ALIGN:
+        return None
+    fill = _uniform(src, pad.data_offset, pad.length) if pad.length else 0xFF
+    align = _find_align(pad.offset, pad.length)
+    if fill is None or align is None:
+        return None
+    return align, fill
+
+
 def _recipe(
     src: BinaryIO, layout: ParsedImage, names: Sequence[str]
 ) -> tuple[Recipe | None, str | None, IntegrityVariant | None]:
@@ -172,24 +192,10 @@ def _recipe(
     signed = [e for e in elements if e.tag in SIGNATURE_TAGS]
     if signed:
         return None, f"zbota cannot write Smart Energy signature element 0x{signed[0].tag:04X}", variant
-    align, fill = None, 0xFF
-    pads = [i for i, e in enumerate(elements) if e.tag == PADDING]
-    if pads:
-        reason = "a 0xFFFF element that is not the alignment padding zbota inserts"
-        firsts = [i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE]
-        if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
-            return None, reason, variant
-        pad = elements[pads[0]]
-        if pad.length > MAX_ALIGN:
-            return None, reason, variant
-        filled = _uniform(src, pad.data_offset, pad.length) if pad.length else 0xFF
-        if filled is None:
-            return None, reason, variant
-        fill = filled
-        before = pad.offset
-        align = _find_align(before, pad.length)
-        if align is None:
-            return None, reason, variant
+    padding = _padding(src, elements)
+    if padding is None:
+        return None, "a 0xFFFF element that is not the alignment padding zbota inserts", variant
+    align, fill = padding
     user = [(e.tag, names[i]) for i, e in enumerate(elements) if e.tag not in (PADDING, IMAGE_INTEGRITY_CODE)]
     if not user:
         return None, "zbota needs at least one sub-element besides padding and the integrity code", variant
