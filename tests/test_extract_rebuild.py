@@ -26,6 +26,7 @@ from ota_action.formats.zigbee.extract import plan_extract
 from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.image import build_image
 from ota_action.settings.zigbee import ZbotaSettings
+from tests.conftest import CorpusDir
 from tests.test_action import FakeRunner
 
 BIN = Path(sys.executable).parent
@@ -190,3 +191,33 @@ def test_failure_message_is_never_a_link(tmp_path: Path) -> None:
     rendered = _render(run.summary)
     assert "❌" in rendered
     assert "<a " not in rendered
+
+
+def test_real_files_rebuild_from_the_pasted_line(corpus_dir: CorpusDir, tmp_path: Path) -> None:
+    """Every rebuildable corpus file: the printed line, pasted into sh, gives it back."""
+    from tests.test_fleet_corpus import IKEA, OUTCOMES
+
+    rebuilt = 0
+    for (folder, name), outcome in sorted(OUTCOMES.items()):
+        if outcome is not None:
+            continue
+        source = corpus_dir(folder) / name
+        work = tmp_path / f"{rebuilt:02d}"
+        work.mkdir()
+        result = subprocess.run(
+            [sys.executable, "-m", "ota_action", "extract", str(source), "-d", "parts"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        (line,) = [
+            ln.removeprefix("Rebuild: ") for ln in result.stdout.splitlines() if ln.startswith("Rebuild")
+        ]
+        shell = _sh(line, work)
+        assert shell.returncode == 0, (name, shell.stderr)
+        expected = (work / "parts" / "payload.ota" if name == IKEA else source).read_bytes()
+        assert (work / "parts" / "rebuilt.ota").read_bytes() == expected, name
+        rebuilt += 1
+    assert rebuilt >= 10
