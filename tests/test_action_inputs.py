@@ -29,7 +29,11 @@ from tests.test_action import ZBOTA, FakeRunner, _p256_pem, assert_failed
 NOT_INPUTS = {"json_output"}
 # Secret input -> the settings field whose default variable it fills: a command takes
 # the secret exactly when it has that field.
-SECRET_INPUTS = {"signing-key": "key_env", "signing-key-passphrase": "passphrase_env"}
+SECRET_INPUTS = {
+    "signing-key": "key_env",
+    "signing-key-passphrase": "passphrase_env",
+    "signing-key-pin": "signing_key_uri",
+}
 ACTION_COMMANDS = [name for name in COMMANDS if name not in NOT_IN_ACTION]
 ALL = "all"
 

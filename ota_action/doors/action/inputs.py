@@ -22,12 +22,23 @@ NOT_IN_ACTION = {"keygen": "generate keys on a trusted machine and store the pri
 
 
 def read_inputs(environ: Mapping[str, str]) -> dict[str, str]:
-    """Every non-empty ``INPUT_*`` variable, by lower-case input name."""
-    return {
-        key[len("INPUT_") :].lower(): value
-        for key, value in environ.items()
-        if key.startswith("INPUT_") and value.strip()
-    }
+    """Every non-empty ``INPUT_*`` variable, by lower-case input name.
+
+    Runners spell ``mfg-id`` as ``INPUT_MFG-ID`` (GitHub) or ``INPUT_MFG_ID`` (``act``, some
+    self-hosted wrappers): both are read, as pypa's publish action does; the two spellings
+    with different values are refused rather than one silently winning.
+    """
+    inputs: dict[str, str] = {}
+    for key, value in sorted(environ.items()):
+        if not key.startswith("INPUT_") or not value.strip():
+            continue
+        name = key[len("INPUT_") :].lower().replace("_", "-")
+        if name in inputs and inputs[name] != value:
+            raise Failure(
+                "is given twice, as INPUT_ with hyphens and with underscores, with different values", name
+            )
+        inputs[name] = value
+    return inputs
 
 
 def _is_list(info: FieldInfo) -> bool:

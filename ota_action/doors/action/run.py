@@ -33,7 +33,7 @@ class ActionRun:
     def __init__(self, out: TextIO, secrets: TakenSecrets | None = None) -> None:
         self.on_github = os.environ.get("GITHUB_ACTIONS") == "true"
         self.reporter = Reporter(out, self.on_github)
-        self.secrets = secrets or TakenSecrets({}, {}, set())
+        self.secrets = secrets or TakenSecrets({})
         self.command = ""
         self.inputs: dict[str, str] = {}
         self.workspace = ownership.workspace()
@@ -79,9 +79,8 @@ class ActionRun:
                     )
                 files.check_output_path(outfile)  # a bad name is exit 2, not an OSError below
             created = ownership.folders_to_create(settings, self.workspace)
-            # The OTA_* secrets were taken out of os.environ; they reach the command in memory.
-            environ = {**os.environ, **self.secrets.variables}
-            secrets = runner.secrets(settings, environ, self.secrets.given())
+            # The secrets were taken out of os.environ; they reach the command as Secrets.
+            secrets = runner.secrets(settings, os.environ, self.secrets.given(settings))
             mask_new(self.secrets, secrets, self.on_github, self.reporter.emit)
             try:
                 result = runner.run(settings, secrets)
