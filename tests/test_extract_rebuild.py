@@ -221,3 +221,22 @@ def test_real_files_rebuild_from_the_pasted_line(corpus_dir: CorpusDir, tmp_path
         assert (work / "parts" / "rebuilt.ota").read_bytes() == expected, name
         rebuilt += 1
     assert rebuilt >= 10
+
+
+def test_a_directory_name_that_cannot_be_shown_gets_no_cd(tmp_path: Path) -> None:
+    _ota("plain", tmp_path)
+    weird = "we\x1b[31mird\ndir"
+    result = subprocess.run(
+        [sys.executable, "-m", "ota_action", "extract", "app.ota", "-d", weird],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    (line,) = [ln for ln in result.stdout.splitlines() if ln.startswith("Rebuild")]
+    assert line.startswith("Rebuild (in the directory): ota-action zbota ")
+    shell = _sh(line.split(": ", 1)[1], tmp_path / weird)
+    assert shell.returncode == 0, shell.stderr
+    assert (tmp_path / weird / "rebuilt.ota").read_bytes() == (tmp_path / "app.ota").read_bytes()
