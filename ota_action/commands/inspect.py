@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
+from ota_action.commands.matter_reading import read_matter
 from ota_action.commands.reading import FileReport, analyse_file
 from ota_action.commands.signatures import load_public_keys
 from ota_action.edges import log
@@ -33,6 +34,7 @@ from ota_action.results.batch import (
     VerifyBatchResult,
     batch_findings,
 )
+from ota_action.results.matter import MatterInspectResult
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
 
 
@@ -67,29 +69,41 @@ def _verify_result(report: FileReport) -> VerifyResult:
     )
 
 
-def run_inspect(settings: InspectSettings) -> InspectResult | BatchResult:
+def run_inspect(settings: InspectSettings) -> InspectResult | MatterInspectResult | BatchResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
-        entries = _batch(settings.image, lambda path: _inspect_result(analyse_file(path, backend=backend)))
+        entries = _batch(
+            settings.image,
+            lambda path: (
+                read_matter(path, field=FIELD, verify=False)
+                or _inspect_result(analyse_file(path, backend=backend))
+            ),
+        )
         return InspectBatchResult(entries=entries, findings=batch_findings(entries))
+    matter = read_matter(settings.image[0], field=FIELD, verify=False)
+    if matter is not None:
+        return matter
     report = analyse_file(settings.image[0], backend=backend, field=FIELD)
     log.get().info("inspect.read", file=str(report.path), size=report.size, layout=report.vendor.layout)
     return _inspect_result(report)
 
 
-def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
+def run_verify(settings: VerifySettings) -> VerifyResult | MatterInspectResult | BatchResult:
     backend = aes_backend()
     key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
+
+    def one(path: Path) -> VerifyResult | MatterInspectResult:
+        found = read_matter(path, field=FIELD, verify=True, public_key=key)
+        return found or _verify_result(analyse_file(path, backend=backend, public_key=key))
+
     if is_batch(settings.image):
-        entries = _batch(
-            settings.image, lambda path: _verify_result(analyse_file(path, backend=backend, public_key=key))
-        )
-        result: VerifyResult | BatchResult = VerifyBatchResult(
+        entries = _batch(settings.image, one)
+        result: VerifyResult | MatterInspectResult | BatchResult = VerifyBatchResult(
             entries=entries, findings=batch_findings(entries)
         )
     else:
-        result = _verify_result(analyse_file(settings.image[0], backend=backend, public_key=key))
+        result = one(settings.image[0])
     log.get().info(
         "verify.checked",
         file=str(settings.image[0]) if len(settings.image) == 1 else f"{len(settings.image)} paths",
@@ -100,7 +114,9 @@ def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
     return result
 
 
-def _batch(paths: list[Path], read: Callable[[Path], InspectResult]) -> tuple[Entry, ...]:
+def _batch(
+    paths: list[Path], read: Callable[[Path], InspectResult | MatterInspectResult]
+) -> tuple[Entry, ...]:
     """Every file the paths name, read in parallel, in input order; problems as entries.
 
     A bad ``--public-key`` is the same for every file: it stops the batch (exit 2).

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ota_action.commands.key_sources import PIN_VARIABLE, module_path
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.results import KeygenResult
 from ota_action.secret import KeyMaterial, Secret
@@ -92,7 +92,7 @@ def run(settings: KeygenSettings, secrets: KeyMaterial) -> KeygenResult:
 def _on_disk(settings: KeygenSettings, private_out: Path) -> KeygenResult:
     _refuse_existing(private_out, "private_out")
     if settings.public_out is not None:
-        if settings.public_out.resolve() == private_out.resolve():
+        if same_file.same_name(settings.public_out, private_out):
             raise InputError(
                 "is the same file as --private-out", field="public_out", value=str(settings.public_out)
             )

@@ -22,7 +22,7 @@ from typing import Any
 
 from ota_action.commands.key_sources import key_material, open_signer
 from ota_action.commands.signatures import signature_verdict
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats import xbee
 from ota_action.formats.zigbee.checks import Finding
@@ -96,6 +96,9 @@ class _Hashed:
 
 def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     files.check_output_path(settings.outfile)
+    same_file.refuse_overwrite(
+        settings.outfile, [p for p in (settings.image, settings.key_file) if p is not None]
+    )
     size = files.input_size(settings.image, field="image")
     try:
         xbee.check_image_size(size)

@@ -24,6 +24,7 @@ from typing import Any
 from ota_action.errors import EXIT_USAGE
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results.base import SCHEMA_VERSION, Result, finding_json, hex_text, md_table, plural
+from ota_action.results.matter import MatterInspectResult
 from ota_action.results.ota import InspectResult
 from ota_action.safe_text import printable
 
@@ -71,7 +72,7 @@ class FileProblem:
         }
 
 
-Entry = InspectResult | FileProblem
+Entry = InspectResult | MatterInspectResult | FileProblem
 
 
 def batch_findings(entries: tuple[Entry, ...]) -> tuple[Finding, ...]:
@@ -87,6 +88,8 @@ def _row(entry: Entry) -> list[str]:
     """Verdict, manufacturer, image type, version, size, layout, file, first problem."""
     if isinstance(entry, FileProblem):
         return [entry.word, "-", "-", "-", "-", "-", str(entry.file), entry.message]
+    if isinstance(entry, MatterInspectResult):
+        return entry.batch_row()
     h = entry.ota.header
     problem = entry.errors[0] if entry.errors else ""
     if len(entry.errors) > 1:
@@ -225,6 +228,8 @@ def _summary_row(entry: Entry) -> dict[str, object]:
             "layout": None,
             "problem": entry.message,
         }
+    if isinstance(entry, MatterInspectResult):
+        return entry.summary_row()
     h = entry.ota.header
     return {
         "file": str(entry.file),
