@@ -73,8 +73,7 @@ def test_index_of_many_files_through_the_action(tmp_path: Path) -> None:
     assert len(run.outputs_text.encode()) <= github.OUTPUTS_LIMIT
     summary = json.loads(run.outputs["summary-json"])
     assert summary["command"] == "index"
-    assert summary["truncated"] is True
-    assert summary["entries_total"] == 4000
+    assert summary["entries_total"] == 4000  # cut by the index itself or by bound_outputs: totals kept
     assert 100 < len(summary["entries"]) < 4000
     index = json.loads((fake.workspace / "index.json").read_text())
     assert len(index) == 4000  # the index itself is whole; only the output was cut
