@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ota_action.edges import files
-from ota_action.errors import FormatError, InputError, OtaActionError
+from ota_action.errors import InputError
 
 SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
 _GLOB_CHARS = frozenset("*?[")
@@ -149,8 +149,3 @@ def run_parallel(work: Callable[[Path], T], targets: Sequence[Path], workers: in
             pool.submit(contextvars.copy_context().run, work, path) for path in targets
         ]
         return [future.result() for future in futures]
-
-
-def problem_of(exc: OtaActionError) -> tuple[str, bool]:
-    """(message, unusable) of an error reading one file of a batch."""
-    return exc.message, not isinstance(exc, FormatError)

@@ -259,6 +259,7 @@ def error_line(exc: OtaActionError, model: type[CommandSettings] | None, source:
     from ota_action.safe_text import printable, shown
 
     where = describe_field(model, exc.field)
+    message = printable(exc.spelt(lambda field: describe_field(model, field)))
     source = exc.source or source
     if where and source:
         where += f" (from environment variable {source})"
@@ -266,10 +267,10 @@ def error_line(exc: OtaActionError, model: type[CommandSettings] | None, source:
         # A secret-adjacent option (--key-file, --key-env) is repeated only when it names a
         # file that exists: a passphrase typed there by mistake is not echoed.
         secret = model is not None and exc.field in model.secret_fields and not os.path.lexists(exc.value)
-        return f"{where} {shown(exc.value, secret=secret)}: {printable(exc.message)}"
+        return f"{where} {shown(exc.value, secret=secret)}: {message}"
     if where:
-        return f"{where}: {printable(exc.message)}"
-    return printable(exc.message)
+        return f"{where}: {message}"
+    return message
 
 
 def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:

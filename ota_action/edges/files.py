@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import errno
-import hashlib
 import os
 import signal
 import stat
@@ -81,11 +80,6 @@ def confined(root: Path) -> Iterator[Path]:
         yield resolved
     finally:
         _ROOT.reset(token)
-
-
-def confinement() -> Path | None:
-    """The directory paths are confined to, or None (the CLI: the user's own machine)."""
-    return _ROOT.get()
 
 
 def check_confined(path: Path, *, field: str) -> None:
@@ -446,7 +440,3 @@ def create_exclusive(path: Path, data: bytes, *, field: str, mode: int = 0o600) 
             if isinstance(exc, OSError):
                 raise InputError(_os_problem(exc, "written"), field=field, value=str(path)) from None
             raise
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

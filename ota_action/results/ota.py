@@ -111,24 +111,9 @@ class OtaSummary:
 
     def to_json(self) -> dict[str, object]:
         """Snake_case spec names, integers as numbers."""
-        h = self.header
-        dest = h.upgrade_file_destination
         integrity = self.integrity
         return {
-            "header_version": h.header_version,
-            "header_length": h.header_length,
-            "field_control": int(h.field_control),
-            "manufacturer_code": h.manufacturer_code,
-            "image_type": h.image_type,
-            "file_version": h.file_version,
-            "zigbee_stack_version": h.zigbee_stack_version,
-            "header_string": h.header_string_text,
-            "header_string_hex": h.header_string.hex(),
-            "total_image_size": h.total_image_size,
-            "security_credential_version": h.security_credential_version,
-            "upgrade_file_destination": None if dest is None else f"{dest:016X}",
-            "minimum_hardware_version": h.minimum_hardware_version,
-            "maximum_hardware_version": h.maximum_hardware_version,
+            **self.header.to_json(),
             "sub_elements": [e.to_json() for e in self.sub_elements],
             "sub_elements_total": self.sub_elements_total,
             "sub_elements_listed": len(self.sub_elements),

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
-from ota_action.errors import InputError
+from ota_action.errors import OPTION, Hint, InputError
 from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.elements import (
     ELEMENTS_LISTED,
@@ -149,7 +149,7 @@ def plan_rewrap(
     *,
     drop_signatures: bool = False,
     integrity_variant: IntegrityVariant | None = None,
-    backend: Backend | None = None,
+    backend: Backend,
 ) -> RewrapPlan:
     """Check that ``src`` can be rewrapped and decide what to write.
 
@@ -182,9 +182,9 @@ def plan_rewrap(
     if signatures and not drop_signatures:
         listed = ", ".join(f"0x{e.tag:04X} ({tag_name(e.tag)})" for e in signatures)
         raise InputError(
-            f"carries Smart Energy signature elements {listed}; a changed header would make "
-            "them invalid: use --drop-signatures to remove them",
+            f"carries Smart Energy signature elements {listed}; a changed header would make them invalid",
             field="image",
+            hint=Hint("drop_signatures", f": use {OPTION} to remove them"),
         )
     variant: IntegrityVariant | None = None
     if codes:
@@ -198,9 +198,9 @@ def plan_rewrap(
         if variant is None:
             raise InputError(
                 f"integrity code at offset {code.offset} matches none of the known variants "
-                "(standard, covers-tag-header, short-padding-only); give --integrity-variant "
-                "to say which one to write",
+                "(standard, covers-tag-header, short-padding-only)",
                 field="image",
+                hint=Hint("integrity_variant", f"; give {OPTION} to say which one to write"),
             )
     copies = tuple(e for e in elements if e.tag not in SIGNATURE_TAGS)
     header = changed_header(parsed.header, changes)
@@ -252,7 +252,7 @@ def _copy(src: BinaryIO, start: int, stop: int, chunk: int) -> Iterator[bytes]:
 
 
 def write_rewrap(
-    plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, chunk: int = CHUNK, backend: Backend | None = None
+    plan: RewrapPlan, src: BinaryIO, dst: BinaryIO, *, backend: Backend, chunk: int = CHUNK
 ) -> Rewrapped:
     """Stream the rewrapped file to ``dst``: header, copied elements, the new integrity code
     (AES-MMO fed as the bytes go out, over the range its variant covers) and trailer."""
@@ -315,11 +315,19 @@ def rewrap_bytes(
     import io
 
     src = io.BytesIO(data)
+    from ota_action.formats.zigbee import aes
+
+    backend = aes.get()
     plan = plan_rewrap(
-        src, len(data), changes, drop_signatures=drop_signatures, integrity_variant=integrity_variant
+        src,
+        len(data),
+        changes,
+        drop_signatures=drop_signatures,
+        integrity_variant=integrity_variant,
+        backend=backend,
     )
     dst = io.BytesIO()
-    write_rewrap(plan, src, dst)
+    write_rewrap(plan, src, dst, backend=backend)
     return dst.getvalue(), plan
 
 
