@@ -11,14 +11,14 @@ give a batch (:mod:`ota_action.commands.batch`), one entry per file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from ota_action.commands import aes_backend
-from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
-from ota_action.commands.reading import FileReport, analyse_file
-from ota_action.edges import log
+from ota_action.commands.batch import FIELD, Target, is_batch, stream_parallel, targets
+from ota_action.commands.reading import FileReport, NotAnOtaFile, analyse_file
+from ota_action.edges import files, log
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results import InspectResult, VerifyResult
@@ -29,10 +29,12 @@ from ota_action.results.batch import (
     Entry,
     FileProblem,
     InspectBatchResult,
+    Skipped,
     VerifyBatchResult,
-    batch_findings,
 )
+from ota_action.safe_text import REDACTED, looks_like_secret
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
+from ota_action.signing import keys as signing
 
 
 def _inspect_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
@@ -70,8 +72,11 @@ def run_inspect(settings: InspectSettings) -> InspectResult | BatchResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
-        entries = _batch(settings.image, lambda path: _inspect_result(analyse_file(path, backend=backend)))
-        return InspectBatchResult(entries=entries, findings=batch_findings(entries))
+
+        def read(path: Path, found: bool) -> InspectResult:
+            return _inspect_result(analyse_file(path, backend=backend, found=found))
+
+        return InspectBatchResult(entries=_batch(settings.image, read))
     report = analyse_file(settings.image[0], backend=backend, field=FIELD)
     log.get().info("inspect.read", file=str(report.path), size=report.size, layout=report.vendor.layout)
     return _inspect_result(report)
@@ -81,17 +86,18 @@ def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
     backend = aes_backend()
     key = settings.public_key
     if is_batch(settings.image):
-        entries = _batch(
-            settings.image, lambda path: _verify_result(analyse_file(path, backend=backend, public_key=key))
-        )
-        result: VerifyResult | BatchResult = VerifyBatchResult(
-            entries=entries, findings=batch_findings(entries)
-        )
-    else:
-        result = _verify_result(analyse_file(settings.image[0], backend=backend, public_key=key))
+        if key is not None:
+            _check_public_key(key)
+
+        def read(path: Path, found: bool) -> InspectResult:
+            return _verify_result(analyse_file(path, backend=backend, public_key=key, found=found))
+
+        log.get().info("verify.batch", paths=len(settings.image))
+        return VerifyBatchResult(entries=_batch(settings.image, read))
+    result = _verify_result(analyse_file(settings.image[0], backend=backend, public_key=key))
     log.get().info(
         "verify.checked",
-        file=str(settings.image[0]) if len(settings.image) == 1 else f"{len(settings.image)} paths",
+        file=str(settings.image[0]),
         valid=result.ok,
         errors=len(result.errors),
         warnings=len(result.warnings),
@@ -99,30 +105,35 @@ def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
     return result
 
 
-def _batch(paths: list[Path], read: Callable[[Path], InspectResult]) -> tuple[Entry, ...]:
-    """Every file the paths name, read in parallel, in input order; problems as entries.
+def _check_public_key(path: Path) -> None:
+    """A bad ``--public-key`` is the same for every file: refused (exit 2) before the first
+    file of a batch is shown, not in the middle of its output."""
+    source = signing.KeySource(f"--public-key {str(path)!r}", field="public_key", value=str(path))
+    signing.load_public_key(files.read_input(path, field="public_key"), source)
 
-    A bad ``--public-key`` is the same for every file: it stops the batch (exit 2).
-    """
-    targets = expand(paths)
 
-    def one(path: Path) -> Entry:
+def _echoed(target: Target) -> Path:
+    """The path a problem line shows: a value the user gave that looks like key material
+    (a key pasted among the paths) is never repeated; a found file's name always is."""
+    return Path(REDACTED) if not target.found and looks_like_secret(str(target.path)) else target.path
+
+
+def _batch(paths: list[Path], read: Callable[[Path, bool], InspectResult]) -> Iterator[Entry]:
+    """Every file the paths name, read in parallel, in input order, as each is ready;
+    problems and skipped files as entries."""
+
+    def one(target: Target) -> Entry:
+        if target.problem is not None:
+            return FileProblem(_echoed(target), UNUSABLE, target.problem.message)
         try:
-            return read(path)
+            return read(target.path, target.found)
+        except NotAnOtaFile as exc:
+            return Skipped(target.path) if target.found else FileProblem(target.path, NOT_OTA, exc.message)
         except FormatError as exc:
-            return FileProblem(path, NOT_OTA, exc.message)
+            return FileProblem(target.path, NOT_OTA, exc.message)
         except InputError as exc:
             if exc.field != FIELD:
                 raise
-            return FileProblem(path, UNUSABLE, exc.message)
+            return FileProblem(_echoed(target), UNUSABLE, exc.message)
 
-    readable = [t.path for t in targets if t.problem is None]
-    done = iter(run_parallel(one, readable))
-    entries: list[Entry] = []
-    for target in targets:
-        if target.problem is not None:
-            entries.append(FileProblem(target.path, UNUSABLE, target.problem.message))
-        else:
-            entries.append(next(done))
-    log.get().info("batch.read", paths=len(paths), files=len(entries))
-    return tuple(entries)
+    return stream_parallel(one, targets(paths))

@@ -42,8 +42,8 @@ from pathlib import Path
 from types import FrameType
 from typing import BinaryIO
 
+from ota_action import safe_text
 from ota_action.errors import InputError
-from ota_action.safe_text import looks_like_secret
 
 # A whole-file read never takes more than this (the streaming readers do not need it);
 # realistic firmware is a few MiB, an XBee file-system image at most a few hundred KiB.
@@ -143,8 +143,18 @@ def _kind(mode: int) -> str:
     return "is not a regular file"
 
 
-def _refuse_key_material(path: Path, field: str) -> None:
-    if looks_like_secret(str(path)):
+def refuse_key_material(path: Path, *, field: str) -> None:
+    """Refuse a value that cannot be a path of this system: a path option is a path.
+
+    Refused: a value holding a line break or PEM armour, and one that is a key token as a
+    whole (:func:`~ota_action.safe_text.is_key_token`: a hex scalar, a base64 key line)
+    and names nothing here (no such file, and no folder it would go in).  A value that
+    names an existing file or folder is never refused for its spelling; the heuristic
+    only decides whether a message echoes it.  Paths found by walking a folder or
+    expanding a glob never come here.
+    """
+    text = str(path)
+    if safe_text.cannot_be_path(text) or (safe_text.is_key_token(text) and not _names_a_place(text)):
         raise InputError(
             "looks like key material, not a file name; never put a key on the command line "
             "(use an environment variable or a key file)",
@@ -152,12 +162,28 @@ def _refuse_key_material(path: Path, field: str) -> None:
         )
 
 
+def _names_a_place(text: str) -> bool:
+    """True when ``text`` exists, or its folder does (a file about to be written there)."""
+    parent = os.path.dirname(text)
+    try:
+        return os.path.lexists(text) or (parent not in ("", os.sep, ".") and os.path.isdir(parent))
+    except (OSError, ValueError):
+        return False
+
+
 # --- inputs -------------------------------------------------------------------------------
 
 
-def check_input(path: Path, *, field: str, max_size: int | None = None) -> os.stat_result:
-    """Everything :func:`open_input` checks before opening; returns the file's stat."""
-    _refuse_key_material(path, field)
+def check_input(
+    path: Path, *, field: str, max_size: int | None = None, found: bool = False
+) -> os.stat_result:
+    """Everything :func:`open_input` checks before opening; returns the file's stat.
+
+    ``found``: the path came from walking a folder or expanding a glob, not from the user,
+    so its spelling is never judged.
+    """
+    if not found:
+        refuse_key_material(path, field=field)
     check_confined(path, field=field)
     shown = str(path)
     try:
@@ -178,13 +204,13 @@ def check_input(path: Path, *, field: str, max_size: int | None = None) -> os.st
     return st
 
 
-def open_input(path: Path, *, field: str, max_size: int | None = None) -> BinaryIO:
+def open_input(path: Path, *, field: str, max_size: int | None = None, found: bool = False) -> BinaryIO:
     """Open a regular file for reading, or raise InputError naming ``field``.
 
     Checked before opening (so a FIFO or device is never opened), opened non-blocking,
     and checked again on the descriptor (so a file swapped after the check is caught).
     """
-    before = check_input(path, field=field, max_size=max_size)
+    before = check_input(path, field=field, max_size=max_size, found=found)
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     try:
@@ -237,7 +263,7 @@ def check_output_path(path: Path, *, field: str = "outfile") -> None:
             field=field,
             value=str(path),
         )
-    _refuse_key_material(path, field)
+    refuse_key_material(path, field=field)
     check_confined(path, field=field)
     shown = str(path)
     try:

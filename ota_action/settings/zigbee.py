@@ -10,7 +10,7 @@ from pydantic_settings import NoDecode
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
-from ota_action.safe_text import looks_like_secret
+from ota_action.safe_text import cannot_be_path
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
 from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
 
@@ -34,8 +34,9 @@ def _align(value: Any) -> Any:
 
 
 def _image_path(value: Any) -> Any:
-    """A key pasted among the paths is refused here, by item, so the message never shows it."""
-    if isinstance(value, str) and looks_like_secret(value):
+    """A PEM pasted among the paths is refused here, by item, so the message never shows it
+    (any other spelling is a path: the file edge decides when it is opened)."""
+    if isinstance(value, str) and cannot_be_path(value):
         raise ValueError(
             "looks like key material, not a file name; never put a key on the command line "
             "(use an environment variable or a key file)"
