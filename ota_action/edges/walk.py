@@ -224,8 +224,8 @@ def _run(walk: _Walk, first: _Frame) -> Iterator[Found]:
             if _is_dir(entry):
                 if here is None or matched or here:
                     below.append(_Frame(path, frame.depth + 1, None if matched else here, frame.inside))
-            elif walk.keep(entry.name) if here is None else matched:
-                yield Found(Path(path))
+            elif frame.inside and (walk.keep(entry.name) if here is None else matched):
+                yield Found(Path(path))  # (a glob's folders on the way to the workspace hold none)
         entered, problems = _enter(walk, below, glob=frame.states is not None)
         yield from problems
         for sub in reversed(entered):
