@@ -27,7 +27,9 @@ class Ran:
         return self.out + self.err
 
 
-def _limit(memory: int) -> Callable[[], None]:
+def memory_limit(memory: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that caps the child's address space (``prlimit --as``)."""
+
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
@@ -57,7 +59,7 @@ def ota(
         capture_output=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
-        preexec_fn=_limit(memory),
+        preexec_fn=memory_limit(memory),
     )
     return Ran(result.returncode, _decoded(result.stdout), _decoded(result.stderr))
 
@@ -89,7 +91,7 @@ def action(
         capture_output=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
-        preexec_fn=_limit(memory),
+        preexec_fn=memory_limit(memory),
     )
     ran = Ran(result.returncode, _decoded(result.stdout), _decoded(result.stderr))
     return ran, outputs.read_text(errors="surrogateescape"), summary.read_text(errors="surrogateescape")
@@ -102,3 +104,16 @@ def every_file(root: Path) -> set[Path]:
         for name in dirs + names:
             found.add((Path(folder) / name).relative_to(root))
     return found
+
+
+def writing_output(pid: int, folder: Path) -> bool:
+    """True while process ``pid`` is writing an output into ``folder``: a named temporary
+    (``.ota-*.tmp``) exists there, or it holds an unnamed ``O_TMPFILE`` file there open
+    (``/proc/PID/fd/N -> FOLDER/#INODE (deleted)``)."""
+    if any(p.name.startswith(".ota-") for p in folder.iterdir()):
+        return True
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:
+        return False
+    return any(link.startswith(f"{folder}/#") for link in links)
