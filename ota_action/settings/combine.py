@@ -9,15 +9,10 @@ from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
 from ota_action.formats.firmware.intelhex import StartAddress, parse_start_address
-from ota_action.settings import Cli, CommandSettings, option
-from ota_action.values import parse_int, split_lines
+from ota_action.settings import Cli, CommandSettings, lines_of, option
+from ota_action.values import parse_int
 
 OVERLAP_CHOICES = ("error", "keep-first", "keep-last")
-
-
-def _paths(value: Any) -> Any:
-    """A list of paths, or newline-separated text (Action inputs, ``OTA_FILES``)."""
-    return split_lines(value) if isinstance(value, str) else value
 
 
 def _overlap(value: Any) -> Any:
@@ -48,7 +43,7 @@ def _record_length(value: Any) -> Any:
 class CombineSettings(CommandSettings):
     """Merge Intel HEX files (bootloader, application, configuration...) into one .hex file."""
 
-    files: Annotated[list[Path], NoDecode, BeforeValidator(_paths)] = option(
+    files: Annotated[list[Path], NoDecode, BeforeValidator(lines_of)] = option(
         "Intel HEX (.hex) files to merge, in order (at least 2)",
         cli=Cli(positional=True, metavar="FILE"),
     )

@@ -11,13 +11,18 @@ from pydantic_settings import NoDecode
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.safe_text import cannot_be_path
-from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
-from ota_action.values import TagSpec, parse_int, parse_tag_spec, split_lines
-
-
-def _lines(value: Any) -> Any:
-    """Newline-separated text (Action inputs, ``OTA_TAG``) becomes one item per line."""
-    return split_lines(value) if isinstance(value, str) else value
+from ota_action.settings import (
+    U8,
+    U16,
+    Cli,
+    CommandSettings,
+    Eui64,
+    FileVersion,
+    HeaderString,
+    lines_of,
+    option,
+)
+from ota_action.values import TagSpec, parse_int, parse_tag_spec
 
 
 def _tag_spec(value: Any) -> Any:
@@ -46,7 +51,7 @@ def _image_path(value: Any) -> Any:
 
 def _image_paths(value: Any) -> Any:
     """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
-    items = split_lines(value) if isinstance(value, str) else value
+    items = lines_of(value)
     if isinstance(items, str | Path):
         items = [items]
     if isinstance(items, list | tuple) and not items:
@@ -61,7 +66,9 @@ ImagePaths = Annotated[
 
 
 # Items are validated one by one so an error points at the offending --tag, not the list.
-TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
+TagSpecs = Annotated[
+    list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(lines_of)
+]
 
 
 def _string_hex(value: Any) -> Any:
