@@ -126,11 +126,14 @@ def _base64_like(run: str) -> bool:
 
 
 def cannot_be_path(text: object) -> bool:
-    """True for a value that is no path a user means: it holds a line break or PEM armour
-    (``-----BEGIN``, ``PRIVATE KEY``, the base64 of the armour).  A pasted PEM is the one
-    value refused whatever exists on disk."""
+    """True for a value that is no path a user means: it holds PEM armour (``-----BEGIN``,
+    ``PRIVATE KEY``, the base64 of the armour), or it spans lines and looks like key
+    material (a key body pasted without its armour).  Such a value is refused whatever
+    exists on disk; a file name that merely holds a newline is still a file name."""
     value = str(text)
-    return "\n" in value or "\r" in value or _PEM.search(value) is not None
+    if _PEM.search(value):
+        return True
+    return ("\n" in value or "\r" in value) and looks_like_secret(value)
 
 
 def is_key_token(text: object) -> bool:

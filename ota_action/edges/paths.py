@@ -6,8 +6,8 @@ turns it on for the workspace; then every input and output must resolve, after
 symlinks, inside it.
 
 Key material (:func:`refuse_key_material`): a path option is a path.  Only a value that
-cannot be a path of this system is refused: one holding a line break or PEM armour, or a
-key token (a hex scalar, a base64 key line) that names nothing here.  A value naming an
+cannot be a path of this system is refused: one holding PEM armour or spanning lines of
+key material, or a key token (a hex scalar, a base64 key line) that names nothing here.  A value naming an
 existing file or folder is never refused for its spelling.
 """
 
@@ -98,7 +98,8 @@ def kind(mode: int) -> str:
 def refuse_key_material(path: Path, *, field: str) -> None:
     """Refuse a value that cannot be a path of this system: a path option is a path.
 
-    Refused: a value holding a line break or PEM armour, and one that is a key token as a
+    Refused: a value holding PEM armour or lines of key material
+    (:func:`~ota_action.safe_text.cannot_be_path`), and one that is a key token as a
     whole (:func:`~ota_action.safe_text.is_key_token`: a hex scalar, a base64 key line)
     and names nothing here (no such file, and no folder it would go in).  A value that
     names an existing file or folder is never refused for its spelling; the heuristic
