@@ -254,15 +254,23 @@ def atomic_output(path: Path, *, field: str = "outfile", mode: int = 0o644) -> I
                 yield handle
             return
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with _unnamed_output(fd, path, field, mode, replace=True) as handle:
                 yield handle
-                handle.flush()
-                os.fsync(handle.fileno())
-                os.fchmod(handle.fileno(), mode)
-                check_output_path(path, field=field)  # nothing swapped in meanwhile
-                _link_in(handle.fileno(), path, replace=True)
         except OSError as exc:
             raise InputError(os_problem(exc, "written"), field=field, value=str(path)) from None
+
+
+@contextlib.contextmanager
+def _unnamed_output(fd: int, path: Path, field: str, mode: int, *, replace: bool) -> Iterator[BinaryIO]:
+    """Write the unnamed file ``fd``; when the block ends cleanly, sync it, give it ``mode``
+    and link it in as ``path``.  On an exception it is closed and vanishes."""
+    with os.fdopen(fd, "wb") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+        os.fchmod(handle.fileno(), mode)
+        check_output_path(path, field=field)  # nothing swapped in meanwhile
+        _link_in(handle.fileno(), path, replace=replace)
 
 
 @contextlib.contextmanager
@@ -318,12 +326,8 @@ def create_exclusive(path: Path, data: bytes, *, field: str, mode: int = 0o600) 
             with guard.defer():
                 unnamed = _unnamed(path.parent, mode)
             if unnamed is not None:
-                with os.fdopen(unnamed, "wb") as handle:
+                with _unnamed_output(unnamed, path, field, mode, replace=False) as handle:
                     handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                    os.fchmod(handle.fileno(), mode)
-                    _link_in(handle.fileno(), path, replace=False)
                 return
         except FileExistsError:
             raise InputError(exists, field=field, value=str(path)) from None
