@@ -232,3 +232,25 @@ def test_corpus_folders_at_workspace_prefixes_have_nothing_unusable(tmp_path: Pa
 def test_workspace_paths_are_echoed(text: str) -> None:
     assert not looks_like_secret(text)
     assert shown(text) == repr(text)
+
+
+@pytest.mark.corpus
+def test_corpus_files_in_a_workspace_named_like_a_project_have_nothing_unusable(tmp_path: Path) -> None:
+    """The Action reads only the workspace: the real files are copied into one (a temporary
+    folder, never the repository) at the paths a runner gives."""
+    workspace = tmp_path / "home/runner/work/ZigbeeLampFirmware/ZigbeeLampFirmware"
+    count = 0
+    for name, folder in corpus_folders().items():
+        for source in folder.iterdir():
+            if source.is_file() and source.suffix.lower() != ".md":
+                target = workspace / "fw" / name / source.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(source.read_bytes())
+                count += 1
+    ran, outputs, summary = action(
+        {"command": "verify", "image": f"{workspace}/fw"}, workspace=workspace, runner=tmp_path / "r"
+    )
+    values = parse_file_commands(outputs)
+    assert values["unusable"] == "0", ran.text
+    assert int(values["files"]) == count
+    assert REDACTED not in ran.text + summary
