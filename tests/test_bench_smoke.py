@@ -164,6 +164,9 @@ def _check_process_sections(bench_run: dict[str, Any]) -> None:
     xbee = _figure(bench_run, "xbee_fs", "ota-action xbee-fs")
     if xbee["status"] == "ok":
         assert 0 < xbee["signing_share"] < 1
+    # One run signs the same image through each key source; each output was verified.
+    for source in ("in-memory key", "sign-command (openssl)", "PKCS#11 (SoftHSM2)"):
+        assert _figure(bench_run, "signing", f"xbee-fs, {source}", 16384)["status"] == "ok", source
 
 
 def _check_targets_are_listed_and_judged_only_at_their_size(bench_run: dict[str, Any]) -> None:

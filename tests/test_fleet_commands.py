@@ -291,8 +291,10 @@ def test_extract_refuses_a_directory_that_is_a_file(tmp_path: Path) -> None:
 # --- index -------------------------------------------------------------------------------
 
 
-def _publish(tmp_path: Path, version: int = 5, name: str = "fw.ota", payload: bytes = PAYLOAD) -> bytes:
-    header = OtaHeader.create(manufacturer_code=0x1234, image_type=0x0042, file_version=version)
+def _publish(
+    tmp_path: Path, version: int = 5, name: str = "fw.ota", payload: bytes = PAYLOAD, image_type: int = 0x42
+) -> bytes:
+    header = OtaHeader.create(manufacturer_code=0x1234, image_type=image_type, file_version=version)
     data = build_image(header, [SubElement(0x0000, payload)], integrity=True)
     (tmp_path / "files").mkdir(exist_ok=True)
     (tmp_path / "files" / name).write_bytes(data)
@@ -325,7 +327,7 @@ def test_index_finds_files_as_verify_does(tmp_path: Path) -> None:
     """Folders recursively (sorted, by suffix), globs expanded, a stray file skipped."""
     _publish(tmp_path, version=5, name="b.ota")
     (tmp_path / "files" / "sub").mkdir()
-    _publish(tmp_path, version=6, name="sub/a.zigbee")
+    _publish(tmp_path, version=6, name="sub/a.zigbee", image_type=0x43)  # another device
     (tmp_path / "files" / "notes.txt").write_text("not an OTA file")
     (tmp_path / "files" / "junk.bin").write_bytes(b"junk" * 20)
     result = run_cli("index", tmp_path / "files", "-o", tmp_path / "index.json")

@@ -18,19 +18,16 @@ from ota_action.publish.index import (
     FileFacts,
     IndexFormat,
     IndexOptions,
-    MergeError,
-    MergeKind,
     file_facts,
     file_url,
     index_document,
-    index_entries,
-    merge,
     ota_header_string,
-    plan_merge,
     size_warning,
     z2m_entry,
     zigpy_entry,
 )
+from ota_action.publish.merge import MergeError, MergeKind, merge, plan_merge
+from ota_action.publish.schema import entries as index_entries
 
 PAYLOAD = bytes(range(256)) * 8
 
@@ -122,7 +119,7 @@ def test_zigpy_entry_local_exact() -> None:
 
 def test_local_paths_must_stay_below_the_index() -> None:
     facts = _facts(_image())
-    for bad in ("../fw.ota", "/abs/fw.ota", "a\\b.ota"):
+    for bad in ("../fw.ota", "/abs/fw.ota", "a/../../b.ota"):
         with pytest.raises(ValueError, match="relative POSIX"):
             z2m_entry(facts, IndexOptions(), bad)
 
@@ -256,7 +253,7 @@ def _z2m(name: str, version: int, digest: str, model: str | None = None, mfr: in
 
 
 def test_merge_appends_unmatched_in_order() -> None:
-    existing = [_z2m("a", 1, "a"), _z2m("b", 1, "b", mfr=2)]
+    existing = [_z2m("a", 1, "a", model="W"), _z2m("b", 1, "b", mfr=2)]
     result = merge(existing, [_z2m("c", 1, "c", mfr=3), _z2m("d", 1, "d", model="X")], IndexFormat.Z2M)
     assert [e["fileName"] for e in result.entries] == ["a", "b", "c", "d"]
     assert [a.kind for a in result.actions] == [MergeKind.APPEND, MergeKind.APPEND]
@@ -309,9 +306,9 @@ def test_check_mode_reports_without_raising_or_mutating() -> None:
     before = json.dumps(existing)
     result = plan_merge(existing, [_z2m("a2", 2, "c"), _z2m("b2", 3, "d", mfr=2)], IndexFormat.Z2M)
     assert [a.describe() for a in result.actions] == [
-        "a2 (version 0x00000002): replaces a (version 0x00000001)",
-        "b2 (version 0x00000003) has the same manufacturer, image type, version and model as "
-        "b (version 0x00000003) but a different digest",
+        "a2 (version 0x00000002): replaces a (version 0x00000001) for 0x0001/0x0002",
+        "b2 (version 0x00000003) is for the same devices (0x0002/0x0002) and version as "
+        "b (version 0x00000003) but a different file (digest)",
     ]
     assert len(result.refusals) == 1
     assert json.dumps(existing) == before
@@ -334,7 +331,8 @@ def test_merge_zigpy_uses_checksum_and_model_names() -> None:
     result = merge([entry("a", 1, "a"), entry("m", 1, "m", ["X"])], [entry("a2", 2, "b")], IndexFormat.ZIGPY)
     assert [e["path"] for e in result.entries] == ["a2", "m"]
     with pytest.raises(
-        MergeError, match=r"^m2 \(version 0x00000001\) .* as m \(version 0x00000001\) but a different digest$"
+        MergeError,
+        match=r"^m2 \(version 0x00000001\) .* as m \(version 0x00000001\) but a different file \(digest\)$",
     ):
         merge([entry("m", 1, "m", ["X"])], [entry("m2", 1, "z", ["X"])], IndexFormat.ZIGPY)
 

@@ -17,6 +17,7 @@ from ota_action.secret import NO_SECRETS, KeyMaterial
 if TYPE_CHECKING:
     from ota_action.formats.zigbee.aes import Backend
     from ota_action.results import (
+        BuildResult,
         CombineResult,
         ExtractResult,
         IndexResult,
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
         ZbotaResult,
     )
     from ota_action.results.batch import BatchResult
+    from ota_action.results.matter import MatterExtractResult, MatterInspectResult, MatterResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
+    from ota_action.settings.manifest import BuildSettings
+    from ota_action.settings.matter import MatterSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
 
@@ -80,14 +84,14 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     return Command(ZbotaSettings, _without_secrets(zbota.run))
 
 
-def _inspect() -> Command[InspectSettings, InspectResult | BatchResult]:
+def _inspect() -> Command[InspectSettings, InspectResult | MatterInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
     return Command(InspectSettings, _without_secrets(run_inspect))
 
 
-def _verify() -> Command[VerifySettings, VerifyResult | BatchResult]:
+def _verify() -> Command[VerifySettings, VerifyResult | MatterInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 
@@ -112,7 +116,7 @@ def _keygen() -> Command[KeygenSettings, KeygenResult]:
     from ota_action.commands import keygen
     from ota_action.settings.xbee import KeygenSettings
 
-    return Command(KeygenSettings, _without_secrets(keygen.run))
+    return Command(KeygenSettings, keygen.run, keygen.key_material)
 
 
 def _index() -> Command[IndexSettings, IndexResult]:
@@ -122,7 +126,14 @@ def _index() -> Command[IndexSettings, IndexResult]:
     return Command(IndexSettings, _without_secrets(index.run))
 
 
-def _extract() -> Command[ExtractSettings, ExtractResult]:
+def _build() -> Command[BuildSettings, BuildResult]:
+    from ota_action.commands import build
+    from ota_action.settings.manifest import BuildSettings
+
+    return Command(BuildSettings, _without_secrets(build.run))
+
+
+def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:
     from ota_action.commands import extract
     from ota_action.settings.fleet import ExtractSettings
 
@@ -134,6 +145,13 @@ def _rewrap() -> Command[RewrapSettings, RewrapResult]:
     from ota_action.settings.fleet import RewrapSettings
 
     return Command(RewrapSettings, _without_secrets(rewrap.run))
+
+
+def _matter() -> Command[MatterSettings, MatterResult]:
+    from ota_action.commands import matter
+    from ota_action.settings.matter import MatterSettings
+
+    return Command(MatterSettings, _without_secrets(matter.run))
 
 
 @dataclass(frozen=True)
@@ -153,8 +171,10 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
+        CommandSpec("build", "build every image of a fleet manifest (FLEET.toml) and its indexes", _build),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
         CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),
+        CommandSpec("matter", "build a Matter OTA software update image from a payload", _matter),
     )
 }
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ota_action.commands.firmware_files import read_hex_file
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats.firmware.intelhex import RANGES_LISTED, iter_hex, merge
 from ota_action.formats.zigbee.checks import Finding
@@ -43,6 +43,7 @@ def run(settings: CombineSettings) -> CombineResult:
     logger = log.get()
     started = time.perf_counter()
     _check_names(settings.files, settings.outfile)
+    same_file.refuse_overwrite(settings.outfile, settings.files)
     inputs = [read_hex_file(path, field="files") for path in settings.files]
     parsed = time.perf_counter()
     merged = merge(inputs, on_overlap=settings.on_overlap, start=settings.start_address)

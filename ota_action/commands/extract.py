@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ota_action.commands import aes_backend
-from ota_action.edges import files, log
+from ota_action.commands.matter_extract import extract_matter
+from ota_action.edges import files, log, same_file
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.containers import Container, find_container
 from ota_action.formats.zigbee.extract import MANIFEST_NAME, plan_extract
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.results.fleet import ExtractResult
+from ota_action.results.matter import MatterExtractResult
 from ota_action.settings.fleet import ExtractSettings
 
 PAYLOAD_NAME = "payload.ota"
@@ -63,9 +65,12 @@ def _copy_out(src: BinaryIO, start: int, length: int, path: Path) -> None:
         )
 
 
-def run(settings: ExtractSettings) -> ExtractResult:
+def run(settings: ExtractSettings) -> ExtractResult | MatterExtractResult:
     directory = settings.directory
     _check_directory(directory)
+    matter = extract_matter(settings)  # a Matter OTA image: its own module
+    if matter is not None:
+        return matter
     written: list[Path] = []
     with files.open_input(settings.image, field="image") as outer:
         size = os.fstat(outer.fileno()).st_size
@@ -81,6 +86,8 @@ def run(settings: ExtractSettings) -> ExtractResult:
         if container is not None:
             names.insert(0, PAYLOAD_NAME)
         targets = {name: _target(directory, name) for name in [*names, MANIFEST_NAME]}
+        for target in targets.values():
+            same_file.refuse_overwrite(target, [settings.image], field=FIELD)
         if not settings.force:
             present = [n for n, p in targets.items() if os.path.lexists(p)]
             if present:

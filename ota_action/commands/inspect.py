@@ -17,8 +17,10 @@ from pathlib import Path
 
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, Target, is_batch, stream_parallel, targets
+from ota_action.commands.matter_reading import read_matter
 from ota_action.commands.reading import FileReport, NotAnOtaFile, analyse_file
-from ota_action.edges import files, log
+from ota_action.commands.signatures import load_public_keys
+from ota_action.edges import log
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results import InspectResult, VerifyResult
@@ -32,9 +34,9 @@ from ota_action.results.batch import (
     Skipped,
     VerifyBatchResult,
 )
+from ota_action.results.matter import MatterInspectResult
 from ota_action.safe_text import REDACTED, looks_like_secret
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
-from ota_action.signing import keys as signing
 
 
 def _inspect_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
@@ -68,33 +70,38 @@ def _verify_result(report: FileReport) -> VerifyResult:
     )
 
 
-def run_inspect(settings: InspectSettings) -> InspectResult | BatchResult:
+def run_inspect(settings: InspectSettings) -> InspectResult | MatterInspectResult | BatchResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
 
-        def read(path: Path, found: bool) -> InspectResult:
-            return _inspect_result(analyse_file(path, backend=backend, found=found))
+        def read(path: Path, found: bool) -> InspectResult | MatterInspectResult:
+            return read_matter(path, field=FIELD, verify=False) or _inspect_result(
+                analyse_file(path, backend=backend, found=found)
+            )
 
         return InspectBatchResult(entries=_batch(settings.image, read))
+    matter = read_matter(settings.image[0], field=FIELD, verify=False)
+    if matter is not None:
+        return matter
     report = analyse_file(settings.image[0], backend=backend, field=FIELD)
     log.get().info("inspect.read", file=str(report.path), size=report.size, layout=report.vendor.layout)
     return _inspect_result(report)
 
 
-def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
+def run_verify(settings: VerifySettings) -> VerifyResult | MatterInspectResult | BatchResult:
     backend = aes_backend()
-    key = settings.public_key
+    key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
+
+    def one(path: Path, found: bool = False) -> VerifyResult | MatterInspectResult:
+        matter = read_matter(path, field=FIELD, verify=True, public_key=key)
+        return matter or _verify_result(analyse_file(path, backend=backend, public_key=key, found=found))
+
     if is_batch(settings.image):
-        if key is not None:
-            _check_public_key(key)
-
-        def read(path: Path, found: bool) -> InspectResult:
-            return _verify_result(analyse_file(path, backend=backend, public_key=key, found=found))
-
+        # Streamed: counts are known once the batch has been shown, so they are not logged here.
         log.get().info("verify.batch", paths=len(settings.image))
-        return VerifyBatchResult(entries=_batch(settings.image, read))
-    result = _verify_result(analyse_file(settings.image[0], backend=backend, public_key=key))
+        return VerifyBatchResult(entries=_batch(settings.image, one))
+    result = one(settings.image[0])
     log.get().info(
         "verify.checked",
         file=str(settings.image[0]),
@@ -105,22 +112,17 @@ def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
     return result
 
 
-def _check_public_key(path: Path) -> None:
-    """A bad ``--public-key`` is the same for every file: refused (exit 2) before the first
-    file of a batch is shown, not in the middle of its output."""
-    source = signing.KeySource(f"--public-key {str(path)!r}", field="public_key", value=str(path))
-    signing.load_public_key(files.read_input(path, field="public_key"), source)
-
-
 def _echoed(target: Target) -> Path:
     """The path a problem line shows: a value the user gave that looks like key material
     (a key pasted among the paths) is never repeated; a found file's name always is."""
     return Path(REDACTED) if not target.found and looks_like_secret(str(target.path)) else target.path
 
 
-def _batch(paths: list[Path], read: Callable[[Path, bool], InspectResult]) -> Iterator[Entry]:
+def _batch(
+    paths: list[Path], read: Callable[[Path, bool], InspectResult | MatterInspectResult]
+) -> Iterator[Entry]:
     """Every file the paths name, read in parallel, in input order, as each is ready;
-    problems and skipped files as entries."""
+    problems and skipped files as entries.  A bad ``--public-key`` is refused before."""
 
     def one(target: Target) -> Entry:
         if target.problem is not None:

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ota_action.commands import aes_backend
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.containers import find_container
@@ -56,6 +56,8 @@ def _signature(path: Path, public_key: Path, *, field: str) -> str:
 def run(settings: RewrapSettings) -> RewrapResult:
     changes = changes_of(settings)
     files.check_output_path(settings.outfile)
+    if settings.public_key is not None:  # IN -o IN is rewrap's job; the key is not an output
+        same_file.refuse_overwrite(settings.outfile, [settings.public_key])
     backend = aes_backend()
     signature = None
     if settings.public_key is not None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from ota_action.commands import aes_backend
-from ota_action.edges import files, log
+from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
@@ -87,6 +87,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
     logger = log.get()
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
+    same_file.refuse_overwrite(settings.outfile, (t.path for t in settings.tags if t.path is not None))
     check_writable_tags(
         (t.tag for t in settings.tags),
         allow_reserved=settings.allow_reserved_tag,

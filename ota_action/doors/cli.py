@@ -161,7 +161,8 @@ def _usage(spec: CommandSpec, model: type[CommandSettings]) -> str:
         if cli.positional:
             many = getattr(info.annotation, "__origin__", None) is list
             metavar = cli.metavar or name.upper()
-            words.append(f"{metavar} [{metavar} ...]" if many else metavar)
+            word = f"{metavar} [{metavar} ...]" if many else metavar
+            words.append(word if info.is_required() else f"[{word}]")
     return " ".join(words)
 
 
@@ -204,11 +205,16 @@ def build_parser(spec: CommandSpec, model: type[CommandSettings], out: TextIO | 
         help_text = f"{info.description or ''} ({'; '.join(notes)})"
         if cli.positional:
             many = getattr(info.annotation, "__origin__", None) is list
+            # A positional the model does not require may be left out (matter's PAYLOAD,
+            # index's FILE|DIR with --merge --check).
+            extra: dict[str, Any] = {} if info.is_required() else {"default": argparse.SUPPRESS}
+            single = None if info.is_required() else "?"
             parser.add_argument(
                 name,
                 metavar=cli.metavar or name.upper(),
-                nargs="+" if many else None,
+                nargs=("+" if info.is_required() else "*") if many else single,
                 help=help_text,
+                **extra,
             )
             continue
         group = required if info.is_required() else optional

@@ -25,16 +25,15 @@ Pure functions only: hashing reads a passed file object; writing is the caller's
 from __future__ import annotations
 
 import enum
-import hashlib
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from ota_action.errors import InputError
 from ota_action.formats.zigbee.header import FC_HARDWARE_VERSIONS, OtaHeader, decode_header
+from ota_action.formats.zigbee.image import Digests
+from ota_action.formats.zigbee.streams import CHUNK
 
-CHUNK = 1 << 20
 MAX_HEADER = 0xFFFF
 
 
@@ -60,13 +59,13 @@ class FileFacts:
 
 
 def file_facts(src: BinaryIO, file_name: str, *, chunk: int = CHUNK, header_offset: int = 0) -> FileFacts:
-    """Hash ``src`` from its start in one pass (SHA-512, SHA3-256, SHA-256) and decode its header.
+    """Hash ``src`` from its start in one pass (:class:`Digests`) and decode its header.
 
     Memory is one chunk plus the header; the header is decoded from the bytes read at
     ``header_offset`` (where a container holds the OTA file; the digests and size are
     always the whole file's, what a device downloads).
     """
-    digests = (hashlib.sha512(), hashlib.sha3_256(), hashlib.sha256())
+    digests = Digests()
     head = bytearray()
     size = 0
     while True:
@@ -76,16 +75,15 @@ def file_facts(src: BinaryIO, file_name: str, *, chunk: int = CHUNK, header_offs
         if len(head) < MAX_HEADER and size + len(piece) > header_offset:
             skip = max(0, header_offset - size)
             head += piece[skip : skip + MAX_HEADER - len(head)]
-        for digest in digests:
-            digest.update(piece)
+        digests.update(piece)
         size += len(piece)
     header = decode_header(bytes(head))
     return FileFacts(
         file_name=file_name,
         file_size=size,
-        sha512=digests[0].hexdigest(),
-        sha3_256=digests[1].hexdigest(),
-        sha256=digests[2].hexdigest(),
+        sha512=digests.sha512,
+        sha3_256=digests.sha3_256,
+        sha256=digests.sha256,
         header=header,
     )
 
@@ -109,9 +107,13 @@ def ota_header_string(header: OtaHeader) -> str:
     return header.header_string.decode("utf-8", errors="replace").replace("\0", "")
 
 
-def file_url(url_base: str, file_name: str) -> str:
-    """``url_base`` + the file name escaped as JavaScript's ``encodeURIComponent`` does (zigbee-OTA)."""
-    return url_base.rstrip("/") + "/" + urllib.parse.quote(file_name, safe="!*'()")
+def file_url(url_base: str, relpath: str | bytes) -> str:
+    """``url_base`` + the POSIX path relative to the root, each part escaped as JavaScript's
+    ``encodeURIComponent`` escapes it (zigbee-OTA's rule for a file name).  ``bytes`` is a
+    name that is not UTF-8: its bytes are percent-encoded as they are, which is the URL a
+    web server serving that file answers to."""
+    parts = relpath.split(b"/") if isinstance(relpath, bytes) else relpath.split("/")
+    return url_base.rstrip("/") + "/" + "/".join(urllib.parse.quote(p, safe="!*'()") for p in parts)
 
 
 def hardware_range(header: OtaHeader) -> tuple[int | None, int | None]:
@@ -131,17 +133,19 @@ def size_warning(facts: FileFacts) -> str | None:
     )
 
 
-def z2m_entry(facts: FileFacts, opts: IndexOptions, relpath: str | None = None) -> dict[str, Any]:
+def z2m_entry(facts: FileFacts, opts: IndexOptions, relpath: str | bytes | None = None) -> dict[str, Any]:
     """The zigbee-OTA ``index.json`` entry for ``facts``.
 
-    ``relpath`` (POSIX, relative to the index file) is used when ``opts.url_base`` is
-    None; it then fills ``url`` (zigbee-herdsman) and ``path`` (zigpy's z2m_local).
+    ``relpath`` is the file's POSIX path: relative to the root of ``opts.url_base``
+    (percent-encoded into the URL), or, without a URL base, relative to the index file
+    (``url`` for zigbee-herdsman, ``path`` for zigpy's z2m_local).  Without it the file
+    name stands for it.
     """
     h = facts.header
     entry: dict[str, Any] = {"fileName": facts.file_name, "fileVersion": h.file_version}
     entry["fileSize"] = facts.file_size
     if opts.url_base is not None:
-        entry["url"] = file_url(opts.url_base, facts.file_name)
+        entry["url"] = file_url(opts.url_base, facts.file_name if relpath is None else relpath)
     else:
         entry["url"] = _relpath(relpath, facts)
         entry["path"] = entry["url"]
@@ -161,12 +165,12 @@ def z2m_entry(facts: FileFacts, opts: IndexOptions, relpath: str | None = None) 
     return entry
 
 
-def zigpy_entry(facts: FileFacts, opts: IndexOptions, relpath: str | None = None) -> dict[str, Any]:
+def zigpy_entry(facts: FileFacts, opts: IndexOptions, relpath: str | bytes | None = None) -> dict[str, Any]:
     """The zigpy ``firmwares`` item for ``facts`` (``binary_url``, or ``path`` for a local index)."""
     h = facts.header
     entry: dict[str, Any] = {}
     if opts.url_base is not None:
-        entry["binary_url"] = file_url(opts.url_base, facts.file_name)
+        entry["binary_url"] = file_url(opts.url_base, facts.file_name if relpath is None else relpath)
     else:
         entry["path"] = _relpath(relpath, facts)
     entry["file_version"] = h.file_version
@@ -209,35 +213,22 @@ def _optional(opts: IndexOptions, fmt: IndexFormat) -> dict[str, Any]:
 
 
 def index_entry(
-    fmt: IndexFormat, facts: FileFacts, opts: IndexOptions, relpath: str | None = None
+    fmt: IndexFormat, facts: FileFacts, opts: IndexOptions, relpath: str | bytes | None = None
 ) -> dict[str, Any]:
     return (z2m_entry if fmt is IndexFormat.Z2M else zigpy_entry)(facts, opts, relpath)
 
 
-def _relpath(relpath: str | None, facts: FileFacts) -> str:
+def _relpath(relpath: str | bytes | None, facts: FileFacts) -> str:
     path = facts.file_name if relpath is None else relpath
-    if path.startswith("/") or "\\" in path or any(part == ".." for part in path.split("/")):
+    if isinstance(path, bytes):
+        raise ValueError("a local index names files by text; the caller refuses a name that is not UTF-8")
+    if path.startswith("/") or any(part == ".." for part in path.split("/")):
         # Only the caller knows the directories; it must pass a clean relative POSIX path.
         raise ValueError(f"index paths are relative POSIX paths below the index, got {path!r}")
     return path
 
 
-# --- reading and writing index documents -------------------------------------------------
-
-
-def index_entries(document: Any, fmt: IndexFormat) -> list[dict[str, Any]]:
-    """The entry list of an index document, after checking its shape (InputError otherwise)."""
-    items = document
-    if fmt is IndexFormat.ZIGPY:
-        items = document.get("firmwares") if isinstance(document, dict) else None
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        shape = '{"firmwares": [objects]}' if fmt is IndexFormat.ZIGPY else "a JSON list of objects"
-        raise InputError(f"is not a {fmt.value} index: expected {shape}", field="merge")
-    for position, item in enumerate(items):
-        for key in _KEYS[fmt].required:
-            if key not in item:
-                raise InputError(f"entry {position} of the {fmt.value} index has no {key!r}", field="merge")
-    return list(items)
+# --- index documents ----------------------------------------------------------------------
 
 
 def index_document(entries: Sequence[dict[str, Any]], fmt: IndexFormat) -> Any:
@@ -252,187 +243,16 @@ def detect_format(document: Any) -> IndexFormat | None:
     return None
 
 
-# --- merging -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Keys:
-    manufacturer: str
-    image_type: str
-    version: str
-    checksum: str
-    model_key: str
-    required: tuple[str, ...]
-
-    def model(self, entry: dict[str, Any]) -> Any:
-        """z2m ``modelId`` is one string (or absent); zigpy ``model_names`` a list (or absent)."""
-        value = entry.get(self.model_key)
-        if self.model_key == "model_names":
-            return tuple(value or ())
-        return value
-
-    def name(self, entry: dict[str, Any]) -> str:
-        for key in ("fileName", "path", "url", "binary_url"):
-            value = entry.get(key)
-            if isinstance(value, str):
-                return value
-        return "(unnamed entry)"
-
-
-_KEYS = {
-    IndexFormat.Z2M: _Keys(
-        "manufacturerCode",
-        "imageType",
-        "fileVersion",
-        "sha512",
-        "modelId",
-        ("fileVersion", "fileSize", "manufacturerCode", "imageType", "sha512", "url"),
-    ),
-    IndexFormat.ZIGPY: _Keys(
-        "manufacturer_id",
-        "image_type",
-        "file_version",
-        "checksum",
-        "model_names",
-        ("file_version", "file_size", "image_type", "manufacturer_id", "checksum"),
-    ),
-}
-
-
-class MergeKind(enum.Enum):
-    APPEND = "append"  # no entry for this manufacturer, image type and model
-    REPLACE = "replace"  # replaces the entry of an older (or, with allow_downgrade, newer) version
-    SAME = "same"  # same version and same digest: the entry is refreshed in place
-    COLLIDE = "collide"  # same version, different digest: refused
-    NEWER_EXISTS = "newer-exists"  # the index offers a newer version: refused
-
-
-@dataclass(frozen=True)
-class MergeAction:
-    kind: MergeKind
-    new_name: str
-    new_version: int
-    old_name: str | None = None
-    old_version: int | None = None
-    position: int | None = None  # index of the affected entry in the merged list
-
-    @property
-    def refused(self) -> bool:
-        return self.kind in (MergeKind.COLLIDE, MergeKind.NEWER_EXISTS)
-
-    def describe(self) -> str:
-        new = f"{self.new_name} (version 0x{self.new_version:08X})"
-        old = f"{self.old_name} (version 0x{(self.old_version or 0):08X})"
-        if self.kind is MergeKind.APPEND:
-            return f"{new}: added as a new entry"
-        if self.kind is MergeKind.REPLACE:
-            return f"{new}: replaces {old}"
-        if self.kind is MergeKind.SAME:
-            return f"{new}: same file as {old}, entry refreshed"
-        if self.kind is MergeKind.COLLIDE:
-            return (
-                f"{new} has the same manufacturer, image type, version and model as {old} "
-                "but a different digest"
-            )
-        return (
-            f"{new} is older than {old} already in the index for the same manufacturer, image type and model"
-        )
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    entries: tuple[dict[str, Any], ...]
-    actions: tuple[MergeAction, ...]
-
-    @property
-    def refusals(self) -> tuple[MergeAction, ...]:
-        return tuple(a for a in self.actions if a.refused)
-
-
-class MergeError(InputError):
-    """A new entry collides with one already in the index (exit 2); names both files."""
-
-
-def plan_merge(
-    existing: Sequence[dict[str, Any]],
-    new: Sequence[dict[str, Any]],
-    fmt: IndexFormat,
-    *,
-    allow_downgrade: bool = False,
-) -> MergeResult:
-    """Merge ``new`` entries into ``existing`` without raising; refusals are listed, not applied.
-
-    Entries match on manufacturer, image type and model (z2m ``modelId``, zigpy
-    ``model_names``).  A matching entry of another version is replaced in place (a newer
-    one only with ``allow_downgrade``); the same version with the same digest is
-    refreshed in place; the same version with another digest is a collision.  Unmatched
-    entries are appended in the order given, so the order of the index stays stable.
-    New entries are applied one after another, so two new files can also collide.
-    This is also the check mode: it says what a merge would do, writing nothing.
-    """
-    keys = _KEYS[fmt]
-    merged = [dict(e) for e in existing]
-    actions: list[MergeAction] = []
-    for entry in new:
-        ident = (entry[keys.manufacturer], entry[keys.image_type], keys.model(entry))
-        name, version = keys.name(entry), entry[keys.version]
-        match = next(
-            (
-                i
-                for i, old in enumerate(merged)
-                if (old.get(keys.manufacturer), old.get(keys.image_type), keys.model(old)) == ident
-            ),
-            None,
-        )
-        if match is None:
-            merged.append(dict(entry))
-            actions.append(MergeAction(MergeKind.APPEND, name, version, position=len(merged) - 1))
-            continue
-        old = merged[match]
-        old_name, old_version = keys.name(old), old.get(keys.version)
-        if old_version == version:
-            kind = MergeKind.SAME if old.get(keys.checksum) == entry[keys.checksum] else MergeKind.COLLIDE
-        elif isinstance(old_version, int) and old_version > version and not allow_downgrade:
-            kind = MergeKind.NEWER_EXISTS
-        else:
-            kind = MergeKind.REPLACE
-        actions.append(MergeAction(kind, name, version, old_name, old_version, match))
-        if kind in (MergeKind.SAME, MergeKind.REPLACE):
-            merged[match] = dict(entry)
-    return MergeResult(tuple(merged), tuple(actions))
-
-
-def merge(
-    existing: Sequence[dict[str, Any]],
-    new: Sequence[dict[str, Any]],
-    fmt: IndexFormat,
-    *,
-    allow_downgrade: bool = False,
-) -> MergeResult:
-    """:func:`plan_merge`, raising :class:`MergeError` (naming both files) on the first refusal."""
-    result = plan_merge(existing, new, fmt, allow_downgrade=allow_downgrade)
-    for action in result.refusals:
-        raise MergeError(action.describe(), field="merge", value=action.old_name)
-    return result
-
-
 __all__ = [
     "FileFacts",
     "IndexFormat",
     "IndexOptions",
-    "MergeAction",
-    "MergeError",
-    "MergeKind",
-    "MergeResult",
     "detect_format",
     "file_facts",
     "file_url",
     "index_document",
-    "index_entries",
     "index_entry",
-    "merge",
     "ota_header_string",
-    "plan_merge",
     "size_warning",
     "z2m_entry",
     "zigpy_entry",

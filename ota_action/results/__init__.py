@@ -1,7 +1,7 @@
 """One frozen result type per command: what every front door renders.
 
 A command's runner returns one of these.  The result knows all its views, so the doors
-(``cli.py``, ``action.py``) only choose which to show and never look at the command name:
+(``cli.py``, ``action/``) only choose which to show and never look at the command name:
 
 - ``to_json()`` - what ``--json`` prints and the Action's ``summary-json`` carries:
   ``command``, ``ok``, the command's own keys, then ``warnings`` and ``errors`` (message
@@ -39,11 +39,12 @@ from __future__ import annotations
 
 from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
 from ota_action.results.combine import CombineInput, CombineResult
-from ota_action.results.fleet import ExtractResult, IndexResult, MergeRow, RewrapResult
+from ota_action.results.fleet import BuildResult, ExtractResult, IndexResult, MergeRow, RewrapResult
 from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
 from ota_action.results.xbee import KeygenResult, XbeeFsResult
 
 __all__ = [
+    "BuildResult",
     "CombineInput",
     "CombineResult",
     "ElementRow",

@@ -33,6 +33,7 @@ from typing import Any
 from ota_action.errors import EXIT_USAGE
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results.base import SCHEMA_VERSION, Result, finding_json, hex_text, md_table, plural
+from ota_action.results.matter import MatterInspectResult
 from ota_action.results.ota import InspectResult
 from ota_action.safe_text import printable
 
@@ -103,7 +104,7 @@ class Skipped:
         return {**out, "warnings": [], "errors": [], "findings": []}
 
 
-Entry = InspectResult | FileProblem | Skipped
+Entry = InspectResult | MatterInspectResult | FileProblem | Skipped
 
 
 def entry_findings(entry: Entry) -> list[Finding]:
@@ -120,6 +121,8 @@ def _row(entry: Entry) -> list[str]:
         return [entry.word, "-", "-", "-", "-", "-", str(entry.file), entry.message]
     if isinstance(entry, Skipped):
         return [entry.word, "-", "-", "-", "-", "-", str(entry.file), entry.reason]
+    if isinstance(entry, MatterInspectResult):
+        return entry.batch_row()
     h = entry.ota.header
     problem = entry.errors[0] if entry.errors else ""
     if len(entry.errors) > 1:
@@ -276,7 +279,7 @@ class BatchResult(Result):
     def json_chunks(self) -> Iterator[str]:
         """JSON Lines: each file's single-file object, one a line, in input order, as read."""
         for entry in self._stream:
-            obj = entry.to_json() if isinstance(entry, InspectResult) else entry.to_json(self.command)
+            obj = entry.to_json(self.command) if isinstance(entry, FileProblem | Skipped) else entry.to_json()
             yield json.dumps(obj, separators=(",", ":")) + "\n"
 
     def json_text(self) -> str:
@@ -370,6 +373,8 @@ def _summary_row(entry: Entry) -> dict[str, object]:
             "layout": None,
             "problem": entry.message if isinstance(entry, FileProblem) else entry.reason,
         }
+    if isinstance(entry, MatterInspectResult):
+        return entry.summary_row()
     h = entry.ota.header
     return {
         "file": str(entry.file),

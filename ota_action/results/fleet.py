@@ -19,6 +19,7 @@ from ota_action.results.base import (
 from ota_action.results.ota import OtaSummary, sha_markdown
 
 MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
+SUMMARY_LISTED = 200  # files, entries and merge actions summary-json lists (GitHub: 1 MiB per output)
 
 
 def _entries(count: int) -> str:
@@ -49,19 +50,44 @@ class IndexResult(Result):
     outfile: Path | None
     merged_into: Path | None = None
     check: bool = False
+    devices_checked: int = 0  # --check: devices of the index whose offered file was simulated
     actions: tuple[MergeRow, ...] = ()
+    kit_files: tuple[Path, ...] = ()  # --format zigpy-ota: every file written into the folder
 
-    def data(self) -> dict[str, object]:
+    def data(self, listed: int | None = None) -> dict[str, object]:
+        """Every file, entry and action; at most ``listed`` of each (the totals stay whole)."""
+        end = len(self.files) if listed is None else listed
         return {
             "format": self.format,
             "outfile": None if self.outfile is None else str(self.outfile),
             "merge": None if self.merged_into is None else str(self.merged_into),
             "check": self.check,
-            "files": [str(p) for p in self.files],
-            "entries": list(self.entries),
+            "devices_checked": self.devices_checked,
+            "files": [str(p) for p in self.files[:end]],
+            "files_total": len(self.files),
+            "entries": list(self.entries[:end]),
             "entries_total": self.entries_total,
-            "actions": [a.to_json() for a in self.actions],
+            "actions": [a.to_json() for a in self.actions[:end]],
+            "actions_total": len(self.actions),
+            "listed_all": listed is None or max(len(self.files), len(self.actions)) <= listed,
         }
+
+    def outputs(self, workspace: Path) -> dict[str, str]:
+        """``summary-json`` lists at most :data:`SUMMARY_LISTED` files, entries, actions and
+        findings (``listed_all`` says whether that was all), so it stays far below 1 MiB."""
+        out = super().outputs(workspace)
+        if (
+            len(self.files) > SUMMARY_LISTED
+            or len(self.actions) > SUMMARY_LISTED
+            or len(self.findings) > SUMMARY_LISTED
+        ):
+            full = self.to_json()
+            full.update(self.data(SUMMARY_LISTED))
+            for key in ("warnings", "errors", "findings"):
+                full[key] = full[key][:SUMMARY_LISTED]
+            full["findings_total"] = len(self.findings)
+            out["summary-json"] = json.dumps(full, separators=(",", ":"))
+        return out
 
     def lines(self) -> list[str]:
         lines = [f"Index format: {self.format}"]
@@ -72,7 +98,12 @@ class IndexResult(Result):
         if self.outfile is not None:
             lines.append(f"Index written to: {self.outfile} ({_entries(self.entries_total)})")
         elif self.check:
-            lines.append(f"Checked against {self.merged_into}; nothing written")
+            where = f" of {self.merged_into}" if self.merged_into is not None else ""
+            verdict = "each is offered its own file" if self.ok else "see the errors"
+            lines.append(
+                f"Checked {_entries(self.entries_total)}{where} for Zigbee2MQTT and ZHA: "
+                f"{plural(self.devices_checked, 'device')}, {verdict}; nothing written"
+            )
         return lines
 
     def markdown_body(self) -> list[str]:
@@ -110,6 +141,8 @@ class IndexResult(Result):
         return out
 
     def written(self) -> tuple[Path, ...]:
+        if self.kit_files:
+            return self.kit_files
         return () if self.outfile is None else (self.outfile,)
 
 
@@ -219,3 +252,104 @@ class RewrapResult(FileWritten):
 
     def output_values(self, workspace: Path) -> dict[str, str]:
         return {**super().output_values(workspace), **self.ota.output_values()}
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    """One image a fleet build wrote."""
+
+    board: str
+    variant: str
+    path: Path
+    size: int
+    sha256: str
+    version: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "board": self.board,
+            "variant": self.variant,
+            "file": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "file_version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class WrittenIndex:
+    """One index a fleet build wrote, checked: every device it names is offered its own file."""
+
+    path: Path
+    format: str
+    entries: tuple[str, ...]  # each entry's URL or path
+    devices_checked: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": str(self.path),
+            "format": self.format,
+            "entries": len(self.entries),
+            "devices_checked": self.devices_checked,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildResult(Result):
+    """Every image of a fleet manifest and its indexes."""
+
+    command = "build"
+    verdict_word: ClassVar[str] = "built"
+    manifest: Path
+    outdir: Path
+    built: tuple[BuiltFile, ...]
+    indexes: tuple[WrittenIndex, ...]
+
+    def data(self, listed: int | None = None) -> dict[str, object]:
+        end = len(self.built) if listed is None else listed
+        return {
+            "manifest": str(self.manifest),
+            "outdir": str(self.outdir),
+            "files": [f.to_json() for f in self.built[:end]],
+            "files_total": len(self.built),
+            "indexes": [i.to_json() for i in self.indexes],
+        }
+
+    def lines(self) -> list[str]:
+        lines = [f"Manifest: {self.manifest}"]
+        for f in self.built:
+            lines.append(f"  {f.path}: {file_version_text(f.version)}, {f.size} bytes, SHA-256 {f.sha256}")
+        for i in self.indexes:
+            lines.append(
+                f"Index {i.path} ({i.format}, {_entries(len(i.entries))}): "
+                f"{plural(i.devices_checked, 'device')}, each offered its own file"
+            )
+        return lines
+
+    def markdown_body(self) -> list[str]:
+        rows = [(f.board, f.variant or "-", str(f.path), file_version_text(f.version), str(f.size), f.sha256)
+                for f in self.built[:SUMMARY_LISTED]]  # fmt: skip
+        out = md_table(("Board", "Variant", "File", "Version", "Size", "SHA-256"), rows)
+        if len(self.built) > SUMMARY_LISTED:
+            out += ["", f"… and {len(self.built) - SUMMARY_LISTED} more files"]
+        index_rows = [(str(i.path), i.format, str(len(i.entries))) for i in self.indexes]
+        out += ["", *md_table(("Index", "Format", "Entries"), index_rows)]
+        return out
+
+    def verdict_facts(self) -> list[str]:
+        count = len(self.indexes)
+        return [plural(len(self.built), "file"), f"{count} {'index' if count == 1 else 'indexes'}"]
+
+    def output_values(self, workspace: Path) -> dict[str, str]:
+        return {"directory": relative_to(self.outdir, workspace) or str(self.outdir)}
+
+    def outputs(self, workspace: Path) -> dict[str, str]:
+        out = super().outputs(workspace)
+        if len(self.built) > SUMMARY_LISTED:
+            full = self.to_json()
+            full.update(self.data(SUMMARY_LISTED))
+            out["summary-json"] = json.dumps(full, separators=(",", ":"))
+        return out
+
+    def written(self) -> tuple[Path, ...]:
+        return (*(f.path for f in self.built), *(i.path for i in self.indexes))

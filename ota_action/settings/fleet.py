@@ -6,6 +6,7 @@ Field names are shared with ``zbota`` where the meaning is the same (``version``
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,7 +27,7 @@ from ota_action.settings import (
 from ota_action.settings.zigbee import HeaderStringHex, Variant
 from ota_action.values import parse_int
 
-FORMATS = ("z2m", "zigpy")
+FORMATS = ("z2m", "zigpy", "zigpy-ota")
 
 
 def _format(value: Any) -> Any:
@@ -34,16 +35,26 @@ def _format(value: Any) -> Any:
         return None
     text = str(value).strip().lower()
     if text not in FORMATS:
-        raise ValueError("must be z2m or zigpy")
+        raise ValueError("must be z2m, zigpy or zigpy-ota")
     return text
+
+
+# What an index never carries from an option: C0 controls, DEL, C1 controls, bidi
+# embeddings/overrides/isolates and marks (an RLO shows "moc.elpmaxe" as "example.com"),
+# line/paragraph separators, the BOM, and surrogates (not text; UTF-8 cannot hold them).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def _url_base(value: Any) -> Any:
     if value is None:
         return None
     text = str(value).strip()
-    if not text.startswith(("https://", "http://")) or any(c.isspace() or ord(c) < 0x20 for c in text):
-        raise ValueError("must be an http(s) URL without spaces, e.g. https://example.com/ota")
+    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text) or _UNSAFE.search(text):
+        raise ValueError(
+            "must be an http(s) URL without spaces or control characters, e.g. https://example.com/ota"
+        )
     return text
 
 
@@ -52,8 +63,8 @@ def _text(value: Any) -> Any:
     if value is None:
         return None
     text = str(value)
-    if not text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text) or len(text) > 256:
-        raise ValueError("must be one line of printable text, at most 256 characters")
+    if not text or _UNSAFE.search(text) or len(text) > 256:
+        raise ValueError("must be one line of printable text (no control characters), at most 256 characters")
     return text
 
 
@@ -62,11 +73,7 @@ def _notes(value: Any) -> Any:
     if value is None:
         return None
     text = str(value).replace("\r\n", "\n").strip("\n")
-    if (
-        not text
-        or len(text) > 4096
-        or any((ord(c) < 0x20 and c not in "\n\t") or ord(c) == 0x7F for c in text)
-    ):
+    if not text or len(text) > 4096 or _UNSAFE.search(text.replace("\n", "").replace("\t", "")):
         raise ValueError("must be printable text (several lines allowed), at most 4096 characters")
     return text
 
@@ -89,15 +96,16 @@ class IndexSettings(CommandSettings):
 
     files: Paths = option(
         "OTA files to index: files, globs, or directories searched recursively for *.ota, "
-        "*.zigbee, *.ota.signed, *.fw, *.sbl-ota, *.bin",
-        cli=Cli(positional=True, metavar="FILE|DIR"),
-        min_length=1,
+        "*.zigbee, *.ota.signed, *.fw, *.sbl-ota, *.bin (none only with --check --merge)",
+        [],
+        Cli(positional=True, metavar="FILE|DIR"),
     )
     outfile: Path | None = option(
         "index file to write (atomically); may be the --merge index itself", None, Cli(("-o",))
     )
-    format: Annotated[Literal["z2m", "zigpy"] | None, BeforeValidator(_format)] = option(
-        "index format: z2m (zigbee-OTA index.json) or zigpy ({firmwares: [...]}); "
+    format: Annotated[Literal["z2m", "zigpy", "zigpy-ota"] | None, BeforeValidator(_format)] = option(
+        "index format: z2m (zigbee-OTA index.json), zigpy ({firmwares: [...]}) or zigpy-ota "
+        "(-o is a folder: each file copied as MMMM-TTTT-VVVVVVVV_<sha3>.ota with its .yaml); "
         "default: the --merge index's, else z2m",
         None,
     )
@@ -107,18 +115,27 @@ class IndexSettings(CommandSettings):
         None,
         Cli(metavar="URL"),
     )
+    root: Path | None = option(
+        "folder the URLs keep the files' paths relative to (--url-base + path below it); "
+        "default: each folder given (a file's own folder)",
+        None,
+        Cli(metavar="DIR"),
+    )
     merge: Path | None = option(
-        "existing index to add the entries to: an older entry of the same manufacturer, "
-        "image type and model is replaced, order kept",
+        "existing index to add the entries to: the entry for the same devices (manufacturer, "
+        "image type, model, manufacturer names, hardware and version ranges) is replaced by a "
+        "newer file, others are kept in order; created when it is also -o and does not exist",
         None,
         Cli(metavar="INDEX"),
     )
     check: bool = option(
-        "only report what the entries would add, replace or collide with in --merge; write nothing",
+        "write nothing: report what the entries would do to --merge, and check which file "
+        "Zigbee2MQTT and ZHA offer every device the index names (cross-board offers and "
+        "unreachable entries are errors)",
         False,
     )
     allow_downgrade: bool = option(
-        "let an entry replace a newer version of the same manufacturer, image type and model",
+        "let an entry replace a newer version for the same devices",
         False,
     )
     model_id: Line | None = option("model id the entries apply to (z2m modelId, zigpy model_names)", None)

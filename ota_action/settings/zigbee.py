@@ -173,10 +173,11 @@ class VerifySettings(CommandSettings):
         "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
         cli=Cli(positional=True, metavar="FILE"),
     )
-    public_key: Path | None = option(
-        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex)",
-        None,
-        Cli(name="--public-key", metavar="PEM"),
+    public_key: Annotated[list[Path], NoDecode, BeforeValidator(lines_of)] = option(
+        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex); "
+        "repeatable (one a line in the Action): the report names the key that verified it",
+        [],
+        Cli(name="--public-key", metavar="PEM", repeat=True),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from ota_action.errors import FormatError, InputError
 
 MAGIC = 0x0BEEF11E
+MATTER_FILE_IDENTIFIER = 0x1BEEF11E  # formats/matter: a file a Zigbee reader is often handed by mistake
 HEADER_VERSION = 0x0100
 STRING_SIZE = 32
 FIXED_SIZE = 56
@@ -191,6 +192,8 @@ def decode_header(data: bytes | memoryview) -> OtaHeader:
     if len(view) < 4:
         raise FormatError(f"file is {len(view)} bytes, too short for an OTA header")
     magic = int.from_bytes(view[:4], "little")
+    if magic == MATTER_FILE_IDENTIFIER:  # say what it is: the commands that read Matter name themselves
+        raise FormatError("not a Zigbee OTA file: it is a Matter OTA image (file identifier 0x1BEEF11E)")
     if magic != MAGIC:
         raise FormatError(f"not a Zigbee OTA file: magic number 0x{magic:08X}, expected 0x{MAGIC:08X}")
     if len(view) < FIXED_SIZE:
