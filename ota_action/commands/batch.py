@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ota_action.edges import walk
-from ota_action.errors import FormatError, InputError, OtaActionError
+from ota_action.errors import InputError
 
 SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
 FIELD = "image"
@@ -159,8 +159,3 @@ def stream_parallel(work: Callable[[T], U], items: Iterable[T], workers: int | N
 def run_parallel(work: Callable[[T], U], items: Sequence[T], workers: int | None = None) -> list[U]:
     """:func:`stream_parallel` as a list."""
     return list(stream_parallel(work, items, workers))
-
-
-def problem_of(exc: OtaActionError) -> tuple[str, bool]:
-    """(message, unusable) of an error reading one file of a batch."""
-    return exc.message, not isinstance(exc, FormatError)
