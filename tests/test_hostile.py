@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI, ROOT, need_tool
+from tests.subproc import writing_output
 from tests.xbee_keys import PASSPHRASE, KeyForms, new_key
 
 ENTRYPOINT = ROOT / "entrypoint.py"
@@ -811,7 +812,7 @@ def test_signal_during_a_large_write_leaves_nothing(world: World, signum: int) -
     deadline = time.monotonic() + TIMEOUT
     caught = False
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.name.startswith(".ota-") for p in world.ws.iterdir()):
+        if writing_output(proc.pid, world.ws):  # a named temporary, or an unnamed O_TMPFILE
             proc.send_signal(signal.SIGSTOP)
             proc.send_signal(signum)
             proc.send_signal(signal.SIGCONT)
@@ -820,7 +821,7 @@ def test_signal_during_a_large_write_leaves_nothing(world: World, signum: int) -
         time.sleep(0.0005)
     out, err = proc.communicate(timeout=TIMEOUT)
     if not caught:
-        pytest.fail(f"the temporary never appeared (exit {proc.returncode})")
+        pytest.fail(f"the output was never seen being written (exit {proc.returncode})")
     expected = 130 if signum == signal.SIGINT else 128 + signum
     assert proc.returncode == expected, _text(err)
     assert not world.p("big.ota").exists()

@@ -277,10 +277,12 @@ def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
     from ota_action.edges import style
 
     if as_json:
-        out.write(result.json_text())
+        for chunk in result.json_chunks():  # a batch streams: one file a line, as it is read
+            out.write(chunk)
     else:
-        text = result.verdict() + "\n" if quiet else result.text()
-        out.write(style.paint_text(text, style.use_colour(out)))
+        colour = style.use_colour(out)
+        for chunk in [result.verdict() + "\n"] if quiet else result.text_chunks():
+            out.write(style.paint_text(chunk, colour))
 
 
 def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
@@ -303,6 +305,7 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         settings = load(model, parsed, warn=warn)
         # Secrets travel as objects: --key-env / --passphrase-env name where they are.
         result: Result = command.run(settings, command.secrets(settings, os.environ))
+        _emit(result, settings.json_output, quiet, out)
     except UsageError as exc:
         from ota_action.safe_text import redact_lines
 
@@ -312,7 +315,6 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         source = source_of(model, exc.field, parsed, os.environ)
         err.write(f"{prog}: error: {error_line(exc, model, source)}\n")
         return exc.exit_code
-    _emit(result, settings.json_output, quiet, out)
     return result.exit_code
 
 

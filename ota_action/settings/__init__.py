@@ -40,6 +40,12 @@ T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
 
 
+def lines_of(value: Any) -> Any:
+    """A list as it is, or newline-separated text (an Action input, an ``OTA_*`` variable)
+    as its non-blank lines: the one splitter of every list-valued setting."""
+    return split_lines(value) if isinstance(value, str) else value
+
+
 def _uint(bits: int) -> BeforeValidator:
     return BeforeValidator(lambda v: v if v is None else parse_int(v, bits=bits))
 
