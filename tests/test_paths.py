@@ -115,6 +115,8 @@ def test_a_file_named_like_a_key_that_exists_is_read(tmp_path: Path) -> None:
     result = ota("verify", name, cwd=tmp_path)
     assert result.code == 0, result.text
     assert result.out.splitlines()[-1].startswith("Result: valid")
+    payload = scalar_hex(seed=5)  # raw firmware named like a key (an OTA file as a tag is refused)
+    (tmp_path / payload).write_bytes(bytes(range(256)))
     out = ota(
         "zbota",
         "-o",
@@ -126,7 +128,7 @@ def test_a_file_named_like_a_key_that_exists_is_read(tmp_path: Path) -> None:
         "-v",
         "1",
         "-t",
-        f"0:{name}",
+        f"0:{payload}",
         cwd=tmp_path,
     )
     assert out.code == 0, out.text  # an existing tag file named like a key, a new output beside it
