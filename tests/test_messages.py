@@ -2,7 +2,7 @@
 
 Each example from the issue is checked with its exact expected text; a walk over every
 command's ``--help`` checks hex defaults, unbracketed required options, a variable named
-beside each option and a footer naming that command's own variable; the README's JSON
+beside each option and a footer naming that command's own variable; docs/json.md's JSON
 keys table is checked against the result types; the colour rules and the pictures are
 checked character by character.
 """
@@ -380,7 +380,7 @@ def test_combine_map_marks_gaps_and_overlaps() -> None:
     assert "    overlap 0x0000000C-0x0000000F : crit, 12, 16\n" in md
 
 
-# -- the README's JSON keys table ------------------------------------------------------
+# -- the JSON keys table of docs/json.md ------------------------------------------------------
 
 
 def _one_of_each() -> list[Result]:
@@ -471,9 +471,9 @@ def _table_name(result: Result) -> str:
     return result.command + (" (several files)" if isinstance(result, BatchResult) else "")
 
 
-def _readme_table() -> dict[str, list[str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("### JSON keys", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+def _docs_table() -> dict[str, list[str]]:
+    text = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    section = text.split("| Command | Keys, in order |", 1)[1].split("\n## ", 1)[0]
     table: dict[str, list[str]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -484,8 +484,8 @@ def _readme_table() -> dict[str, list[str]]:
     return table
 
 
-def test_readme_json_keys_table_matches_the_result_types() -> None:
-    table = _readme_table()
+def test_docs_json_keys_table_matches_the_result_types() -> None:
+    table = _docs_table()
     results = _one_of_each()
     assert sorted(table) == sorted(_table_name(r) for r in results)
     for result in results:
