@@ -51,7 +51,7 @@ def _run_bench(base: Path) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a guard against a hang, not a speed limit: a loaded machine is slow
     )
     assert result.returncode == 0, result.stderr
     assert "section" in result.stdout
@@ -163,7 +163,11 @@ def _check_process_sections(bench_run: dict[str, Any]) -> None:
     assert 70 <= sign["signature_bytes"] <= 72
     xbee = _figure(bench_run, "xbee_fs", "ota-action xbee-fs")
     if xbee["status"] == "ok":
-        assert 0 < xbee["signing_share"] < 1
+        # The share is a ratio of two timings: its size depends on the machine's load, so
+        # only its consistency with the two figures is checked, never a bound on it.
+        assert xbee["signing_share"] > 0
+        assert math.isclose(xbee["signing_share"], sign["min_s"] / xbee["min_s"], rel_tol=1e-4)
+        assert sign["share_of_xbee_fs"] == xbee["signing_share"]
 
 
 def _check_targets_are_listed_and_judged_only_at_their_size(bench_run: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ from ota_action.results import (
     ZbotaResult,
 )
 from ota_action.results.batch import BatchResult, InspectBatchResult, VerifyBatchResult
-from ota_action.results.picture import Segment, bar, mermaid, mermaid_label, scale_text
+from ota_action.results.picture import Segment, bar, fenced, scale_text
 from ota_action.secret import Secret
 from ota_action.settings import cli_of, deprecated_env_variable, env_variable, env_variables, load
 from ota_action.settings.zigbee import ZbotaSettings
@@ -146,6 +146,29 @@ def test_misspelt_option_gets_a_suggestion() -> None:
     )
     assert (
         error_of("zbota", *ZBOTA, "--zzz") == "ota-action zbota: error: unknown option --zzz (see --help)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "wrong", "right"),
+    [
+        ("zbota", "--output", "--outfile"),
+        ("zbota", "--manufacturer", "--mfg-id"),
+        ("rewrap", "--out", "--outfile"),
+        ("index", "--manufacturer", "--manufacturer-name"),
+        ("verify", "--key", "--public-key"),
+    ],
+)
+def test_names_other_tools_use_get_ours_suggested(command: str, wrong: str, right: str) -> None:
+    """No spelling distance leads from --output to --outfile: the names other tools use are known."""
+    err = error_of(command, wrong, "x")
+    assert err == f"ota-action {command}: error: unknown option {wrong}; did you mean {right}? (see --help)\n"
+
+
+def test_a_key_option_points_at_the_key_file_and_says_why() -> None:
+    assert error_of("xbee-fs", "--key", "k.pem") == (
+        "ota-action xbee-fs: error: unknown option --key; did you mean --key-file? "
+        "(a key is never a command-line value: give its file) (see --help)\n"
     )
 
 
@@ -335,20 +358,12 @@ def test_bar_is_to_scale_and_keeps_small_segments_visible() -> None:
     assert scale_text(0, 10, 10) == "1 column = 1 byte"
 
 
-def test_mermaid_is_a_gantt_chart_with_safe_names() -> None:
-    rows = [("a:b;#c", [Segment(0x100, 0x200, "#", "x"), Segment(0x200, 0x300, ".", "gap", "gap")])]
-    assert mermaid("T", rows, 0x100) == [
-        "```mermaid",
-        "gantt",
-        "    title T",
-        "    dateFormat X",
-        "    axisFormat %s",
-        "    section a_b__c",
-        "    x : 0, 256",
-        "    gap : done, 256, 512",
-        "```",
-    ]
-    assert mermaid_label("```\n%%{init}%%") == "_______init___"
+def test_the_markdown_picture_is_the_text_picture_in_a_fence_no_line_can_close() -> None:
+    """Drawn by the same bar() as the text, so the step summary's picture and its table agree."""
+    lines = ["Memory map (0x00000000-0x0000001F, 1 column = 1 byte):", "  a```b.hex  |####....|"]
+    assert fenced(lines) == ["````text", *lines, "````"]
+    assert fenced(["  |HH11I|"]) == ["```text", "  |HH11I|", "```"]
+    assert fenced([]) == []
 
 
 def test_combine_map_marks_gaps_and_overlaps() -> None:
@@ -375,9 +390,9 @@ def test_combine_map_marks_gaps_and_overlaps() -> None:
         "  # data, . nothing, X overlap",
     ]
     md = result.markdown()
-    assert md.index("```mermaid") < md.index("| Input |")  # the picture first, the numbers below
-    assert "    gap 0x00000018-0x0000001B : done, 24, 28\n" in md
-    assert "    overlap 0x0000000C-0x0000000F : crit, 12, 16\n" in md
+    assert md.index("```text") < md.index("| Input |")  # the picture first, the numbers below
+    # The step summary shows the very bars of the text: every range at its own offset.
+    assert "```text\n" + "\n".join(result.map_lines()) + "\n```\n" in md
 
 
 # -- the JSON keys table of docs/json.md ------------------------------------------------------

@@ -246,6 +246,15 @@ def run(settings: XbeeFsSettings, secrets: KeyMaterial) -> XbeeFsResult:
     )
 
 
+def _looks_like_der_signature(head: bytes, length: int) -> bool:
+    """A DER ``SEQUENCE`` of the whole tail, 8-72 bytes: what an ECDSA P-256 signature is.
+
+    Anything else after the 2048-byte blocks (a vendor's payload, nothing at all) means
+    the file was never signed, which is a different message from a signature that fails.
+    """
+    return 8 <= length <= 72 and len(head) == length and head[0] == 0x30 and head[1] == length - 2
+
+
 def signature_verdict(f: BinaryIO, parsed: ParsedImage, public_key_path: Path) -> tuple[str, list[str]]:
     """Check an XBee file-system signature: (one-line verdict, errors).
 
@@ -264,17 +273,18 @@ def signature_verdict(f: BinaryIO, parsed: ParsedImage, public_key_path: Path) -
         problem = "no upgrade image (tag 0x0000) holds a signed image"
         return f"invalid: {problem}", [problem]
     image_length, signature_length = xbee.split_length(ref.length)
-    if not image_length or not signature_length:
+    f.seek(ref.data_offset + image_length)
+    signature = f.read(min(signature_length, 256))
+    if not image_length or not _looks_like_der_signature(signature, signature_length):
         problem = (
-            f"the upgrade image is {ref.length} bytes; an XBee file-system "
-            "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
+            f"the file carries no XBee file-system signature: its {ref.length}-byte upgrade image "
+            "is not a multiple of 2048 bytes followed by a DER ECDSA signature (files made by "
+            "xbee-fs have one; sign this image with xbee-fs)"
         )
-        return f"invalid: {problem}", [problem]
+        return f"none: {problem}", [problem]
     sha = hashlib.sha256()
     for chunk in chunks(f, ref.data_offset, ref.data_offset + image_length):
         sha.update(chunk)
-    f.seek(ref.data_offset + image_length)
-    signature = f.read(signature_length)
     if not signing.verify_digest(public_key, signature, sha.digest()):
         problem = (
             f"the {len(signature)}-byte signature after the {image_length}-byte image does not "
