@@ -517,3 +517,17 @@ def test_long_findings_fold_at_100_columns_and_keep_every_word() -> None:
     assert all(line.startswith("    ") for line in lines[1:])
     assert folded.replace("\n    ", " ") == message  # nothing lost, the long path whole
     assert _wrapped("Header String: " + "y" * 120) == "Header String: " + "y" * 120  # only findings fold
+
+
+def test_folder_text_marks_the_rows_that_have_warnings(tmp_path: Path) -> None:
+    """The totals count warnings; the row that has them says so, so a reader finds it."""
+    folder = tmp_path / "images"
+    base = ["-m", "1", "-i", "1", "-v", "1", "-t", "0:8"]
+    assert run_cli("zbota", "-o", folder / "a.ota", *base, "-t", "0:8", "--allow-duplicate-tag").code == 0
+    assert run_cli("zbota", "-o", folder / "b.ota", *base).code == 0
+    result = run_cli("verify", folder)
+    assert result.code == 0, result.err
+    a_row, b_row, totals = result.out.splitlines()
+    assert a_row.endswith("a.ota: warning: tag 0x0000 (upgrade image) appears 2 times")
+    assert b_row.endswith("b.ota")
+    assert totals == "Result: valid (2 files, 2 valid, 0 invalid, 1 warning)"
