@@ -11,8 +11,9 @@ taken from the Markdown parser (markdown-it-py, as GitHub's CommonMark renders t
 * ``console`` blocks run their ``$ `` lines the same way (the other lines are output);
 * a block whose first line is ``# needs: WHAT`` cannot run here (a registry, a runner,
   minutes of measuring): it is only checked to be valid bash (``bash -n``);
-* ``yaml`` blocks that are workflows (``on`` and ``jobs``) are checked by actionlint, with
-  the repository's ``action.yml`` beside them; other YAML (GitLab CI) must parse.
+* ``yaml`` blocks that are workflows (``on`` and ``jobs``), or lists of steps (put in a
+  one-job workflow), are checked by actionlint with the repository's ``action.yml``
+  beside them; other YAML (GitLab CI) must parse.
 
 The README's size and the place of its Action quick start are checked here too, and that
 relative links point at files (except the docs other branches are writing, listed below).
@@ -25,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +146,19 @@ def test_blocks_that_cannot_run_here_are_few() -> None:
     assert len(skipped) <= 12, skipped
 
 
-def _workflow(text: str) -> bool:
+STEPS_WORKFLOW = "on: push\njobs:\n  docs:\n    runs-on: ubuntu-24.04\n    steps:\n"
+
+
+def as_workflow(text: str) -> str | None:
+    """The block as a workflow actionlint can check: a workflow as it is, a list of steps
+    inside a one-job workflow; None for other YAML (GitLab CI), which must only parse."""
     data = YAML(typ="safe").load(text)
-    return isinstance(data, dict) and "jobs" in data and ("on" in data or True in data)
+    if isinstance(data, dict) and "jobs" in data and ("on" in data or True in data):
+        return text
+    is_steps = isinstance(data, list) and bool(data)
+    if is_steps and all(isinstance(s, dict) and ("uses" in s or "run" in s) for s in data):
+        return STEPS_WORKFLOW + textwrap.indent(textwrap.dedent(text), "      ")
+    return None
 
 
 @pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: str(p.relative_to(ROOT)))
@@ -157,9 +169,10 @@ def test_every_workflow_block_passes_actionlint(path: Path, tmp_path: Path) -> N
     shutil.copy2(ROOT / "action.yml", tmp_path / "action.yml")
     files = []
     for number, block in enumerate(yaml_blocks):
-        if _workflow(block.text):  # GitLab CI and other YAML: parsing it above is the check
+        workflow = as_workflow(block.text)
+        if workflow is not None:
             files.append(workflows / f"block-{block.line}-{number}.yml")
-            files[-1].write_text(block.text, encoding="utf-8")
+            files[-1].write_text(workflow, encoding="utf-8")
     if not files:
         return
     actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or need_tool("actionlint")
@@ -176,10 +189,10 @@ def test_the_readme_is_short_and_starts_with_what_a_newcomer_needs() -> None:
     assert "./scripts/test" in head
     assert re.search(r"python3 -m venv \.venv && \.venv/bin/pip install .*\.venv/bin/ota-action zbota ", head)
     quick = next(i for i, line in enumerate(lines) if line.startswith("## GitHub Action quick start"))
-    end = next(
-        i for i, line in enumerate(lines[quick + 1 :], quick + 1) if line.startswith("```") and i > quick + 2
-    )
+    fence = next(i for i in range(quick, len(lines)) if lines[i].startswith("```yaml"))
+    end = next(i for i in range(fence + 1, len(lines)) if lines[i].startswith("```"))
     assert end < 60, "the Action quick start ends within the first 60 lines"
+    assert end - fence - 1 <= 10, "a 10-line quick start"
     assert "uses: ota-action/ota-action@" in "\n".join(lines[quick:end])
 
 
