@@ -36,7 +36,7 @@ RUN /opt/ota-action/venv/bin/python -m pip install --no-cache-dir --no-deps --no
  && cp /opt/ota-action/src/entrypoint.py /opt/ota-action/entrypoint.py \
  && rm -rf /opt/ota-action/src \
  && /opt/ota-action/venv/bin/python -I -m compileall -q /opt/ota-action/venv/lib \
- && /opt/ota-action/venv/bin/python -I -c "import ota_action.doors.action, ota_action.doors.cli"
+ && /opt/ota-action/venv/bin/python -I -c "import ota_action.doors.action.run, ota_action.doors.cli"
 
 # No USER (the runner mounts the workspace owned by its own user; root can write it and
 # hands created files to that owner) and no WORKDIR (the runner sets /github/workspace).

@@ -17,7 +17,7 @@ def main(argv: Sequence[str]) -> int:
         from ota_action.doors.cli import main as cli_main
 
         return cli_main(list(argv))
-    from ota_action.doors.action import main as action_main
+    from ota_action.doors.action.run import main as action_main
 
     return action_main()
 

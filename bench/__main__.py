@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import aes, processes, report, tools
+from bench import aes, processes, report, signing, tools
 from bench.inputs import KIB, MIB
 from bench.measure import Figure
 
-SECTIONS = ("aes", "startup", "zbota", "combine", "xbee")
+SECTIONS = ("aes", "startup", "zbota", "combine", "xbee", "signing")
 
 
 def _size(text: str) -> int:
@@ -126,6 +126,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             figures += processes.combine(work, tuple(args.combine_sizes), args.process_repeats, log)
         if "xbee" in wanted:
             figures += processes.xbee_fs(work, args.image_size, args.process_repeats, log)
+        if "signing" in wanted:
+            figures += signing.run(work, args.image_size, args.process_repeats, log)
     machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     ratios = aes.ratios(figures)
     return {

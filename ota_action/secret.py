@@ -1,11 +1,15 @@
-"""Secrets as values that never print themselves, from a front door to the signer.
+"""Secrets as values that never print themselves, from a front door to the key source.
 
-A door (the CLI, the Action) finds the signing key and its passphrase wherever the user
-put them and wraps each in a :class:`Secret` that knows its *source* as the user named
-it ("input signing-key", "environment variable OTA_SIGNING_KEY").  The command receives
-them in a :class:`KeyMaterial` argument, never through ``os.environ``, and every message
-about a secret names that source.  ``repr()``, ``str()`` and f-strings of a Secret show
-``**********``; only :meth:`Secret.reveal` gives the value, and only the signer calls it.
+A door (the CLI, the Action) finds the signing key, its passphrase and a token PIN
+wherever the user put them and wraps each in a :class:`Secret` the moment it is taken,
+knowing its *source* as the user named it ("input signing-key", "environment variable
+OTA_SIGNING_KEY").  The command receives them in a :class:`KeyMaterial` argument, never
+by looking a name up in ``os.environ``, and every message about a secret names that
+source.  ``repr()``, ``str()`` and f-strings of a Secret show ``**********``, and a
+Secret refuses to be pickled.  :meth:`Secret.reveal` gives the value to exactly three
+kinds of caller: the key source that uses it (the key parser, the PKCS#11 login, the
+signer command's runner), the Action's masking (it registers every form of the value
+with ``::add-mask::``) and the filter that keeps it out of a child's environment.
 
 This module imports nothing heavy: the Action builds Secrets before anything is printed.
 """
@@ -62,7 +66,7 @@ class KeyMaterial:
 
     ``missing`` completes "no signing key: ..." in the door's own words; ``missing_field``
     is the option or input that message blames; ``unlock_hint`` names where an
-    encrypted key's passphrase should go.
+    encrypted key's passphrase should go.  ``pin`` unlocks a PKCS#11 token.
     """
 
     key: Secret | None = None
@@ -70,9 +74,10 @@ class KeyMaterial:
     missing: str = "no key source was given"
     missing_field: str | None = None
     unlock_hint: str = "environment variable OTA_SIGNING_KEY_PASSPHRASE"
+    pin: Secret | None = None
 
     def secrets(self) -> tuple[Secret, ...]:
-        return tuple(s for s in (self.key, self.passphrase) if s is not None)
+        return tuple(s for s in (self.key, self.passphrase, self.pin) if s is not None)
 
 
 NO_SECRETS = KeyMaterial()

@@ -52,7 +52,7 @@ def _usable(venv: Path, key: str) -> bool:
     python = venv_python(venv)
     if not (python.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == key):
         return False
-    probe = [str(python), "-I", "-c", "import ota_action.doors.action, ota_action.doors.cli"]
+    probe = [str(python), "-I", "-c", "import ota_action.doors.action.run, ota_action.doors.cli"]
     return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 

@@ -24,15 +24,19 @@ import pytest
 from ruamel.yaml import YAML
 
 from ota_action.commands import COMMANDS
-from ota_action.doors import action as action_module
-from ota_action.doors.action import NOT_IN_ACTION
+from ota_action.doors.action import inputs as action_module
+from ota_action.doors.action.inputs import NOT_IN_ACTION
 from tests.conftest import ROOT
 from tests.test_action import ZBOTA, FakeRunner, _p256_pem, assert_failed
 
 NOT_INPUTS = {"json_output"}
 # Secret input -> the settings field whose default variable it fills: a command takes
 # the secret exactly when it has that field.
-SECRET_INPUTS = {"signing-key": "key_env", "signing-key-passphrase": "passphrase_env"}
+SECRET_INPUTS = {
+    "signing-key": "key_env",
+    "signing-key-passphrase": "passphrase_env",
+    "signing-key-pin": "signing_key_uri",
+}
 ACTION_COMMANDS = [name for name in COMMANDS if name not in NOT_IN_ACTION]
 ALL = "all"
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import io
 import os
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ota_action.doors import action
+from ota_action.doors.action import run as action
 from ota_action.edges import log
 from ota_action.signing import keys as signing
+from ota_action.signing import pkcs11
+from tests import softhsm
+from tests.conftest import need_tool
 from tests.test_action import PASSPHRASE, _p256_pem, workflow_commands
+from tests.xbee_keys import new_key
 
 
 @pytest.fixture
@@ -144,3 +149,137 @@ def test_a_command_that_does_not_sign_refuses_secrets(
         error.message == f"input {name}: is not used by command {command}: it signs nothing; remove the input"
     )
     assert _environ_holds("s3cret-value-here") == []
+
+
+def test_underscore_spelling_of_a_secret_input_is_taken_masked_and_used(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``act`` and some runners write INPUT_SIGNING_KEY: it is a secret all the same."""
+    key = _p256_pem()
+    monkeypatch.setenv("INPUT_SIGNING_KEY", key)  # underscore spelling, set directly
+    code, out = run_action(monkeypatch, XBEE)
+    assert code == 0, out
+    assert (workspace / "fs.ota").is_file()
+    assert "INPUT_SIGNING_KEY" not in os.environ
+    assert _environ_holds(key) == []
+    masks = {c.message for c in workflow_commands(out) if c.name == "add-mask"}
+    body = {line.strip() for line in key.splitlines() if "PRIVATE KEY" not in line}
+    assert body <= masks
+    shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
+    assert not any(line in shown for line in body)
+
+
+def test_two_spellings_of_one_input_with_different_values_are_refused(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INPUT_MFG_ID", "0x1234")
+    code, out = run_action(monkeypatch, {**XBEE, "signing-key": _p256_pem(), "mfg-id": "0x101E"})
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.props["title"] == "Input mfg-id"
+    assert "given twice" in error.message
+
+
+def test_taken_secrets_are_secret_objects_from_the_start(workspace: Path) -> None:
+    from ota_action.doors.action.secrets import take_secrets
+
+    key = _p256_pem()
+    environ = {"INPUT_SIGNING-KEY-PIN": "4321-pin", "OTA_SIGNING_KEY": key, "OTA_PKCS11_PIN": "9876-pin"}
+    taken, forms = take_secrets(environ)
+    assert environ == {}
+    assert {"4321-pin", "9876-pin"} <= set(forms)
+    for text in (repr(taken), str(taken), repr(taken.given())):
+        assert "4321-pin" not in text
+        assert "9876-pin" not in text
+        assert "PRIVATE" not in text
+        assert key.splitlines()[1] not in text
+    assert taken.given().pin is taken.inputs["signing-key-pin"]  # the input wins over the variable
+    with pytest.raises(TypeError):
+        pickle.dumps(taken)
+
+
+# --- the token and signer-command sources through the Action ----------------------------
+
+TOKEN_PIN = softhsm.PIN
+
+
+@pytest.fixture
+def token(tmp_path_factory: pytest.TempPathFactory) -> softhsm.SoftHsm:
+    need_tool("softhsm2-util")
+    need_tool("pkcs11-tool")
+    return softhsm.shared_softhsm(tmp_path_factory.mktemp("softhsm"))
+
+
+def _channels(out: str, tmp_path: Path) -> dict[str, str]:
+    """Everything a person or a later step sees: stdout less the masks, outputs, summary."""
+    shown = "\n".join(line for line in out.splitlines() if not line.startswith("::add-mask::"))
+    read = {
+        n: (tmp_path / n).read_text() if (tmp_path / n).exists() else "" for n in ("out.txt", "summary.md")
+    }
+    return {"stdout": shown, **read}
+
+
+@pytest.mark.parametrize(
+    ("pin", "key_uri", "expected"),
+    [
+        (TOKEN_PIN, softhsm.uri(softhsm.TOKEN, "xbee"), 0),
+        ("1111-wrong-pin", softhsm.uri(softhsm.TOKEN, "xbee"), 2),
+        (TOKEN_PIN, softhsm.uri("missing-token", "xbee"), 2),
+    ],
+    ids=["right-pin", "wrong-pin", "missing-token"],  # a test id holding the PIN lands in the environment
+)
+def test_the_token_pin_input_is_masked_used_and_never_shown(
+    token: softhsm.SoftHsm,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    pin: str,
+    key_uri: str,
+    expected: int,
+) -> None:
+    seen: list[list[str]] = []
+    real = pkcs11.login
+
+    def watching(*args: object, **kwargs: object) -> object:
+        seen.append(_environ_holds(pin))  # what a child process started now would inherit
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pkcs11, "login", watching)
+    monkeypatch.setenv("RUNNER_DEBUG", "1")
+    monkeypatch.setenv("OTA_DEBUG", "1")
+    code, out = run_action(monkeypatch, {**XBEE, "signing-key-uri": key_uri, "signing-key-pin": pin})
+    assert code == expected, out
+    assert pin in [c.message for c in workflow_commands(out) if c.name == "add-mask"]
+    for name, text in _channels(out, workspace.parent).items():
+        assert pin not in text, name
+    assert seen in ([[]], [])
+    assert _environ_holds(pin) == []
+    if expected == 0:
+        assert (workspace / "fs.ota").is_file()
+    else:
+        error = next(c for c in workflow_commands(out) if c.name == "error")
+        assert error.props["title"] == "Input signing-key-uri"
+
+
+def test_a_signer_command_through_the_action_shows_nothing_it_prints(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    noise = "AccessDeniedException arn:aws:kms:eu-west-1:1234:key/do-not-show"
+    key = new_key()
+    (workspace / "public.pem").write_bytes(key.public_pem())
+    code, out = run_action(
+        monkeypatch,
+        {
+            **XBEE,
+            "sign-command": f"echo '{noise}'; echo '{noise}' >&2; exit 4",
+            "expect-public-key": "public.pem",
+            "signing-key-pin": "unused-pin-4242",
+        },
+    )
+    assert code == 2
+    error = next(c for c in workflow_commands(out) if c.name == "error")
+    assert error.props["title"] == "Input sign-command"
+    assert "exited with status 4; its output is not shown" in error.message
+    for name, text in _channels(out, workspace.parent).items():
+        assert noise not in text, name
+        assert "unused-pin-4242" not in text, name
+    assert not (workspace / "fs.ota").exists()

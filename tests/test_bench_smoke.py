@@ -168,6 +168,9 @@ def _check_process_sections(bench_run: dict[str, Any]) -> None:
         assert xbee["signing_share"] > 0
         assert math.isclose(xbee["signing_share"], sign["min_s"] / xbee["min_s"], rel_tol=1e-4)
         assert sign["share_of_xbee_fs"] == xbee["signing_share"]
+    # One run signs the same image through each key source; each output was verified.
+    for source in ("in-memory key", "sign-command (openssl)", "PKCS#11 (SoftHSM2)"):
+        assert _figure(bench_run, "signing", f"xbee-fs, {source}", 16384)["status"] == "ok", source
 
 
 def _check_targets_are_listed_and_judged_only_at_their_size(bench_run: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ PENDING = {
     "docs/payloads.md",
     "docs/signing.md",
     "docs/matter.md",
+    "docs/pre-commit.md",
 }
 
 

@@ -520,4 +520,4 @@ def test_every_registered_command_loads_its_parts() -> None:
         assert issubclass(command.settings, CommandSettings), name
         if command.signs:
             signing.add(name)
-    assert signing == {"xbee-fs"}
+    assert signing == {"xbee-fs", "keygen"}  # keygen takes a token PIN (keygen --key-uri)

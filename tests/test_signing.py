@@ -9,9 +9,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa, utils
 
+from ota_action.commands.xbee_fs import fit_signature
 from ota_action.edges import masking
 from ota_action.errors import InputError
 from ota_action.signing import keys as signing
+from ota_action.signing import public
+from ota_action.signing.memory import MemorySigner
+from ota_action.signing.port import P256_ORDER, Signature, sign_checked, verifies
 from tests.conftest import run_cli
 from tests.xbee_keys import PASSPHRASE, KeyForms, b64, new_key
 
@@ -167,16 +171,24 @@ def test_file_source_errors_carry_field_and_path(wrong_keys: dict[str, bytes]) -
 # --- signatures ------------------------------------------------------------------------
 
 
-def test_signer_is_deterministic_rfc6979_and_verifies(key: KeyForms) -> None:
-    sign = signing.signer(key.key)
+def _sha(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(data).digest()
+
+
+def test_memory_signer_is_deterministic_rfc6979_and_verifies(key: KeyForms) -> None:
+    signer = MemorySigner(key.key, description="test key")
     data = b"\xff" * 4096
-    first, second = sign(data), sign(data)
+    first, second = sign_checked(signer, _sha(data)), sign_checked(signer, _sha(data))
     assert first == second
-    assert sign(data + b"\x00") != first
-    key.public.verify(first, data, ec.ECDSA(hashes.SHA256()))
-    assert signing.verify(key.public, first, data)
-    assert not signing.verify(key.public, first, data[:-1] + b"\xfe")
-    assert not signing.verify(key.public, b"\x30\x00", data)
+    assert signer.deterministic
+    assert sign_checked(signer, _sha(data + b"\x00")) != first
+    key.public.verify(first.der(), data, ec.ECDSA(hashes.SHA256()))
+    assert verifies(key.public, first, _sha(data))
+    assert not verifies(key.public, first, _sha(data[:-1] + b"\xfe"))
+    assert not verifies(key.public, Signature(1, 1), _sha(data))
+    assert repr(signer) == "MemorySigner('test key')"
 
 
 def test_rfc6979_matches_a_published_vector() -> None:
@@ -184,7 +196,8 @@ def test_rfc6979_matches_a_published_vector() -> None:
     private = ec.derive_private_key(
         0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721, ec.SECP256R1()
     )
-    r, s = utils.decode_dss_signature(signing.signer(private)(b"sample"))
+    signature = MemorySigner(private, description="rfc").sign_digest(_sha(b"sample"))
+    r, s = signature.r, signature.s
     assert r == 0xEFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716
     assert s == 0xF7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8
 
@@ -196,32 +209,35 @@ def _der(r: int, s: int) -> bytes:
 def test_fit_signature_keeps_70_to_72_byte_signatures() -> None:
     der = _der(2**255 + 5, 2**254 + 7)  # 33 + 32 bytes -> 71
     assert len(der) == 71
-    assert signing.fit_signature(der) == (der, "as signed")
+    assert fit_signature(Signature.from_der(der)) == (der, "as signed")
 
 
 def test_fit_signature_flips_s_when_that_fits() -> None:
     short = _der(2**254 + 5, 2**240 + 7)  # 32 + 31 -> 69 bytes
     assert len(short) == 69
-    fitted = signing.fit_signature(short)
+    fitted = fit_signature(Signature.from_der(short))
     assert fitted is not None
     der, form = fitted
     assert form == "(r, n-s) form, to fit 70-72 bytes"
     r, s = utils.decode_dss_signature(der)
-    assert (r, s) == (2**254 + 5, signing.P256_ORDER - (2**240 + 7))
+    assert (r, s) == (2**254 + 5, P256_ORDER - (2**240 + 7))
     assert len(der) == 71
 
 
 def test_fit_signature_gives_up_when_r_is_very_short() -> None:
-    assert signing.fit_signature(_der(2**230, 2**250)) is None
+    assert fit_signature(Signature(2**230, 2**250)) is None
 
 
 def test_other_s_form_is_an_equally_valid_signature(key: KeyForms) -> None:
-    data = b"xbee"
-    der = signing.signer(key.key)(data)
-    twin = signing.other_s_form(der)
-    assert twin != der
-    assert signing.verify(key.public, twin, data)
-    assert signing.other_s_form(twin) == der
+    digest = _sha(b"xbee")
+    signature = MemorySigner(key.key, description="k").sign_digest(digest)
+    twin = signature.other_s()
+    assert twin != signature
+    assert verifies(key.public, twin, digest)
+    key.public.verify(twin.der(), b"xbee", ec.ECDSA(hashes.SHA256()))
+    assert twin.other_s() == signature
+    assert Signature.from_raw(signature.raw()) == signature
+    assert len(signature.raw()) == 64
 
 
 # --- public keys -----------------------------------------------------------------------
@@ -235,19 +251,19 @@ def test_public_key_forms_and_fingerprint(key: KeyForms, tmp_path: Path) -> None
     assert point[0] == 4
     assert der[-65:] == point  # Digi: the FK is the last 65 bytes of the DER SubjectPublicKeyInfo
     for raw in (key.public_pem(), key.public_pem().replace(b"\n", b"\r\n"), der, point.hex().encode()):
-        loaded = signing.load_public_key(raw, source)
-        assert signing.public_point(loaded) == point
+        loaded = public.load_public_key(raw, source)
+        assert public.public_point(loaded) == point
     import hashlib
 
-    assert signing.fingerprint(key.public) == hashlib.sha256(point).hexdigest()
+    assert public.fingerprint(key.public) == hashlib.sha256(point).hexdigest()
     with pytest.raises(InputError, match="is a private key; give the public key"):
-        signing.load_public_key(key.pem(), source)
+        public.load_public_key(key.pem(), source)
     with pytest.raises(InputError, match="is not a public key"):
-        signing.load_public_key(b"nonsense", source)
+        public.load_public_key(b"nonsense", source)
     p384 = ec.generate_private_key(ec.SECP384R1()).public_key()
     p384_pem = p384.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     with pytest.raises(InputError, match=r"is a key on curve P-384 \(secp384r1\)"):
-        signing.load_public_key(p384_pem, source)
+        public.load_public_key(p384_pem, source)
 
 
 # --- masking ---------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ota_action.edges import log
-from tests.conftest import ROOT, run_cli
+from tests import softhsm
+from tests.conftest import ROOT, need_tool, run_cli
 from tests.xbee_keys import PASSPHRASE, KeyForms, b64, new_key
 
 KEY = new_key()
@@ -200,3 +201,65 @@ def test_no_secret_leaves_verify_or_keygen_logs(tmp_path: Path, monkeypatch: pyt
             assert secret not in generated.err.encode(), name
             assert secret not in (tmp_path / "new" / "p.pem").read_bytes(), name
     assert _scan_dir(tmp_path, inputs | {tmp_path / "new" / "k.pem", tmp_path / "new" / "p.pem"}) >= 2
+
+
+# --- the token and signer-command sources ---------------------------------------------
+
+NOISE = "KMS says: AccessDenied for key/never-shown-7731 with token sk-never-shown"
+
+
+def _new_source_cases(
+    tmp: Path, hsm_uri: str, key_file: Path
+) -> Iterator[tuple[str, dict[str, str], list[str], int]]:
+    public = tmp / "in" / "public.pem"
+    signer = "printf '%s\\n' \"$OTA_SIGN_DIGEST_BASE64\" | openssl base64 -d | "
+    signer += f"openssl pkeyutl -sign -inkey '{key_file}'"
+    pin = {"OTA_PKCS11_PIN": softhsm.PIN, "OTA_SIGNING_KEY_PASSPHRASE": PASSPHRASE}
+    yield "token", pin, ["--key-uri", hsm_uri], 0
+    yield "token, wrong pin", {"OTA_PKCS11_PIN": "0000-" + softhsm.PIN}, ["--key-uri", hsm_uri], 2
+    yield "token missing", pin, ["--key-uri", hsm_uri.replace("ota-ci", "gone")], 2
+    yield "command", pin, ["--sign-command", signer, "--expect-public-key", str(public)], 0
+    fail = f"echo '{NOISE}'; echo '{NOISE}' >&2; exit 9"
+    yield "command fails", pin, ["--sign-command", fail, "--expect-public-key", str(public)], 2
+    yield "command garbage", pin, ["--sign-command", f"echo '{NOISE}'", "--expect-public-key", str(public)], 2
+    hang = [
+        "--sign-command",
+        f"echo '{NOISE}'; sleep 30",
+        "--sign-timeout",
+        "1",
+        "--expect-public-key",
+        str(public),
+    ]
+    yield "command hangs", pin, hang, 2
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_no_pin_or_signer_output_leaves_a_run_of_the_new_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, log_format: str
+) -> None:
+    need_tool("softhsm2-util")
+    need_tool("openssl")
+    softhsm.shared_softhsm(tmp_path_factory.mktemp("softhsm"))
+    image, inputs = _prepare(tmp_path)
+    (tmp_path / "in" / "key.pem").write_bytes(KEY.pem())
+    (tmp_path / "in" / "public.pem").write_bytes(KEY.public_pem())
+    inputs |= {tmp_path / "in" / "key.pem", tmp_path / "in" / "public.pem"}
+    secrets = {**SECRETS, "pin": softhsm.PIN.encode(), "noise": NOISE.encode(), "noise part": b"never-shown"}
+    cases = _new_source_cases(tmp_path, softhsm.uri(softhsm.TOKEN, "xbee"), tmp_path / "in" / "key.pem")
+    for index, (name, env, extra, expected) in enumerate(cases):
+        for var in (*_SCRUB, "OTA_PKCS11_PIN"):
+            monkeypatch.delenv(var, raising=False)
+        for var, value in {**env, "OTA_LOG_FORMAT": log_format, "OTA_DEBUG": "1"}.items():
+            monkeypatch.setenv(var, value)
+        args = ["xbee-fs", str(image), "-o", str(tmp_path / f"new{index}" / "fs.fsota"), "-v", "100D", *extra]
+        try:
+            result = run_cli(*args, "--verbose")
+        finally:
+            log.reset()
+        assert result.code == expected, (name, result.err)
+        for secret_name, secret in secrets.items():
+            assert secret not in (result.out + result.err).encode(), f"{secret_name} leaked in {name}"
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path not in inputs:
+            for secret_name, secret in secrets.items():
+                assert secret not in path.read_bytes(), f"{secret_name} in {path}"

@@ -18,7 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from ota_action.errors import InputError
 from ota_action.formats import xbee
-from ota_action.signing import keys as signing
+from ota_action.signing import public as public_keys
+from ota_action.signing.memory import MemorySigner
+from ota_action.signing.port import P256_ORDER, Signature
 from tests.conftest import ROOT, need_tool, run_cli
 from tests.xbee_keys import KeyForms, b64, new_key
 
@@ -170,7 +172,7 @@ def test_file_is_digis_recipe_byte_for_byte(env_key: KeyForms, image: Path, tmp_
     assert data["image_size"] == 5000
     assert data["padded_size"] == 6144
     assert data["padding"] == 1144
-    assert data["public_key_fingerprint"] == signing.fingerprint(env_key.public)
+    assert data["public_key_fingerprint"] == public_keys.fingerprint(env_key.public)
     assert data["fk"] == env_key.point().hex().upper()
     assert data["key_form"] == "PEM (PKCS#8)"
     assert data["sub_elements"] == [
@@ -285,7 +287,7 @@ def test_zigpy_parses_the_file_with_no_remainder(env_key: KeyForms, image: Path,
 def test_text_summary(env_key: KeyForms, image: Path, tmp_path: Path) -> None:
     result = run_cli("xbee-fs", image, "-o", tmp_path / "fs.fsota", "-v", "100D:1")
     assert result.code == 0, result.err
-    fingerprint = signing.fingerprint(env_key.public)
+    fingerprint = public_keys.fingerprint(env_key.public)
     assert "  Image: " in result.out
     assert "(5000 bytes)" in result.out
     assert "  Padded to: 6144 bytes (1144 x 0xFF)" in result.out
@@ -398,14 +400,11 @@ def test_signature_with_no_70_to_72_byte_form(tmp_path: Path, monkeypatch: pytes
     padded = xbee.pad(SHORT_RAW)
     private.public_key().verify(SHORT_SIGNATURE, padded, ec.ECDSA(hashes.SHA256()))
 
-    def fixed_signer(key: object) -> xbee.Signer:
-        def sign(digest: bytes) -> bytes:
-            assert digest == hashlib.sha256(padded).digest()  # the streamed hash of the padded image
-            return SHORT_SIGNATURE
+    def fixed(self: MemorySigner, digest: bytes) -> Signature:
+        assert digest == hashlib.sha256(padded).digest()  # the streamed hash of the padded image
+        return Signature.from_der(SHORT_SIGNATURE)
 
-        return sign
-
-    monkeypatch.setattr(signing, "digest_signer", fixed_signer)
+    monkeypatch.setattr(MemorySigner, "sign_digest", fixed)
     image = tmp_path / "xbfs.bin"
     image.write_bytes(SHORT_RAW)
     err = _fails(image, tmp_path)
@@ -427,7 +426,7 @@ def test_69_byte_signature_is_replaced_by_its_twin(tmp_path: Path, monkeypatch: 
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     monkeypatch.setenv("OTA_SIGNING_KEY", pem.decode())
-    monkeypatch.setattr(signing, "digest_signer", lambda key: lambda digest: SIGNATURE_69)
+    monkeypatch.setattr(MemorySigner, "sign_digest", lambda self, digest: Signature.from_der(SIGNATURE_69))
     image = tmp_path / "xbfs.bin"
     image.write_bytes(SHORT_RAW)
     data = _build(image, tmp_path / "fs.fsota")
@@ -435,7 +434,7 @@ def test_69_byte_signature_is_replaced_by_its_twin(tmp_path: Path, monkeypatch: 
     r, s = utils.decode_dss_signature(signature)
     assert (r, s) == (
         utils.decode_dss_signature(SIGNATURE_69)[0],
-        signing.P256_ORDER - utils.decode_dss_signature(SIGNATURE_69)[1],
+        P256_ORDER - utils.decode_dss_signature(SIGNATURE_69)[1],
     )
     assert len(signature) == 71
     private.public_key().verify(signature, xbee.pad(SHORT_RAW), ec.ECDSA(hashes.SHA256()))
@@ -451,13 +450,13 @@ def test_verify_public_key(env_key: KeyForms, image: Path, tmp_path: Path) -> No
     _build(image, out)
     public = tmp_path / "public.pem"
     public.write_bytes(env_key.public_pem())
-    fingerprint = signing.fingerprint(env_key.public)
+    fingerprint = public_keys.fingerprint(env_key.public)
     result = run_cli("verify", out, "--public-key", public)
     assert result.code == 0, result.out + result.err
     length = len(out.read_bytes()) - 62 - 6144
     assert (
         f"XBee file-system signature: valid (ECDSA P-256/SHA-256, {length}-byte DER, "
-        f"key fingerprint {fingerprint})" in result.out
+        f"key fingerprint {fingerprint}, public key {str(public)!r})" in result.out
     )
     fk_file = tmp_path / "fk.txt"
     fk_file.write_text(env_key.point().hex() + "\n")
@@ -480,7 +479,9 @@ def test_verify_public_key_rejects_wrong_key_and_tampering(
     report = json.loads(result.out)
     assert report["valid"] is False
     assert report["signature"].startswith("invalid: the ")
-    assert f"does not verify with key fingerprint {signing.fingerprint(other.public)}" in report["signature"]
+    assert (
+        f"does not verify with key fingerprint {public_keys.fingerprint(other.public)}" in report["signature"]
+    )
     assert report["errors"] == [report["signature"].removeprefix("invalid: ")]
     right = tmp_path / "public.pem"
     right.write_bytes(env_key.public_pem())
@@ -530,3 +531,21 @@ def test_verify_public_key_on_a_file_without_a_signature(env_key: KeyForms, tmp_
     assert (
         json.loads(result.out)["signature"] == "invalid: no upgrade image (tag 0x0000) holds a signed image"
     )
+
+
+def test_expect_public_key_pins_the_in_memory_key(env_key: KeyForms, image: Path, tmp_path: Path) -> None:
+    right, wrong = tmp_path / "right.pem", tmp_path / "wrong.pem"
+    right.write_bytes(env_key.public_pem())
+    wrong.write_bytes(new_key().public_pem())
+    data = _build(image, tmp_path / "ok.fsota", "--expect-public-key", right)
+    assert data["reproducible"] is True
+    _build(image, tmp_path / "fk.fsota", "--expect-public-key", env_key.point().hex().upper())
+    err = _fails(image, tmp_path, "--expect-public-key", wrong)
+    assert err.startswith(
+        "ota-action xbee-fs: error: --expect-public-key: environment variable OTA_SIGNING_KEY holds the key "
+        f"with fingerprint {public_keys.fingerprint(env_key.public)}, not the expected key"
+    )
+    private = tmp_path / "private.pem"
+    private.write_bytes(env_key.pem())
+    assert "is a private key; give the public key" in _fails(image, tmp_path, "--expect-public-key", private)
+    assert env_key.scalar_hex() not in _fails(image, tmp_path, "--expect-public-key", private)

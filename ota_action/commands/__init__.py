@@ -112,7 +112,7 @@ def _keygen() -> Command[KeygenSettings, KeygenResult]:
     from ota_action.commands import keygen
     from ota_action.settings.xbee import KeygenSettings
 
-    return Command(KeygenSettings, _without_secrets(keygen.run))
+    return Command(KeygenSettings, keygen.run, keygen.key_material)
 
 
 def _index() -> Command[IndexSettings, IndexResult]:

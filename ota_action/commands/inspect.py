@@ -18,6 +18,7 @@ from pathlib import Path
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
 from ota_action.commands.reading import FileReport, analyse_file
+from ota_action.commands.signatures import load_public_keys
 from ota_action.edges import log
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.checks import Finding, Level
@@ -79,7 +80,7 @@ def run_inspect(settings: InspectSettings) -> InspectResult | BatchResult:
 
 def run_verify(settings: VerifySettings) -> VerifyResult | BatchResult:
     backend = aes_backend()
-    key = settings.public_key
+    key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
     if is_batch(settings.image):
         entries = _batch(
             settings.image, lambda path: _verify_result(analyse_file(path, backend=backend, public_key=key))

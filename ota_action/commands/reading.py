@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ota_action.edges import files
 from ota_action.errors import FormatError, InputError
@@ -38,6 +39,9 @@ from ota_action.formats.zigbee.payload import identify_payload
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.formats.zigbee.trailers import find_trailer
 from ota_action.results.ota import OtaSummary, VendorFacts
+
+if TYPE_CHECKING:
+    from ota_action.commands.signatures import NamedKey
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def analyse_file(
     *,
     backend: Backend,
     field: str = "image",
-    public_key: Path | None = None,
+    public_key: Sequence[NamedKey] | None = None,
 ) -> FileReport:
     """Read, recognise and check ``path``.
 
@@ -91,7 +95,7 @@ def analyse_file(
 
 
 def _analyse(
-    path: Path, outer: BinaryIO, outer_size: int, *, backend: Backend, public_key: Path | None
+    path: Path, outer: BinaryIO, outer_size: int, *, backend: Backend, public_key: Sequence[NamedKey] | None
 ) -> FileReport:
     container = find_container(outer, outer_size)
     f: BinaryIO = container.open(outer) if container else outer
@@ -107,7 +111,7 @@ def _analyse(
     findings = check_image(parsed, layout=layout, container=container, trailer=trailer, payloads=payloads)
     signature = None
     if public_key is not None:
-        from ota_action.commands.xbee_fs import signature_verdict
+        from ota_action.commands.signatures import signature_verdict
 
         signature, problems = signature_verdict(f, parsed, public_key)
         findings += [Finding.error("signature", problem) for problem in problems]

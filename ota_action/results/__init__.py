@@ -1,7 +1,7 @@
 """One frozen result type per command: what every front door renders.
 
 A command's runner returns one of these.  The result knows all its views, so the doors
-(``cli.py``, ``action.py``) only choose which to show and never look at the command name:
+(``cli.py``, ``action/``) only choose which to show and never look at the command name:
 
 - ``to_json()`` - what ``--json`` prints and the Action's ``summary-json`` carries:
   ``command``, ``ok``, the command's own keys, then ``warnings`` and ``errors`` (message

@@ -12,6 +12,11 @@ from ota_action.results.ota import OtaSummary, sha_markdown
 from ota_action.secret import Secret
 from ota_action.signing.keys import CURVE_TEXT
 
+_NOT_REPRODUCIBLE = (
+    "  Reproducible: all but the signature (the key source may use a random nonce; the "
+    "signed image is the same every run, the header's sizes follow the signature's length)"
+)
+
 
 @dataclass(frozen=True, kw_only=True)
 class XbeeFsResult(FileWritten):
@@ -26,8 +31,11 @@ class XbeeFsResult(FileWritten):
     signature: str  # the one-line description: algorithm, length, form, key fingerprint
     public_key_fingerprint: str
     fk: str  # the device's ATFK value: the uncompressed point, upper-case hex
-    key_form: str  # how the key was given, e.g. "PEM (PKCS#8)"
+    key_form: str  # how the key was given, e.g. "PEM (PKCS#8)", "PKCS#11 token", "signer command"
     ota: OtaSummary
+    # True when the same inputs give the same bytes again (RFC 6979 with a key we hold);
+    # an HSM or KMS may use random nonces: then only the signature differs between runs.
+    reproducible: bool = True
 
     @property
     def padding(self) -> int:
@@ -48,6 +56,7 @@ class XbeeFsResult(FileWritten):
             "public_key_fingerprint": self.public_key_fingerprint,
             "fk": self.fk,
             "key_form": self.key_form,
+            "reproducible": self.reproducible,
             **describe_version(self.ota.header.file_version),
             **self.ota.to_json(),
         }
@@ -68,6 +77,7 @@ class XbeeFsResult(FileWritten):
             f"  File version: {version}",
             f"  Key: {self.key_form}, fingerprint (sha256 of FK) {self.public_key_fingerprint}",
             f"  FK (device public key): {self.fk}",
+            *([] if self.reproducible else [_NOT_REPRODUCIBLE]),
             f"File size: {self.size} bytes",
             f"SHA-256: {self.sha256}",
             f"XBee3 file-system OTA image saved to: {self.outfile}",
@@ -92,21 +102,23 @@ class XbeeFsResult(FileWritten):
 
 @dataclass(frozen=True, kw_only=True)
 class KeygenResult(Result):
-    """A P-256 key pair written.  The private key rides along on purpose (it is printed once,
-    for a CI secret), as a :class:`Secret`: ``repr()`` of the result never shows it."""
+    """A P-256 key pair made: in files (the private key rides along on purpose, printed
+    once for a CI secret, as a :class:`Secret`: ``repr()`` of the result never shows it),
+    or inside a PKCS#11 token (``key_uri``; the private key never leaves it)."""
 
     command = "keygen"
-    private_out: Path
+    private_out: Path | None
     public_out: Path | None
     fk: str
     public_key_fingerprint: str
     public_key_pem: str
-    private_key_base64: Secret = field(repr=False)
+    private_key_base64: Secret | None = field(default=None, repr=False)
+    key_uri: str | None = None  # the URI as shown (no PIN, no module path)
 
     verdict_word: ClassVar[str] = "written"
 
     def verdict_facts(self) -> list[str]:
-        return [f"private key {self.private_out}"]
+        return [f"private key {self.private_out}" if self.key_uri is None else f"key {self.key_uri}"]
 
     @property
     def atfk(self) -> str:
@@ -114,34 +126,45 @@ class KeygenResult(Result):
 
     def data(self) -> dict[str, object]:
         return {
-            "private_out": str(self.private_out),
+            "private_out": None if self.private_out is None else str(self.private_out),
             "public_out": None if self.public_out is None else str(self.public_out),
+            "key_uri": self.key_uri,
             "curve": CURVE_TEXT,
             "fk": self.fk,
             "atfk": self.atfk,
             "public_key_fingerprint": self.public_key_fingerprint,
             "public_key_pem": self.public_key_pem,
-            "private_key_base64": self.private_key_base64.reveal(),
+            "private_key_base64": None
+            if self.private_key_base64 is None
+            else self.private_key_base64.reveal(),
         }
 
     def lines(self) -> list[str]:
-        lines = [f"P-256 private key written to: {self.private_out} (mode 0600)"]
+        if self.key_uri is not None:
+            lines = [f"P-256 key created in the token: {self.key_uri} (the private key never leaves it)"]
+        else:
+            lines = [f"P-256 private key written to: {self.private_out} (mode 0600)"]
         if self.public_out is not None:
             lines.append(f"Public key written to: {self.public_out}")
-        return [
-            *lines,
+        lines += [
             f"Public key fingerprint (sha256 of FK): {self.public_key_fingerprint}",
+            "Public key (for verify --public-key and --expect-public-key):",
+            *(f"  {line}" for line in self.public_key_pem.strip().splitlines()),
             "Set it on each XBee3 (local command mode, then ATWR):",
             f"  {self.atfk}",
-            "Private key for a CI secret (one line of base64; this is the only time it is shown "
-            "- keep it secret):",
-            f"  {self.private_key_base64.reveal()}",
         ]
+        if self.private_key_base64 is not None:
+            lines += [
+                "Private key for a CI secret (one line of base64; this is the only time it is shown "
+                "- keep it secret):",
+                f"  {self.private_key_base64.reveal()}",
+            ]
+        return lines
 
     def markdown_body(self) -> list[str]:
         # A step summary is kept with the run: it never holds the private key.
         rows: list[tuple[str, object]] = [
-            ("Private key file", self.private_out),
+            ("Private key", self.key_uri or self.private_out or "-"),
             ("Public key file", self.public_out or "-"),
             ("Curve", CURVE_TEXT),
             ("Public key fingerprint", self.public_key_fingerprint),
@@ -150,4 +173,4 @@ class KeygenResult(Result):
         return md_table(["Field", "Value"], rows)
 
     def written(self) -> tuple[Path, ...]:
-        return (self.private_out,) if self.public_out is None else (self.private_out, self.public_out)
+        return tuple(p for p in (self.private_out, self.public_out) if p is not None)

@@ -81,6 +81,7 @@ class Cli:
     metavar: str | None = None
     hidden: bool = False  # not a command-line option at all (secrets)
     repeat: bool = False  # the option may be given several times
+    env: str | None = None  # the variable, when it is not OTA_ + the option's name (a contract)
 
 
 def option(description: str, default: Any = ..., cli: Cli | None = None, **kwargs: Any) -> Any:
@@ -116,6 +117,8 @@ def env_variable(field: str, info: FieldInfo | None = None) -> str:
     The one answer ``--help``, error messages and the README give.
     """
     cli = cli_of(info) if info is not None else Cli()
+    if cli.env:
+        return cli.env
     if cli.name and not cli.positional:
         return ENV_PREFIX + cli.name.lstrip("-").replace("-", "_").upper()
     return ENV_PREFIX + field.upper()

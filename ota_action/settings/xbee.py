@@ -1,40 +1,29 @@
 """Settings of the XBee3 commands: ``xbee-fs`` and ``keygen``.
 
-The signing key and its passphrase are deliberately *not* fields: a field is a
-command-line option, and a key on the command line shows in the process list.  The
-fields only name where the key is (an environment variable, or a file).
+The key-source options are :class:`~ota_action.settings.signing.SigningSettings`'s,
+shared with every command that signs.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated
 
 from pydantic import BeforeValidator
 
 from ota_action.formats.xbee import DIGI_MANUFACTURER, FS_IMAGE_TYPE, parse_fs_version
 from ota_action.settings import U16, Cli, CommandSettings, HeaderString, option
+from ota_action.settings.signing import SigningSettings
 
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _env_name(value: Any) -> Any:
-    if isinstance(value, str) and not _ENV_NAME.fullmatch(value.strip()):
-        raise ValueError("must be the NAME of an environment variable (letters, digits, _), not its value")
-    return value.strip() if isinstance(value, str) else value
-
-
-EnvName = Annotated[str, BeforeValidator(_env_name)]
 FsVersion = Annotated[int, BeforeValidator(lambda v: v if v is None else parse_fs_version(v))]
 
 
-class XbeeFsSettings(CommandSettings):
+class XbeeFsSettings(SigningSettings):
     """Build a signed Digi XBee3 file-system OTA file from xbfs.bin (ATFS GET /sys/xbfs.bin).
 
     The P-256 signing key comes from an environment variable (a CI secret: PEM, PEM with
-    literal \\n, or one line of base64 of PEM or DER) or from --key-file; never from the
-    command line.
+    literal \\n, or one line of base64 of PEM or DER), from --key-file, from a PKCS#11
+    token (--key-uri) or from a signer command (--sign-command); never from the command line.
     """
 
     image: Path = option(
@@ -50,24 +39,6 @@ class XbeeFsSettings(CommandSettings):
     mfg_id: U16 = option("manufacturer code", DIGI_MANUFACTURER, Cli(("-m",)))
     image_type: U16 = option("image type (0x0100 = XBee file system)", FS_IMAGE_TYPE, Cli(("-i",)))
     string: HeaderString | None = option("header string, at most 32 ASCII characters, NUL-padded", None)
-    key_env: EnvName = option(
-        "NAME of the environment variable holding the private key (PEM or one-line base64)",
-        "OTA_SIGNING_KEY",
-        Cli(metavar="NAME"),
-    )
-    key_file: Path | None = option(
-        "private key file (PEM or DER, PKCS#8 or SEC1) instead of the environment variable",
-        None,
-        Cli(metavar="PATH"),
-    )
-    passphrase_env: EnvName = option(
-        "NAME of the environment variable holding the key's passphrase, if it is encrypted",
-        "OTA_SIGNING_KEY_PASSPHRASE",
-        Cli(metavar="NAME"),
-    )
-    # Not secrets, but where a secret pasted by mistake would land: never echo their values.
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"key_env", "key_file", "passphrase_env"})
-
     allow_short_signature: bool = option(
         "write the file even if no form of the signature is 70-72 bytes (about 1 key+image in 65,000)",
         False,
@@ -77,14 +48,27 @@ class XbeeFsSettings(CommandSettings):
 class KeygenSettings(CommandSettings):
     """Create a P-256 key pair for XBee3 file-system signing.
 
-    Prints the public key for the device's ATFK command and, on purpose, the private key
-    as one line of base64 to paste into a CI secret: run it on a trusted machine, not in
-    a CI log.
+    On disk: prints the public key, the device's ATFK command and, on purpose, the private
+    key as one line of base64 to paste into a CI secret: run it on a trusted machine, not
+    in a CI log.  In a PKCS#11 token (--key-uri): the private key never leaves the token;
+    only the public key and the ATFK line are printed.
     """
 
-    private_out: Path = option(
-        "private key file to create (PKCS#8 PEM, mode 0600; never overwritten)", cli=Cli(metavar="PATH")
+    private_out: Path | None = option(
+        "private key file to create (PKCS#8 PEM, mode 0600; never overwritten); or give --key-uri",
+        None,
+        Cli(metavar="PATH"),
     )
     public_out: Path | None = option(
         "public key file to create (PEM; never overwritten)", None, Cli(metavar="PATH")
+    )
+    signing_key_uri: str | None = option(
+        "create the key inside a PKCS#11 token instead (RFC 7512 URI naming token and object, "
+        "e.g. 'pkcs11:token=ci;object=xbee'; the PIN comes from OTA_PKCS11_PIN); the private "
+        "key never leaves the token",
+        None,
+        Cli(name="--key-uri", metavar="URI", env="OTA_SIGNING_KEY_URI"),
+    )
+    pkcs11_module: str | None = option(
+        "the PKCS#11 module (.so/.dylib/.dll) when the URI has no module-path", None, Cli(metavar="PATH")
     )

@@ -53,6 +53,11 @@ def _image_paths(value: Any) -> Any:
     return items
 
 
+def _public_keys(value: Any) -> Any:
+    """``--public-key`` repeated, or one a line (Action input, ``OTA_PUBLIC_KEY``)."""
+    return split_lines(value) if isinstance(value, str) else value
+
+
 # Each path is validated by itself, so an error points at the offending item, not the list.
 ImagePaths = Annotated[
     list[Annotated[Path, BeforeValidator(_image_path)]], NoDecode, BeforeValidator(_image_paths)
@@ -165,10 +170,11 @@ class VerifySettings(CommandSettings):
         "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
         cli=Cli(positional=True, metavar="FILE"),
     )
-    public_key: Path | None = option(
-        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex)",
-        None,
-        Cli(name="--public-key", metavar="PEM"),
+    public_key: Annotated[list[Path], NoDecode, BeforeValidator(_public_keys)] = option(
+        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex); "
+        "repeatable (one a line in the Action): the report names the key that verified it",
+        [],
+        Cli(name="--public-key", metavar="PEM", repeat=True),
     )
 
 

@@ -1,4 +1,4 @@
-"""Signing keys from CI secrets and deterministic ECDSA P-256 signatures.
+"""Private keys from CI secrets and key files, for :class:`~.memory.MemorySigner`.
 
 A key reaches us as the text of an environment variable (a CI secret) or as a file.
 Secrets arrive mangled in the ways CI systems mangle them: CRLF line ends, literal
@@ -11,8 +11,10 @@ Nothing here writes, logs or formats key bytes.  ``cryptography``'s own exceptio
 texts are never shown (they are replaced by our messages and chained ``from None``),
 so no library message can carry key material to a user or a log.
 
-Keys arrive as :class:`ota_action.secret.Secret` objects; the one place their value is
-revealed is :func:`load_key_secret`.  What to *mask* in a CI log is the Action's concern
+Keys arrive as :class:`ota_action.secret.Secret` objects; the command layer reveals
+one only to hand its bytes to :func:`load_private_key`, and the loaded key goes straight
+into a :class:`~.memory.MemorySigner`.  Signing is the port's (:mod:`.port`), public keys
+are :mod:`.public`'s.  What to *mask* in a CI log is the Action's concern
 (:mod:`ota_action.edges.masking`).  ``cryptography`` is imported inside the functions, so
 ``ota-action --version`` never pays for it.
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,21 +31,19 @@ from typing import TYPE_CHECKING
 from ota_action.errors import InputError
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey, EllipticCurvePublicKey
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
     from ota_action.secret import Secret
 
 CURVE_NAME = "secp256r1"
 CURVE_TEXT = "P-256 (secp256r1 / prime256v1)"
-# Order n of the P-256 group; (r, n - s) is the other valid signature for the same r.
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 ALGORITHM = "ECDSA P-256/SHA-256"
 
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 # `openssl ecparam -genkey` without -noout writes the curve's parameters before the key.
 _EC_PARAMETERS = re.compile(rb"-----BEGIN EC PARAMETERS-----.*?-----END EC PARAMETERS-----\s*", re.DOTALL)
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_-]+")
-_CURVE_NAMES = {
+CURVE_NAMES = {
     "secp192r1": "P-192 (secp192r1)",
     "secp224r1": "P-224 (secp224r1)",
     "secp256k1": "secp256k1 (the Bitcoin curve)",
@@ -89,6 +88,9 @@ class LoadedKey:
     def __repr__(self) -> str:  # never let a debugger or log print key internals
         return f"LoadedKey(form={self.form!r})"
 
+    def __reduce__(self) -> str | tuple[object, ...]:  # a pickle is a file the key would land in
+        raise TypeError("a loaded private key cannot be pickled")
+
 
 def decode_key_material(raw: bytes) -> tuple[bytes, str]:
     """Undo CI mangling: returns (PEM or DER bytes, how it was given).
@@ -123,13 +125,7 @@ def decode_key_material(raw: bytes) -> tuple[bytes, str]:
     return bytes(raw), "DER"
 
 
-def looks_like_key(text: str) -> bool:
-    """True for text that is probably key material (PEM armour, or a long base64 run)."""
-    compact = "".join(text.split())
-    return "-----BEGIN" in text or (len(compact) >= 100 and _BASE64.fullmatch(compact) is not None)
-
-
-def _pem_label(pem: bytes) -> str:
+def pem_label(pem: bytes) -> str:
     match = _PEM_BLOCK.search(pem)
     return match.group(1).decode("ascii") if match else ""
 
@@ -142,7 +138,7 @@ def _describe_wrong_type(key: object) -> str | None:
         name = key.curve.name
         if name == CURVE_NAME:
             return None
-        found = _CURVE_NAMES.get(name, name)
+        found = CURVE_NAMES.get(name, name)
         return f"is an EC key on curve {found}; XBee3 file-system signing needs {CURVE_TEXT}"
     if isinstance(key, rsa.RSAPrivateKey):
         return f"is an RSA key ({key.key_size} bits); XBee3 file-system signing needs an EC {CURVE_TEXT} key"
@@ -209,7 +205,7 @@ def load_private_key(
         raise source.error("is empty")
     material, given_as = decode_key_material(raw)
     pem = b"-----BEGIN" in material
-    label = _pem_label(material) if pem else ""
+    label = pem_label(material) if pem else ""
     if label in ("PUBLIC KEY", "EC PUBLIC KEY", "RSA PUBLIC KEY") or (
         not pem and _is_public_key(material, pem=False)
     ):
@@ -268,141 +264,6 @@ def load_private_key(
     return LoadedKey(key, form, warnings)
 
 
-# --- signatures ------------------------------------------------------------------------
-
-
-def signature_length_ok(der: bytes) -> bool:
-    """Digi: the signature "should be between 70 and 72 bytes"."""
-    return 70 <= len(der) <= 72
-
-
-def other_s_form(der: bytes) -> bytes:
-    """The equally valid ``(r, n - s)`` DER signature for the same message and key."""
-    from cryptography.hazmat.primitives.asymmetric.utils import (
-        decode_dss_signature,
-        encode_dss_signature,
-    )
-
-    r, s = decode_dss_signature(der)
-    return encode_dss_signature(r, P256_ORDER - s)
-
-
-def fit_signature(der: bytes) -> tuple[bytes, str] | None:
-    """A 70-72-byte form of ``der``: itself, or its ``(r, n - s)`` twin; None if neither fits.
-
-    Flipping S changes only the length of S (31 <-> 33 bytes, typically), so it rescues
-    every short signature except those whose R is under 2^240 (about 1 in 65,000).
-    """
-    if signature_length_ok(der):
-        return der, "as signed"
-    twin = other_s_form(der)
-    if signature_length_ok(twin):
-        return twin, "(r, n-s) form, to fit 70-72 bytes"
-    return None
-
-
-def signer(key: EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
-    """A function signing bytes with RFC 6979 deterministic ECDSA over SHA-256 (DER out)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
-
-    def sign(data: bytes) -> bytes:
-        return key.sign(data, algorithm)
-
-    return sign
-
-
-def digest_signer(key: EllipticCurvePrivateKey) -> Callable[[bytes], bytes]:
-    """Like :func:`signer`, for a SHA-256 digest computed while streaming (``Prehashed``).
-
-    RFC 6979 derives the nonce from the key and the message *hash*, so signing the
-    digest gives byte-for-byte the signature :func:`signer` gives for the message.
-    """
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, utils
-
-    algorithm = ec.ECDSA(utils.Prehashed(hashes.SHA256()), deterministic_signing=True)
-
-    def sign(digest: bytes) -> bytes:
-        return key.sign(digest, algorithm)
-
-    return sign
-
-
-def verify_digest(public_key: EllipticCurvePublicKey, signature: bytes, digest: bytes) -> bool:
-    """:func:`verify` for a SHA-256 digest computed while streaming."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, utils
-
-    try:
-        public_key.verify(signature, digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def verify(public_key: EllipticCurvePublicKey, signature: bytes, data: bytes) -> bool:
-    """True when ``signature`` (DER) is a valid ECDSA/SHA-256 signature of ``data``."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    try:
-        public_key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-# --- public keys -----------------------------------------------------------------------
-
-
-def public_point(public_key: EllipticCurvePublicKey) -> bytes:
-    """The 65-byte uncompressed X9.62 point ``04 || X || Y``: what the XBee's FK holds."""
-    from cryptography.hazmat.primitives import serialization
-
-    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-
-
-def fingerprint(public_key: EllipticCurvePublicKey) -> str:
-    """SHA-256 (hex) of the uncompressed point, so it matches ``sha256(FK bytes)``."""
-    return hashlib.sha256(public_point(public_key)).hexdigest()
-
-
-def load_public_key(raw: bytes, source: KeySource) -> EllipticCurvePublicKey:
-    """A P-256 public key from PEM, DER, or the 130 hex digits of an FK value."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    text = raw.strip()
-    key: object
-    try:
-        if b"-----BEGIN" in text:
-            label = _pem_label(text)
-            if "PRIVATE KEY" in label:
-                raise source.error("is a private key; give the public key (ota-action keygen --public-out)")
-            key = serialization.load_pem_public_key(text.replace(b"\r\n", b"\n"))
-        elif re.fullmatch(rb"(0x)?[0-9a-fA-F]{130}", text):
-            key = ec.EllipticCurvePublicKey.from_encoded_point(
-                ec.SECP256R1(), bytes.fromhex(text.removeprefix(b"0x").decode("ascii"))
-            )
-        else:
-            key = serialization.load_der_public_key(bytes(raw))
-    except InputError:
-        raise
-    except Exception:
-        raise source.error("is not a public key (PEM, DER, or the 130 hex digits of an FK value)") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise source.error(f"is not an EC public key; XBee3 file-system signatures use {CURVE_TEXT}")
-    if key.curve.name != CURVE_NAME:
-        found = _CURVE_NAMES.get(key.curve.name, key.curve.name)
-        raise source.error(f"is a key on curve {found}; XBee3 file-system signatures use {CURVE_TEXT}")
-    return key
-
-
 def generate_key() -> EllipticCurvePrivateKey:
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -415,12 +276,4 @@ def private_pem(key: EllipticCurvePrivateKey) -> bytes:
 
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def public_pem(public_key: EllipticCurvePublicKey) -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )

@@ -5,7 +5,13 @@ A key source (a PEM from a CI secret, a PKCS#11 token, an external command) impl
 its own way (:meth:`Signature.der`, :meth:`Signature.raw`).  A format never sees the
 key, and a key source never sees the format.  Every signature is checked against
 :meth:`DigestSigner.public_key` before it is used (:func:`sign_checked`), so a
-misconfigured vault or token can never produce a file that does not verify.
+misconfigured vault or token can never produce a file that does not verify, and
+:func:`check_expected` compares that public key with the one the user pinned
+(``--expect-public-key``) before any work is done.
+
+Key sources: :mod:`.memory` (a key from a secret or a file), :mod:`.pkcs11` (a token),
+:mod:`.command` (an external signer: a KMS CLI).  A source that holds a session or a
+process environment has a ``close()``; the command layer calls it.
 """
 
 from __future__ import annotations
@@ -92,6 +98,35 @@ def verifies(public_key: EllipticCurvePublicKey, signature: Signature, digest: b
     return True
 
 
+def fingerprint(public_key: EllipticCurvePublicKey) -> str:
+    """SHA-256 (hex) of the 65-byte uncompressed point, so it matches ``sha256(FK bytes)``."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    point = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return hashlib.sha256(point).hexdigest()
+
+
+def check_expected(
+    signer: DigestSigner, expected: EllipticCurvePublicKey | None, *, field: str | None = None
+) -> None:
+    """Refuse a key source whose public key is not the one the user said to expect.
+
+    Run before anything is read or written: a token or vault that names the wrong key
+    is a usage error (exit 2), not a file signed by the development key.
+    """
+    if expected is None:
+        return
+    have, want = fingerprint(signer.public_key()), fingerprint(expected)
+    if have != want:
+        raise InputError(
+            f"{signer.description} holds the key with fingerprint {have}, not the expected "
+            f"key {want}; check which key the key source names",
+            field=field,
+        )
+
+
 def sign_checked(signer: DigestSigner, digest: bytes, *, field: str | None = None) -> Signature:
     """Sign through any key source, and refuse a signature its own public key rejects."""
     if len(digest) != DIGEST_SIZE:
@@ -99,8 +134,9 @@ def sign_checked(signer: DigestSigner, digest: bytes, *, field: str | None = Non
     signature = signer.sign_digest(digest)
     if not verifies(signer.public_key(), signature, digest):
         raise InputError(
-            f"the signature from {signer.description} does not verify with its public key; "
-            "check that the key source names the key you meant",
+            f"the signature from {signer.description} does not verify with the public key "
+            f"{fingerprint(signer.public_key())}: it signs with another key, or the digest "
+            "was changed on the way; check that the key source names the key you meant",
             field=field,
         )
     return signature

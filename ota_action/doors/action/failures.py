@@ -1,0 +1,81 @@
+"""A failure as the Action reports it: the input at fault, the message, the exit status."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ota_action.doors.action.secrets import SECRET_INPUTS
+from ota_action.edges import github
+from ota_action.errors import EXIT_USAGE, OtaActionError
+
+if TYPE_CHECKING:
+    from ota_action.doors.action.publication import Reporter
+    from ota_action.settings import CommandSettings
+
+
+@dataclass
+class Failure(Exception):
+    """An error as the Action reports it: which input is at fault, and the exit status."""
+
+    message: str
+    input: str | None = None
+    exit_code: int = EXIT_USAGE
+    value: str | None = None
+
+    @property
+    def title(self) -> str:
+        return f"Input {self.input}" if self.input else "ota-action failed"
+
+    def line(self) -> str:
+        from ota_action.safe_text import shown
+
+        if self.input and self.value is not None:
+            secret = self.input.split(" ")[0] in SECRET_INPUTS
+            return f"input {self.input} = {shown(self.value, secret=secret)}: {self.message}"
+        if self.input:
+            return f"input {self.input}: {self.message}"
+        return self.message
+
+
+def input_name(field: str) -> str:
+    """The Action input that sets a settings field (``mfg_id`` -> ``mfg-id``)."""
+    return field.replace("_", "-")
+
+
+def from_error(
+    exc: OtaActionError, inputs: Mapping[str, str], model: type[CommandSettings] | None = None
+) -> Failure:
+    """The failure an engine error is: its settings field spelt as the input that sets it."""
+    if exc.field is None:
+        return Failure(exc.message, None, exc.exit_code)
+    from ota_action.settings import source_of
+
+    name = input_name(exc.field)
+    given = {n.replace("-", "_") for n in inputs}
+    env_name = exc.source or source_of(model, exc.field, dict.fromkeys(given), os.environ)
+    if name not in inputs and env_name:
+        name = f"{name} (from {env_name})"
+    return Failure(exc.message, name, exc.exit_code, exc.value)
+
+
+def report(reporter: Reporter, failure: Failure, command: str) -> int:
+    """Annotate the failure, log it, put it in the step summary; returns its exit status."""
+    from ota_action.edges import log
+    from ota_action.results import md_escape
+
+    reporter.emit(github.command("error", failure.line(), title=failure.title))
+    log.get().error(
+        "action.failed",
+        command=command or None,
+        input=failure.input,
+        exit_code=failure.exit_code,
+        annotated=True,
+    )
+    heading = f"### ❌ ota-action {command}".rstrip()
+    with contextlib.suppress(OtaActionError):  # a broken summary file is already reported
+        reporter.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
+    return failure.exit_code

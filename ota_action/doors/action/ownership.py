@@ -1,0 +1,50 @@
+"""The workspace, and handing what a run created in it to the workspace's owner.
+
+The container runs as root while the runner's workspace belongs to its own user: a file
+or folder left root-owned cannot be deleted by a later step (or the next checkout).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def workspace() -> Path:
+    """``$GITHUB_WORKSPACE``, or the current directory outside GitHub."""
+    return Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+
+
+def relative(path: Path, workspace: Path) -> str | None:
+    """``path`` relative to the workspace, or ``None`` when it lies outside."""
+    from ota_action.results.base import relative_to
+
+    return relative_to(path, workspace)
+
+
+def missing_ancestors(path: Path, workspace: Path) -> list[Path]:
+    """Directories between the workspace and ``path`` that do not exist yet."""
+    missing = []
+    for parent in path.resolve().parents:
+        if parent == workspace or not parent.is_relative_to(workspace):
+            break
+        if not parent.exists():
+            missing.append(parent)
+    return missing
+
+
+def give_to_workspace_owner(paths: Iterable[Path], workspace: Path) -> tuple[int, int, int] | None:
+    """chown what we created to the workspace's owner, so later steps can delete it.
+
+    Only root can (and only in a container need to): elsewhere this is a no-op.
+    """
+    st = workspace.stat()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or (st.st_uid, st.st_gid) == (0, 0):
+        return None
+    count = 0
+    for path in paths:
+        if path.exists():
+            os.chown(path, st.st_uid, st.st_gid, follow_symlinks=False)
+            count += 1
+    return st.st_uid, st.st_gid, count

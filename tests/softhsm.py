@@ -1,0 +1,33 @@
+"""The tests' SoftHSM2: the one token set of this test process (see :func:`shared_softhsm`).
+
+Tokens and keys are made by SoftHSM2's and OpenSC's own tools (:mod:`bench.softhsm`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bench.softhsm import MODULE, PIN, SO_PIN, SoftHsm, make_softhsm, uri
+
+__all__ = ["MODULE", "OTHER", "PIN", "SO_PIN", "TOKEN", "SoftHsm", "make_softhsm", "shared_softhsm", "uri"]
+
+
+_SHARED: list[SoftHsm] = []
+TOKEN, OTHER = "ota-ci", "ota-other"
+
+
+def shared_softhsm(root: Path) -> SoftHsm:
+    """The one SoftHSM2 of this test process (python-pkcs11 initialises a module once, so
+    ``SOFTHSM2_CONF`` must not change after the first load): tokens ``ota-ci`` (keys
+    ``xbee`` id 01 and ``second`` id 02) and ``ota-other`` (key ``xbee``, another key)."""
+    if not _SHARED:
+        made = make_softhsm(root)
+        os.environ["SOFTHSM2_CONF"] = str(made.conf)  # for the whole process
+        made.init_token(TOKEN)
+        made.init_token(OTHER)
+        made.generate_key(TOKEN, "xbee", "01")
+        made.generate_key(TOKEN, "second", "02")
+        made.generate_key(OTHER, "xbee", "01")
+        _SHARED.append(made)
+    return _SHARED[0]

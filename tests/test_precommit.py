@@ -1,0 +1,83 @@
+"""The pre-commit hooks (.pre-commit-hooks.yaml) run as a project would use them.
+
+``pre-commit try-repo`` installs this checkout into its own environment (as a project's
+``.pre-commit-config.yaml`` would) and runs the hook on a scratch git repository's files:
+a valid OTA file passes, a corrupted one fails the commit naming it, and a payload
+``.bin`` beside them is not the hook's business.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from tests.conftest import ROOT
+
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def _ota(path: Path, version: str) -> None:
+    payload = path.with_suffix(".bin")
+    payload.write_bytes(bytes(range(256)) * 8)
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "ota_action", "zbota", "-o", str(path), "-m", "0x1234", "-i", "0x0001",
+            "-v", version, "-t", f"0x0000:{payload}", "--integrity",
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    payload.unlink()
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, timeout=60)
+
+
+def test_hook_definitions_name_existing_commands() -> None:
+    hooks = YAML(typ="safe").load(HOOKS.read_text(encoding="utf-8"))
+    assert [h["id"] for h in hooks] == ["ota-verify"]
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["entry"].split()[0] == "ota-action"
+
+
+def test_verify_hook_fails_a_commit_with_a_corrupt_ota_file(tmp_path: Path) -> None:
+    repo = tmp_path / "firmware"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    _ota(repo / "good.ota", "1.0.0.1")
+    _ota(repo / "bad.zigbee", "1.0.0.2")
+    data = bytearray((repo / "bad.zigbee").read_bytes())
+    data[100] ^= 0xFF  # inside the upgrade image: the integrity code no longer matches
+    (repo / "bad.zigbee").write_bytes(bytes(data))
+    (repo / "app.bin").write_bytes(b"\x00" * 64)  # a payload, not an OTA file: not checked
+    _git(repo, "add", ".")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.pop("OTA_TEST_CORPUS", None)
+    pre_commit = shutil.which("pre-commit", path=env["PATH"])
+    assert pre_commit is not None
+    run = [pre_commit, "try-repo", str(ROOT), "ota-verify", "--all-files", "--color", "never"]
+    failed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    valid = [line for line in failed.stdout.splitlines() if line.startswith("valid ")]
+    invalid = [line for line in failed.stdout.splitlines() if line.startswith("invalid ")]
+    assert len(valid) == 1
+    assert valid[0].endswith(" good.ota")
+    assert len(invalid) == 1
+    assert "bad.zigbee: the integrity code does not match" in invalid[0]
+    assert "app.bin" not in failed.stdout
+    (repo / "bad.zigbee").unlink()
+    _git(repo, "add", "-A")
+    passed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
