@@ -57,13 +57,36 @@ def _redact_unrecognized(message: str) -> str:
     return prefix + " ".join(shown)
 
 
+# Names other tools (Commander, zigpy-cli, objcopy, openssl) give these options, which no
+# spelling distance finds: the first one the command has is suggested.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "--output": ("--outfile",),
+    "--out": ("--outfile",),
+    "--manufacturer": ("--mfg-id", "--manufacturer-name"),
+    "--manufacturer-id": ("--mfg-id",),
+    "--manufacturer-code": ("--mfg-id",),
+    "--mfg-code": ("--mfg-id",),
+    "--type": ("--image-type",),
+    "--file-version": ("--version",),
+    "--key": ("--key-file", "--public-key"),
+    "--private-key": ("--key-file",),
+    "--signing-key": ("--key-file",),
+    "--pubkey": ("--public-key",),
+}
+
+
 def _suggest(word: str, options: Sequence[str]) -> str:
-    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14)."""
+    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14),
+    and ``--outfile`` for ``--output``, the name other tools use."""
     import difflib
 
     flag = word.split("=", 1)[0]
+    synonym = next((o for o in _SYNONYMS.get(flag.lower(), ()) if o in options), None)
     close = difflib.get_close_matches(flag, [o for o in options if o.startswith("--")], n=1, cutoff=0.75)
-    return f"; did you mean {close[0]}?" if close else ""
+    best = synonym or (close[0] if close else None)
+    if best == "--key-file":
+        return f"; did you mean {best}? (a key is never a command-line value: give its file)"
+    return f"; did you mean {best}?" if best else ""
 
 
 class _Parser(argparse.ArgumentParser):

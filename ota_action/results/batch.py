@@ -116,7 +116,8 @@ def entry_findings(entry: Entry) -> list[Finding]:
 
 
 def _row(entry: Entry) -> list[str]:
-    """Verdict, manufacturer, image type, version, size, layout, file, first problem."""
+    """Verdict, manufacturer, image type, version, size, layout, file, first problem
+    (the first error, else the first warning)."""
     if isinstance(entry, FileProblem):
         return [entry.word, "-", "-", "-", "-", "-", str(entry.file), entry.message]
     if isinstance(entry, Skipped):
@@ -124,9 +125,14 @@ def _row(entry: Entry) -> list[str]:
     if isinstance(entry, MatterInspectResult):
         return entry.batch_row()
     h = entry.ota.header
+    warnings = [f.message for f in entry.findings if f.level is Level.WARNING]
     problem = entry.errors[0] if entry.errors else ""
     if len(entry.errors) > 1:
         problem += f" (and {plural(len(entry.errors) - 1, 'more error')})"
+    elif not entry.errors and warnings:  # a valid file with warnings is marked: the totals count them
+        problem = f"warning: {warnings[0]}"
+        if len(warnings) > 1:
+            problem += f" (and {plural(len(warnings) - 1, 'more warning')})"
     return [
         entry.word(),
         hex_text(h.manufacturer_code, 4),

@@ -32,7 +32,7 @@ from ota_action.results.base import (
     md_table,
     plural,
 )
-from ota_action.results.picture import Segment, bar, mermaid, scale_text
+from ota_action.results.picture import Segment, bar, fenced, scale_text
 
 _hex = hex_text
 LAYOUT_WIDTH = 64  # columns of the text layout bar
@@ -237,7 +237,7 @@ class OtaSummary:
 
     def markdown_lines(self, path: Path, size: int) -> list[str]:
         lines = [f"**File:** {md_escape(path)} ({size} bytes)", ""]
-        lines += mermaid(f"Layout of {path.name} (byte offsets)", [("file", self.segments())], 0)
+        lines += fenced(self.layout_lines())
         lines += [""]
         lines += md_table(["Field", "Value"], self.header_rows())
         lines += ["", "**Sub-elements**", ""]
