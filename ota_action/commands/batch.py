@@ -154,8 +154,3 @@ def stream_parallel(work: Callable[[T], U], items: Iterable[T], workers: int | N
         finally:
             for future in pending:
                 future.cancel()
-
-
-def run_parallel(work: Callable[[T], U], items: Sequence[T], workers: int | None = None) -> list[U]:
-    """:func:`stream_parallel` as a list."""
-    return list(stream_parallel(work, items, workers))

@@ -25,16 +25,8 @@ from ota_action.edges import log
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results import InspectResult, VerifyResult
-from ota_action.results.batch import (
-    NOT_OTA,
-    UNUSABLE,
-    BatchResult,
-    Entry,
-    FileProblem,
-    InspectBatchResult,
-    Skipped,
-    VerifyBatchResult,
-)
+from ota_action.results.batch import BatchResult, InspectBatchResult, VerifyBatchResult
+from ota_action.results.entries import NOT_OTA, UNUSABLE, Entry, FileProblem, Skipped
 from ota_action.results.gbl_file import GblInspectResult
 from ota_action.results.matter import MatterInspectResult
 from ota_action.safe_text import REDACTED, looks_like_secret

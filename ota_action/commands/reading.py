@@ -39,7 +39,8 @@ from ota_action.formats.zigbee.layouts import STANDARD, detect_layout
 from ota_action.formats.zigbee.payload import identify_payload
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.formats.zigbee.trailers import find_trailer
-from ota_action.results.ota import OtaSummary, VendorFacts
+from ota_action.results.ota import VendorFacts
+from ota_action.results.summary import OtaSummary
 
 if TYPE_CHECKING:
     from ota_action.commands.signatures import NamedKey

@@ -32,79 +32,14 @@ from typing import Any
 
 from ota_action.errors import EXIT_USAGE
 from ota_action.formats.zigbee.checks import Finding, Level
-from ota_action.results.base import SCHEMA_VERSION, Result, finding_json, hex_text, md_table, plural
+from ota_action.results.base import Result, finding_json, hex_text, md_table, plural
+from ota_action.results.entries import SKIPPED, Entry, FileProblem, Skipped
 from ota_action.results.matter import MatterInspectResult
-from ota_action.results.ota import InspectResult
 from ota_action.safe_text import printable
 
-UNUSABLE = "input"  # finding code of a path that could not be used (exit 2)
-NOT_OTA = "format"  # finding code of a file that is no OTA file nor a known container (exit 1)
 SUMMARY_LIMIT = 512 * 1024  # bytes of summary-json; GitHub takes at most 1 MiB per output
 MARKDOWN_ROWS = 2000  # rows of the step-summary table (GitHub takes at most 1 MiB per step)
 FINDINGS_KEPT = 1000  # findings kept for annotations and summary-json (each file's line has its own)
-SKIPPED = "not an OTA file"  # why a file a folder walk or a glob found was skipped
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """A path of a batch that gave no result: ``code`` is :data:`UNUSABLE` or :data:`NOT_OTA`."""
-
-    file: Path
-    code: str
-    message: str
-
-    @property
-    def unusable(self) -> bool:
-        return self.code == UNUSABLE
-
-    @property
-    def word(self) -> str:
-        return "unusable" if self.unusable else "invalid"
-
-    @property
-    def finding(self) -> Finding:
-        return Finding.error(self.code, self.message)
-
-    def to_json(self, command: str) -> dict[str, Any]:
-        """The single-file envelope: what ``--json`` would say had it produced an object."""
-        out: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "command": command,
-            "ok": False,
-            "file": str(self.file),
-        }
-        if command == "verify":
-            out["valid"] = False
-        return {
-            **out,
-            "warnings": [],
-            "errors": [self.message],
-            "findings": [finding_json(self.finding)],
-        }
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file a folder walk or a glob found that is no OTA file (a payload beside them)."""
-
-    file: Path
-    reason: str = SKIPPED
-    word = "skipped"
-
-    def to_json(self, command: str) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "command": command,
-            "ok": True,
-            "file": str(self.file),
-            "skipped": self.reason,
-        }
-        if command == "verify":
-            out["valid"] = None
-        return {**out, "warnings": [], "errors": [], "findings": []}
-
-
-Entry = InspectResult | MatterInspectResult | FileProblem | Skipped
 
 
 def entry_findings(entry: Entry) -> list[Finding]:

@@ -127,22 +127,7 @@ def plan_rewrap(
             field="image",
             hint=Hint("drop_signatures", f": use {OPTION} to remove them"),
         )
-    variant: IntegrityVariant | None = None
-    if codes:
-        code = codes[0]
-        if code.length != DIGEST_SIZE:
-            raise InputError(
-                f"integrity element at offset {code.offset} holds {code.length} bytes, not {DIGEST_SIZE}",
-                field="image",
-            )
-        variant = integrity_variant or parsed.integrity.variant
-        if variant is None:
-            raise InputError(
-                f"integrity code at offset {code.offset} matches none of the known variants "
-                "(standard, covers-tag-header, short-padding-only)",
-                field="image",
-                hint=Hint("integrity_variant", f"; give {OPTION} to say which one to write"),
-            )
+    variant = _variant_to_write(codes[0], parsed, integrity_variant) if codes else None
     copies = tuple(e for e in elements if e.tag not in SIGNATURE_TAGS)
     header = changed_header(parsed.header, changes)
     total = header.header_length + sum(TAG_HEADER_SIZE + e.length for e in copies)
@@ -169,6 +154,26 @@ def plan_rewrap(
         warnings=tuple(warnings),
         source=parsed,
     )
+
+
+def _variant_to_write(
+    code: ElementRef, parsed: ParsedImage, given: IntegrityVariant | None
+) -> IntegrityVariant:
+    """The integrity variant a rewrapped file gets: the one asked for, else the input's own."""
+    if code.length != DIGEST_SIZE:
+        raise InputError(
+            f"integrity element at offset {code.offset} holds {code.length} bytes, not {DIGEST_SIZE}",
+            field="image",
+        )
+    variant = given or parsed.integrity.variant
+    if variant is None:
+        raise InputError(
+            f"integrity code at offset {code.offset} matches none of the known variants "
+            "(standard, covers-tag-header, short-padding-only)",
+            field="image",
+            hint=Hint("integrity_variant", f"; give {OPTION} to say which one to write"),
+        )
+    return variant
 
 
 def check_sizes(
