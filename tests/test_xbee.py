@@ -519,10 +519,10 @@ def test_verify_public_key_on_a_file_without_a_signature(env_key: KeyForms, tmp_
     assert json.loads(result.out)["signature"].startswith(
         "none: the file carries no XBee file-system signature: its 2048-byte upgrade image"
     )
-    # A vendor's payload after the 2048-byte blocks is no signature either, not a bad one.
+    # An unsigned GBL upgrade image (the vendor example's) is no signature either, not a bad one.
     vendor = run_cli("verify", ROOT / "examples" / "vendor" / "vendor.ota", "--public-key", public, "--json")
     assert vendor.code == 1
-    assert json.loads(vendor.out)["signature"].startswith("none: the file carries no XBee")
+    assert json.loads(vendor.out)["signature"].startswith("none: the GBL at offset 66 carries no signature")
     nothing = tmp_path / "nothing.ota"
     assert (
         run_cli("zbota", "-o", nothing, "-m", "0x101E", "-i", "0x100", "-v", "1", "-t", "0xf000:10").code == 0

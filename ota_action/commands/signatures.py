@@ -147,7 +147,8 @@ def gbl_verdict(f: BinaryIO, payload: Payload, candidates: Sequence[NamedKey]) -
         return _invalid(f"{where} cannot be read to check its signature: {exc}")
     found = image.get_tags(GBL3Signature, allow_missing=True)
     if not found:
-        return _invalid(f"{where} is not signed (it has no signature tag 0xF70A0AF7)")
+        problem = f"{where} carries no signature (no signature tag 0xF70A0AF7): sign it with gbl --sign"
+        return f"none: {problem}", [problem]
     signature = Signature(int.from_bytes(found[0].r, "big"), int.from_bytes(found[0].s, "big"))
     digest = image.signing_digest()
     for named in candidates:
