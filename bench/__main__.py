@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import aes, combine_scaling, processes, report, signing, speed, tools
+from bench import aes, combine_scaling, gbl, processes, report, signing, speed, tools
 from bench.inputs import KIB, MIB
 from bench.measure import Figure
 
-SECTIONS = ("aes", "startup", "zbota", "combine", "combine-scaling", "xbee", "signing", "speed")
+SECTIONS = ("aes", "startup", "zbota", "combine", "combine-scaling", "xbee", "signing", "gbl", "speed")
 
 
 def _size(text: str) -> int:
@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             figures += combine_scaling.run(work, args.process_repeats, log, *scale)
         if "xbee" in wanted:
             figures += processes.xbee_fs(work, args.image_size, args.process_repeats, log)
+        if "gbl" in wanted:
+            figures += gbl.run(work, args.image_size, args.process_repeats, log)
         if "signing" in wanted:
             figures += signing.run(work, args.image_size, args.process_repeats, log)
         if "speed" in wanted:

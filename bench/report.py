@@ -155,6 +155,11 @@ def targets(
         return {"target": name, "wanted": wanted, "value": value, "unit": unit, "met": met}
 
     speed, memory = _combine_vs_hexmerge(figures)
+    ours_gbl = _find(figures, "gbl", "ota-action gbl --sign", MIB)
+    commander_gbl = _find(figures, "gbl", "commander gbl3 create --sign", MIB)
+    gbl_ratio = None
+    if ours_gbl and commander_gbl and ours_gbl.min_s and commander_gbl.min_s:
+        gbl_ratio = round(ours_gbl.min_s / commander_gbl.min_s, 2)
     return [
         target(
             "AES-MMO throughput, 1 MiB (default backend)",
@@ -197,6 +202,13 @@ def targets(
             memory,
             None if memory is None else memory > 1,
             "×",
+        ),
+        target(
+            "gbl create+sign 1 MiB, whole process, vs Commander",
+            "<= 4×",
+            gbl_ratio,
+            None if gbl_ratio is None else gbl_ratio <= 4,
+            "× Commander's time",
         ),
         *speed_targets(figures),
     ]

@@ -2,10 +2,16 @@
 
 Every error carries the *settings field* it is about (``mfg_id``, ``tags``...), not a
 command-line flag or an Action input name: the CLI and the Action each translate the
-field into their own spelling, so one error reads right through either door.
+field into their own spelling, so one error reads right through either door.  An error
+that tells the user to set *another* option carries it as a :class:`Hint` (its settings
+field), which each door spells its own way (:meth:`OtaActionError.spelt`): ``use
+--drop-signatures`` in the CLI, ``use input drop-signatures`` in the Action.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 # The one exit-status table both front doors use.
 EXIT_OK = 0  # done; the file is valid
@@ -24,19 +30,52 @@ def internal_error_message(exc: BaseException) -> str:
     )
 
 
+OPTION = "{option}"
+
+
+def plain_spelling(field: str) -> str:
+    """A settings field as neither door spells it (``drop_signatures`` -> ``drop-signatures``):
+    what :attr:`OtaActionError.message` shows where no door renders the error."""
+    return field.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Advice naming another settings field: ``text`` holds ``{option}`` where its spelling
+    goes, and starts with its own separator (``"; use {option} to insert it"``)."""
+
+    field: str
+    text: str
+
+    def spelt(self, spell: Callable[[str], str]) -> str:
+        return self.text.replace(OPTION, spell(self.field))
+
+
 class OtaActionError(Exception):
     """Base class of every error that is shown to a user as a one-line message."""
 
     exit_code = EXIT_USAGE
 
     def __init__(
-        self, message: str, *, field: str | None = None, value: str | None = None, source: str | None = None
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: str | None = None,
+        source: str | None = None,
+        hint: Hint | None = None,
     ):
-        super().__init__(message)
-        self.message = message
+        self.hint = hint
+        self.message = message + (hint.spelt(plain_spelling) if hint else "")
+        super().__init__(self.message)
+        self.base_message = message
         self.field = field
         self.value = value
         self.source = source  # the environment variable the value came from, if it did
+
+    def spelt(self, spell: Callable[[str], str]) -> str:
+        """The message with its hint's field spelt by a door (``spell("min_hwv")``)."""
+        return self.base_message + (self.hint.spelt(spell) if self.hint else "")
 
 
 class InputError(OtaActionError):

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from ota_action.commands.extract import zbota_args
+from ota_action.formats.zigbee import aes
 from ota_action.formats.zigbee.elements import SubElement
 from ota_action.formats.zigbee.extract import ExtractPlan, plan_extract, rebuild, string_option
 from ota_action.formats.zigbee.header import OtaHeader
@@ -24,7 +26,7 @@ NEW_OPTIONS = ("--integrity-variant", "--allow-duplicate-tag", "--string-hex")
 
 
 def _plan(data: bytes) -> ExtractPlan:
-    return plan_extract(io.BytesIO(data), len(data))
+    return plan_extract(io.BytesIO(data), len(data), backend=aes.get())
 
 
 def _files(plan: ExtractPlan, data: bytes) -> dict[str, bytes]:
@@ -36,7 +38,7 @@ def _rebuild_with_cli(
 ) -> bytes:
     for name, content in _files(plan, data).items():
         (directory / name).write_bytes(content)
-    (directory / "ota.json").write_text(json.dumps(plan.manifest))
+    (directory / "ota.json").write_text(json.dumps({**plan.manifest, "zbota_args": zbota_args(plan.recipe)}))
     args = json.loads((directory / "ota.json").read_text())["zbota_args"]
     monkeypatch.chdir(directory)
     result = run_cli("zbota", *args, "-o", "rebuilt.ota")
@@ -59,7 +61,7 @@ def test_plain_file_exact_plan_and_cli_rebuild(tmp_path: Path, monkeypatch: pyte
     data = build_image(header, [SubElement(0xF000, b"abc"), SubElement(0x0000, bytes(300))], integrity=True)
     plan = _plan(data)
     assert [f.name for f in plan.files] == ["00-0xF000.bin", "01-0x0000.bin", "02-0x0003.bin"]
-    assert plan.zbota_args == [
+    assert zbota_args(plan.recipe) == [
         "--mfg-id=0x1234",
         "--image-type=0x0005",
         "--version=0x01000001",
@@ -81,18 +83,20 @@ def test_plain_file_exact_plan_and_cli_rebuild(tmp_path: Path, monkeypatch: pyte
 def test_align_padding_rebuilds_with_align(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = build_image(_header(), [SubElement(0x0000, bytes(100))], align=256, fill=0xAA)
     plan = _plan(data)
-    assert plan.zbota_args is not None
-    assert "--align=256" in plan.zbota_args
-    assert "--fill=0xAA" in plan.zbota_args
-    assert all(not a.startswith("--tag=0xFFFF") for a in plan.zbota_args)
+    args = zbota_args(plan.recipe)
+    assert args is not None
+    assert "--align=256" in args
+    assert "--fill=0xAA" in args
+    assert all(not a.startswith("--tag=0xFFFF") for a in args)
     assert _rebuild_with_cli(plan, data, tmp_path, monkeypatch) == data
 
 
 def test_reserved_tag_uses_allow_reserved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = build_image(_header(), [SubElement(0x0000, b"x"), SubElement(0xCDEF, b"nordic")])
     plan = _plan(data)
-    assert plan.zbota_args is not None
-    assert plan.zbota_args[-1] == "--allow-reserved-tag"
+    args = zbota_args(plan.recipe)
+    assert args is not None
+    assert args[-1] == "--allow-reserved-tag"
     assert _rebuild_with_cli(plan, data, tmp_path, monkeypatch) == data
 
 
@@ -121,14 +125,14 @@ def test_new_options_only_when_needed(variant: str) -> None:
     base = build_image(header, elements, integrity=True)
     data = base[:-16] + ref_code(base, IntegrityVariant(variant))
     plan = _plan(data)
-    args = plan.zbota_args
+    args = zbota_args(plan.recipe)
     assert args is not None
     assert f"--integrity-variant={variant}" in args
     assert "--allow-duplicate-tag" in args
     assert f"--string-hex={b' padded '.ljust(32, bytes(1)).hex()}" in args
     assert plan.recipe is not None
-    assert rebuild(plan.recipe, _files(plan, data).__getitem__) == data
-    plain = _plan(build_image(_header(), [SubElement(0x0000, b"x")], integrity=True)).zbota_args
+    assert rebuild(plan.recipe, _files(plan, data).__getitem__, backend=aes.get()) == data
+    plain = zbota_args(_plan(build_image(_header(), [SubElement(0x0000, b"x")], integrity=True)).recipe)
     assert plain is not None
     assert not [a for a in plain if a.startswith(NEW_OPTIONS)]
 
@@ -138,7 +142,7 @@ def test_not_rebuildable_is_explained() -> None:
     assert "signature element 0x0001" in (_plan(signed).not_rebuildable or "")
     trailing = build_image(_header(), [SubElement(0x0000, b"x")]) + b"\0\0\0\0"
     plan = _plan(trailing)
-    assert plan.zbota_args is None
+    assert zbota_args(plan.recipe) is None
     assert plan.manifest["zbota_args"] is None
     assert plan.manifest["not_rebuildable"] == "4 bytes follow the total image size; zbota writes none"
     # the files are still planned: extract writes every element
@@ -151,3 +155,18 @@ def test_file_names_are_plain_and_widen() -> None:
     assert names[0] == "000-0xF000.bin"
     assert names[100] == "100-0xF064.bin"
     assert all("/" not in n and "\\" not in n and not n.startswith(".") for n in names)
+
+
+def test_ota_json_header_is_the_inspect_json_header(tmp_path: Path) -> None:
+    """One header->JSON mapping: what ota.json records is what inspect --json prints."""
+    header = _header(
+        header_string=b"one map", upgrade_file_destination=0x0011223344556677, zigbee_stack_version=3
+    )
+    path = tmp_path / "a.ota"
+    path.write_bytes(build_image(header, [SubElement(0x0000, b"x")]))
+    assert run_cli("extract", path, "-d", tmp_path / "x").code == 0
+    manifest = json.loads((tmp_path / "x" / "ota.json").read_text())["header"]
+    shown = json.loads(run_cli("inspect", path, "--json").out)
+    assert len(manifest) == 14
+    assert {key: shown[key] for key in manifest} == manifest
+    assert manifest["upgrade_file_destination"] == "0011223344556677"

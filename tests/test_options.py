@@ -32,7 +32,9 @@ def test_committed_table_is_what_the_models_say() -> None:
 
 def test_read_only_commands_are_light_and_the_others_are_not() -> None:
     light = {name for name, options in TABLE.items() if options.light and COMMANDS[name].light_runner}
-    assert light == {"verify", "inspect", "zbota"}
+    # zbota's -v payload and --prepare (enum | int unions, rules still in settings/zigbee.py)
+    # keep it on the pydantic path for now; docs/speed.md says what is left.
+    assert light == {"verify", "inspect"}
 
 
 CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
@@ -206,7 +208,7 @@ def _outcome(
     return settings, warnings
 
 
-@pytest.mark.parametrize(("command", "values", "environ"), CASES)
+@pytest.mark.parametrize(("command", "values", "environ"), [c for c in CASES if TABLE[c[0]].light])
 def test_light_loader_agrees_with_pydantic(
     command: str, values: dict[str, Any], environ: dict[str, str]
 ) -> None:

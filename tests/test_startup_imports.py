@@ -1,4 +1,4 @@
-"""What each read-only command (and zbota) imports, asserted by name (never by timing).
+"""What each read-only command imports, asserted by name (never by timing).
 
 ``verify`` and ``inspect`` are what a pre-commit hook runs on every commit, so they must
 start without pydantic, pydantic-settings, structlog, cryptography (unless a
@@ -143,18 +143,3 @@ def test_verbose_brings_structlog_only_when_asked(ota_file: Path) -> None:
     _code, modules = imported("verify", "--verbose", ota_file)
     assert "structlog" in modules
     assert "pydantic" not in modules
-
-
-def test_zbota_builds_without_pydantic(ota_file: Path) -> None:
-    firmware = ota_file.parent.parent / "fw.bin"
-    out = ota_file.parent.parent / "light.ota"
-    args = ("zbota", "-o", out, "-m", "0x1234", "-i", "1", "-v", "1.2.3.4", "-t", f"0:{firmware}", "-ic")
-    code, modules = imported(*args)
-    assert code == 0
-    assert out.read_bytes() == ota_file.read_bytes()  # the same file the in-process CLI made
-    # zbota reads firmware files, so the firmware readers are its own business here.
-    assert [m for m in _heavy(modules) if not m.startswith("ota_action.formats.firmware")] == []
-    assert "elftools" not in modules  # the ELF reader only for an ELF input
-    code, modules = imported("zbota", "-o", out, "-m", "0x10000", "-i", "1", "-v", "1", "-t", f"0:{firmware}")
-    assert code == 2  # a refused value is refused without pydantic too
-    assert [m for m in _heavy(modules) if not m.startswith("ota_action.formats.firmware")] == []

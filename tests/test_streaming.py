@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ota_action.formats.zigbee import aes
 from ota_action.formats.zigbee.elements import ElementRef
 from ota_action.formats.zigbee.header import OtaHeader, encode_header
 from ota_action.formats.zigbee.image import (
@@ -208,10 +209,10 @@ def test_parse_file_reads_a_file_object_without_closing_it(tmp_path: Path) -> No
         header, [(0x0000, FillSource(100_000, 0xAB)), (0xF000, FillSource(3, 0))], integrity=True
     )
     out = io.BytesIO()
-    built = write_image(plan, out)
+    built = write_image(plan, out, backend=aes.get())
     data = out.getvalue()
     f = io.BytesIO(data + b"tail")
-    parsed = parse_file(f, len(data) + 4)
+    parsed = parse_file(f, len(data) + 4, backend=aes.get())
     assert not f.closed
     assert (
         parsed.elements
@@ -235,7 +236,7 @@ def test_write_image_streams_a_fill_source_in_chunks(tmp_path: Path) -> None:
     assert [len(c) for c in chunks] == [1 << 20] * 3 + [5]
     plan = plan_image(header, [(0x0000, FillSource(5, 0x11))], align=64)
     out = io.BytesIO()
-    built = write_image(plan, out)
+    built = write_image(plan, out, backend=aes.get())
     # 56-byte header, a 6-byte padding tag header and 60 bytes of fill, a 6-byte tag header: data at 128
     assert [(e.tag, e.offset, e.length) for e in built.elements] == [(0xFFFF, 56, 60), (0x0000, 122, 5)]
     assert out.getvalue()[128:] == b"\x11" * 5

@@ -175,10 +175,22 @@ def test_many_tiny_tags_are_counted_not_listed() -> None:
     assert len(payload.details["tags"]) == MAX_LISTED_TAGS
 
 
+def test_a_telink_image_without_its_magic_is_invalid() -> None:
+    """Issue 24 changed this one: the device refuses a Telink image without 5D 02 at offset 6
+    (tests/test_telink.py has the rest), so a payload that was only described is now checked."""
+    head = bytes(8) + b"KNLT" + bytes(12) + struct.pack("<I", 123456)
+    payload = identify_payload(io.BytesIO(b"\xff" * 7 + head), 7, len(head))
+    problem = "Telink image has no OTA magic 5D 02 at offset 6 (found 00 00): the device rejects it"
+    assert payload.to_json() == {
+        "format": "telink",
+        "valid": False,
+        "details": {"firmware_size": 123456, "version": "0x00000000", "problem": problem},
+    }
+
+
 @pytest.mark.parametrize(
     ("head", "fmt", "details"),
     [
-        (bytes(8) + b"KNLT" + bytes(12) + struct.pack("<I", 123456), "telink", {"firmware_size": 123456}),
         (bytes.fromhex("123456781122334455667788") + bytes(20), "nxp-jn51xx", {}),
         (
             b"CC26x2R1" + struct.pack("<I", 0xDEADBEEF) + bytes(12) + struct.pack("<I", 4096) + bytes(12),

@@ -30,12 +30,17 @@ if TYPE_CHECKING:
         ZbotaResult,
     )
     from ota_action.results.batch import BatchResult
+    from ota_action.results.gbl import GblResult
+    from ota_action.results.gbl_file import GblInspectResult
     from ota_action.results.matter import MatterExtractResult, MatterInspectResult, MatterResult
+    from ota_action.results.mcuboot import McubootResult
     from ota_action.settings import CommandSettings
     from ota_action.settings.combine import CombineSettings
     from ota_action.settings.fleet import ExtractSettings, IndexSettings, RewrapSettings
+    from ota_action.settings.gbl import GblSettings
     from ota_action.settings.manifest import BuildSettings
     from ota_action.settings.matter import MatterSettings
+    from ota_action.settings.mcuboot import McubootSettings
     from ota_action.settings.xbee import KeygenSettings, XbeeFsSettings
     from ota_action.settings.zigbee import InspectSettings, VerifySettings, ZbotaSettings
 
@@ -84,14 +89,16 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     return Command(ZbotaSettings, _without_secrets(zbota.run))
 
 
-def _inspect() -> Command[InspectSettings, InspectResult | MatterInspectResult | BatchResult]:
+def _inspect() -> Command[
+    InspectSettings, InspectResult | MatterInspectResult | GblInspectResult | BatchResult
+]:
     from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
     return Command(InspectSettings, _without_secrets(run_inspect))
 
 
-def _verify() -> Command[VerifySettings, VerifyResult | MatterInspectResult | BatchResult]:
+def _verify() -> Command[VerifySettings, VerifyResult | MatterInspectResult | GblInspectResult | BatchResult]:
     from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 
@@ -117,6 +124,20 @@ def _keygen() -> Command[KeygenSettings, KeygenResult]:
     from ota_action.settings.xbee import KeygenSettings
 
     return Command(KeygenSettings, keygen.run, keygen.key_material)
+
+
+def _gbl() -> Command[GblSettings, GblResult]:
+    from ota_action.commands import gbl
+    from ota_action.settings.gbl import GblSettings
+
+    return Command(GblSettings, gbl.run, gbl.key_material)
+
+
+def _mcuboot() -> Command[McubootSettings, McubootResult]:
+    from ota_action.commands import mcuboot
+    from ota_action.settings.mcuboot import McubootSettings
+
+    return Command(McubootSettings, mcuboot.run, mcuboot.key_material)
 
 
 def _index() -> Command[IndexSettings, IndexResult]:
@@ -200,6 +221,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("combine", "merge Intel HEX files into one, refusing conflicting bytes", _combine),
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
         CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
+        CommandSpec("gbl", "build a Silicon Labs GBL3 file: compressed, encrypted, signed", _gbl),
+        CommandSpec("mcuboot", "make a signed MCUboot image from an application binary (imgtool)", _mcuboot),
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
         CommandSpec("build", "build every image of a fleet manifest (FLEET.toml) and its indexes", _build),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from ota_action import settings as settings_pkg
 from ota_action.commands import index as index_command
 from ota_action.commands import zbota
+from ota_action.commands.upgrade_image import file_version_of
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.header import OtaHeader
@@ -106,8 +107,8 @@ def _file_name(template: str, values: dict[str, Any], zb: ZbotaSettings, *, boar
     fields |= {
         "mfg_id": zb.mfg_id,
         "image_type": zb.image_type,
-        "file_version": zb.version,
-        "version": zb.version,
+        "file_version": file_version_of(zb),
+        "version": file_version_of(zb),
     }
     try:
         name = string.Formatter().vformat(template, (), fields)
@@ -228,7 +229,7 @@ def _planned_facts(job: Job) -> FileFacts:
     digests that stand for "a file of its own" (each job writes another file)."""
     zb = job.zbota
     header = OtaHeader.create(
-        manufacturer_code=zb.mfg_id, image_type=zb.image_type, file_version=zb.version,
+        manufacturer_code=zb.mfg_id, image_type=zb.image_type, file_version=file_version_of(zb),
         header_string=chosen_header_string(zb.string, zb.string_hex) or b"",
         minimum_hardware_version=zb.min_hwv, maximum_hardware_version=zb.max_hwv,
     )  # fmt: skip
@@ -280,7 +281,7 @@ def run(settings: BuildSettings) -> BuildResult:
         _entries(spec, jobs, outdir, planned=True)
     built = _build_all(jobs, settings.workers)
     rows = tuple(
-        BuiltFile(job.board, job.variant, r.outfile, r.size, r.sha256, job.zbota.version)
+        BuiltFile(job.board, job.variant, r.outfile, r.size, r.sha256, file_version_of(job.zbota))
         for job, r in zip(jobs, built, strict=True)
     )
     indexes = tuple(_index(spec, jobs, outdir) for spec in manifest.index)

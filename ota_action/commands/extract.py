@@ -10,6 +10,10 @@ run wrote.
 A vendor container (IKEA NGIS, Legrand, Third Reality) is unwrapped: its inner OTA file
 is written as ``payload.ota`` and taken apart; ``ota.json`` names the container, and its
 ``zbota_args`` rebuild ``payload.ota``.
+
+The core decides *what* rebuilds the file (a :class:`~ota_action.formats.zigbee.extract.Recipe`);
+this command spells it as ``zbota`` arguments from :class:`~ota_action.settings.zigbee.ZbotaSettings`
+itself (:func:`zbota_args`), so the printed command cannot drift from the options ``zbota`` has.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from ota_action.commands.matter_extract import extract_matter
 from ota_action.edges import files, log, same_file
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.containers import Container, find_container
-from ota_action.formats.zigbee.extract import MANIFEST_NAME, plan_extract
+from ota_action.formats.zigbee.extract import MANIFEST_NAME, Recipe, plan_extract, string_option
+from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.results.fleet import ExtractResult
 from ota_action.results.matter import MatterExtractResult
+from ota_action.settings import argv
 from ota_action.settings.fleet import ExtractSettings
+from ota_action.settings.zigbee import ZbotaSettings
 
 PAYLOAD_NAME = "payload.ota"
 FIELD = "directory"
@@ -65,6 +72,54 @@ def _copy_out(src: BinaryIO, start: int, length: int, path: Path) -> None:
         )
 
 
+def _hex(value: int | None, digits: int, prefix: str = "0x") -> str:
+    return "" if value is None else f"{prefix}{value:0{digits}X}"
+
+
+def _zbota_fields(recipe: Recipe) -> dict[str, tuple[object, argv.Value]]:
+    """Each ``zbota`` settings field the recipe sets: (its value, its text on a command line)."""
+    h = recipe.header
+    text, as_hex = string_option(h.header_string)
+    variant = recipe.integrity or IntegrityVariant.STANDARD
+    return {
+        "mfg_id": (h.manufacturer_code, _hex(h.manufacturer_code, 4)),
+        "image_type": (h.image_type, _hex(h.image_type, 4)),
+        "version": (h.file_version, _hex(h.file_version, 8)),
+        "string": (None if as_hex else text, text or ""),
+        "string_hex": (h.header_string if as_hex else None, text or ""),
+        "stack_version": (h.zigbee_stack_version, _hex(h.zigbee_stack_version, 4)),
+        "credentials": (h.security_credential_version, _hex(h.security_credential_version, 2)),
+        "dest_eui64": (h.upgrade_file_destination, _hex(h.upgrade_file_destination, 16, "")),
+        "min_hwv": (h.minimum_hardware_version, _hex(h.minimum_hardware_version, 4)),
+        "max_hwv": (h.maximum_hardware_version, _hex(h.maximum_hardware_version, 4)),
+        "tags": (recipe.tags, [f"0x{tag:04X}:{name}" for tag, name in recipe.tags]),
+        "align": (recipe.align, str(recipe.align)),
+        "fill": (recipe.fill, _hex(recipe.fill, 2)),
+        "integrity": (recipe.integrity is not None, True),
+        "integrity_variant": (variant, variant.value),
+        "allow_reserved_tag": (recipe.allow_reserved_tag, True),
+        "allow_duplicate_tag": (recipe.allow_duplicate_tag, True),
+        "crc_trailer": (recipe.crc_trailer, True),
+    }
+
+
+def zbota_args(recipe: Recipe | None) -> list[str] | None:
+    """The ``zbota`` arguments (all but ``-o``) that rebuild ``recipe``, spelt by its settings model.
+
+    A field at the model's default is left out, so the list is as short as a person would
+    write it.  File names are relative to the extract directory.
+    """
+    if recipe is None:
+        return None
+    fields = ZbotaSettings.model_fields
+    values = {
+        name: text
+        for name, (value, text) in _zbota_fields(recipe).items()
+        if value is not None and value != fields[name].default
+    }
+    return argv.argv(ZbotaSettings, values, required={"outfile": "OUT"})
+
+
 def run(settings: ExtractSettings) -> ExtractResult | MatterExtractResult:
     directory = settings.directory
     _check_directory(directory)
@@ -82,6 +137,7 @@ def run(settings: ExtractSettings) -> ExtractResult | MatterExtractResult:
         except FormatError as exc:
             exc.field, exc.value = "image", str(settings.image)
             raise
+        args = zbota_args(plan.recipe)
         names = [f.name for f in plan.files]
         if container is not None:
             names.insert(0, PAYLOAD_NAME)
@@ -104,7 +160,7 @@ def run(settings: ExtractSettings) -> ExtractResult | MatterExtractResult:
             for item in plan.files:
                 _copy_out(src, item.offset, item.length, targets[item.name])
                 written.append(targets[item.name])
-            manifest = _manifest(plan.manifest, container)
+            manifest = _manifest({**plan.manifest, "zbota_args": args}, container)
             text = json.dumps(manifest, indent=2, ensure_ascii=True) + "\n"
             files.write_atomic(targets[MANIFEST_NAME], text.encode("ascii"), field=FIELD)
             written.append(targets[MANIFEST_NAME])
@@ -119,7 +175,7 @@ def run(settings: ExtractSettings) -> ExtractResult | MatterExtractResult:
         directory=directory,
         files=tuple(written),
         container=None if container is None else container.kind,
-        zbota_args=None if plan.zbota_args is None else tuple(plan.zbota_args),
+        zbota_args=None if args is None else tuple(args),
         not_rebuildable=plan.not_rebuildable,
         sub_elements=len(plan.files),
     )

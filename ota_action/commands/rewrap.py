@@ -17,12 +17,13 @@ from pathlib import Path
 from ota_action.commands import aes_backend
 from ota_action.edges import files, log, same_file
 from ota_action.errors import FormatError, InputError
+from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.containers import find_container
 from ota_action.formats.zigbee.image import parse_file
 from ota_action.formats.zigbee.rewrap import HeaderChanges, plan_rewrap, write_rewrap
 from ota_action.results.fleet import RewrapResult
-from ota_action.results.ota import OtaSummary
+from ota_action.results.summary import OtaSummary
 from ota_action.settings.fleet import RewrapSettings
 from ota_action.settings.zigbee import chosen_header_string
 
@@ -41,12 +42,12 @@ def changes_of(settings: RewrapSettings) -> HeaderChanges:
     )
 
 
-def _signature(path: Path, public_key: Path, *, field: str) -> str:
+def _signature(path: Path, public_key: Path, *, field: str, backend: Backend) -> str:
     """The XBee signature verdict of ``path``; an invalid one is an InputError naming ``field``."""
     from ota_action.commands.xbee_fs import signature_verdict
 
     with files.open_input(path, field=field) as f:
-        parsed = parse_file(f, os.fstat(f.fileno()).st_size)
+        parsed = parse_file(f, os.fstat(f.fileno()).st_size, backend=backend)
         verdict, problems = signature_verdict(f, parsed, public_key)
     if problems:
         raise InputError(f"XBee file-system signature: {problems[0]}", field=field, value=str(path))
@@ -61,7 +62,7 @@ def run(settings: RewrapSettings) -> RewrapResult:
     backend = aes_backend()
     signature = None
     if settings.public_key is not None:
-        _signature(settings.image, settings.public_key, field="image")
+        _signature(settings.image, settings.public_key, field="image", backend=backend)
     with files.open_input(settings.image, field="image") as src:
         size = os.fstat(src.fileno()).st_size
         try:
@@ -88,7 +89,7 @@ def run(settings: RewrapSettings) -> RewrapResult:
         with files.atomic_output(settings.outfile) as out:
             written = write_rewrap(plan, src, out, backend=backend)
     if settings.public_key is not None:
-        signature = _signature(settings.outfile, settings.public_key, field="outfile")
+        signature = _signature(settings.outfile, settings.public_key, field="outfile", backend=backend)
     with files.open_input(settings.outfile, field="outfile") as f:
         parsed = parse_file(f, os.fstat(f.fileno()).st_size, backend=backend)
     findings = [Finding.warning("rewrap", w) for w in plan.warnings]

@@ -1,4 +1,4 @@
-"""``verify --public-key A --public-key B``: which key, if any, signed an XBee file system.
+"""``verify --public-key A --public-key B``: which key, if any, signed an XBee file system or a GBL.
 
 A release gate asks "signed with the production key, not the development key"; key
 rotation asks "which of these keys signed it".  :func:`load_public_keys` reads each
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from ota_action.edges import files
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
+from ota_action.formats.zigbee.payload_types import McubootPayload, Payload, first_gbl
 from ota_action.formats.zigbee.streams import chunks
 
 if TYPE_CHECKING:
@@ -58,6 +59,15 @@ def _invalid(problem: str) -> tuple[str, list[str]]:
     return f"invalid: {problem}", [problem]
 
 
+def _looks_like_der_signature(head: bytes, length: int) -> bool:
+    """A DER ``SEQUENCE`` filling the whole tail, 8-72 bytes: what an ECDSA P-256 signature is.
+
+    Anything else after the 2048-byte blocks (a vendor's payload, nothing at all) means
+    the file was never signed: a different message from a signature that does not verify.
+    """
+    return 8 <= length <= 72 and len(head) == length and head[0] == 0x30 and head[1] == length - 2
+
+
 def signature_verdict(
     f: BinaryIO, parsed: ParsedImage, public_keys: Path | Sequence[NamedKey]
 ) -> tuple[str, list[str]]:
@@ -77,16 +87,18 @@ def signature_verdict(
     if ref is None:
         return _invalid("no upgrade image (tag 0x0000) holds a signed image")
     image_length, signature_length = xbee.split_length(ref.length)
-    if not image_length or not signature_length:
-        return _invalid(
-            f"the upgrade image is {ref.length} bytes; an XBee file-system "
-            "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
+    f.seek(ref.data_offset + image_length)
+    der = f.read(min(signature_length, 256))
+    if not image_length or not _looks_like_der_signature(der, signature_length):
+        problem = (
+            f"the file carries no XBee file-system signature: its {ref.length}-byte upgrade image "
+            "is not a multiple of 2048 bytes followed by a DER ECDSA signature (files made by "
+            "xbee-fs have one; sign this image with xbee-fs)"
         )
+        return f"none: {problem}", [problem]
     sha = hashlib.sha256()
     for chunk in chunks(f, ref.data_offset, ref.data_offset + image_length):
         sha.update(chunk)
-    f.seek(ref.data_offset + image_length)
-    der = f.read(signature_length)
     try:
         signature: Signature | None = Signature.from_der(der)
     except ValueError:
@@ -103,3 +115,111 @@ def signature_verdict(
         return _invalid(f"{what} does not verify with key fingerprint {candidates[0].fingerprint}")
     prints = ", ".join(f"{k.name!r} {k.fingerprint}" for k in candidates)
     return _invalid(f"{what} verifies with none of the {len(candidates)} public keys given ({prints})")
+
+
+# --- a GBL upgrade image's signature (issue 24) -------------------------------------------
+
+MAX_GBL = 64 << 20  # a GBL is read whole to be checked; no flash image comes near this
+
+
+def upgrade_image_verdict(
+    f: BinaryIO, parsed: ParsedImage, payloads: Sequence[Payload], public_keys: Sequence[NamedKey]
+) -> tuple[str, list[str]]:
+    """``verify --public-key``: a GBL upgrade image's signature when there is one, an MCUboot
+    image's, else the XBee3 file system's (:func:`signature_verdict`)."""
+    gbl = first_gbl(payloads)
+    if gbl is not None:
+        return gbl_verdict(f, gbl, public_keys)
+    mcuboot = next((p for p in payloads if isinstance(p, McubootPayload) and p.header is not None), None)
+    if mcuboot is not None:
+        return mcuboot_verdict(f, mcuboot, public_keys)
+    return signature_verdict(f, parsed, public_keys)
+
+
+def gbl_verdict(f: BinaryIO, payload: Payload, candidates: Sequence[NamedKey]) -> tuple[str, list[str]]:
+    """ECDSA P-256 over SHA-256 of every tag as written but the signature and end tags, as the
+    Gecko bootloader checks it (read with ``pygbl``), tried with each key in turn."""
+    from pygbl import GBL3Image, GBL3Signature
+    from pygbl.types import GBLError
+
+    from ota_action.signing.port import Signature, verifies
+
+    where = f"the GBL at offset {payload.offset}"
+    if payload.length > MAX_GBL:
+        return _invalid(f"{where} is {payload.length} bytes, over the {MAX_GBL} ota-action reads to check it")
+    f.seek(payload.offset)
+    try:
+        image = GBL3Image.from_bytes(f.read(payload.length), validate=False)
+    except (GBLError, ValueError) as exc:
+        return _invalid(f"{where} cannot be read to check its signature: {exc}")
+    found = image.get_tags(GBL3Signature, allow_missing=True)
+    if not found:
+        problem = f"{where} carries no signature (no signature tag 0xF70A0AF7): sign it with gbl --sign"
+        return f"none: {problem}", [problem]
+    signature = Signature(int.from_bytes(found[0].r, "big"), int.from_bytes(found[0].s, "big"))
+    digest = image.signing_digest()
+    for named in candidates:
+        if verifies(named.key, signature, digest):
+            return (
+                f"valid (GBL ECDSA P-256, raw r||s, key fingerprint {named.fingerprint}, "
+                f"public key {named.name!r})",
+                [],
+            )
+    if len(candidates) == 1:
+        return _invalid(
+            f"the signature of {where} does not verify with key fingerprint {candidates[0].fingerprint}"
+        )
+    prints = ", ".join(f"{k.name!r} {k.fingerprint}" for k in candidates)
+    return _invalid(
+        f"the signature of {where} verifies with none of the {len(candidates)} public keys ({prints})"
+    )
+
+
+MCUBOOT_SHA256 = 0x10
+MCUBOOT_ECDSASIG = 0x22
+
+
+def mcuboot_verdict(
+    f: BinaryIO, payload: McubootPayload, candidates: Sequence[NamedKey]
+) -> tuple[str, list[str]]:
+    """MCUboot's own check (bootutil ``image_validate``): SHA-256 of header, image and protected
+    TLVs equals the SHA256 TLV, and the ECDSASIG TLV (DER) verifies over that digest."""
+    from ota_action.signing.port import Signature, verifies
+
+    header, tlvs = payload.header, payload.tlvs or ()
+    where = f"the MCUboot image at offset {payload.offset}"
+    if header is None:  # pragma: no cover - the caller picks images with a header
+        return _invalid(f"{where} has no header")
+    hashed = header.header_size + header.image_size + header.protected_tlv_size
+    digest = hashlib.sha256()
+    for piece in chunks(f, payload.offset, payload.offset + hashed):
+        digest.update(piece)
+
+    def value(tlv_type: int) -> bytes | None:
+        tlv = next((t for t in tlvs if t.type == tlv_type), None)
+        if tlv is None:
+            return None
+        f.seek(payload.offset + tlv.offset)
+        return f.read(tlv.length)
+
+    stored = value(MCUBOOT_SHA256)
+    if stored != digest.digest():
+        return _invalid(
+            f"{where}: its SHA256 TLV does not match the hash of its header, image and protected TLVs"
+        )
+    der = value(MCUBOOT_ECDSASIG)
+    if der is None:
+        return _invalid(f"{where} is not signed (it has no ECDSASIG TLV)")
+    try:
+        signature = Signature.from_der(der[: der[1] + 2] if len(der) > 2 else der)  # imgtool may pad to 72
+    except ValueError:
+        return _invalid(f"{where}: its ECDSASIG TLV is not a DER signature")
+    for named in candidates:
+        if verifies(named.key, signature, digest.digest()):
+            return (
+                f"valid (MCUboot ECDSA P-256, key fingerprint {named.fingerprint}, "
+                f"public key {named.name!r})",
+                [],
+            )
+    prints = ", ".join(f"{k.name!r} {k.fingerprint}" for k in candidates)
+    return _invalid(f"the signature of {where} verifies with none of the public keys given ({prints})")

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ota_action.commands import aes_backend, firmware_files
+from ota_action.commands.upgrade_image import prepare_elements
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats.firmware.kinds import FirmwareKind
@@ -105,7 +106,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
     header = OtaHeader.create(
         manufacturer_code=settings.mfg_id,
         image_type=settings.image_type,
-        file_version=settings.version,
+        file_version=settings.version if isinstance(settings.version, int) else 0,
         header_string=header_string,
         zigbee_stack_version=settings.stack_version,
         security_credential_version=settings.credentials,
@@ -132,7 +133,8 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         source, described = _element(spec, settings.fill, warnings)
         elements.append((spec.tag, source))
         sources.append(described)
-    plan = plan_image(header, elements, **plan_options)
+    elements, version = prepare_elements(settings, elements)  # --prepare, -v payload, nested OTA
+    plan = plan_image(replace(header, file_version=version), elements, **plan_options)
     with files.atomic_output(settings.outfile) as out:
         built = write_image(plan, out, backend=backend, crc_trailer=settings.crc_trailer)
     written = time.perf_counter()

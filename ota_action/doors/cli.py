@@ -59,13 +59,36 @@ def _redact_unrecognized(message: str) -> str:
     return prefix + " ".join(shown)
 
 
+# Names other tools (Commander, zigpy-cli, objcopy, openssl) give these options, which no
+# spelling distance finds: the first one the command has is suggested.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "--output": ("--outfile",),
+    "--out": ("--outfile",),
+    "--manufacturer": ("--mfg-id", "--manufacturer-name"),
+    "--manufacturer-id": ("--mfg-id",),
+    "--manufacturer-code": ("--mfg-id",),
+    "--mfg-code": ("--mfg-id",),
+    "--type": ("--image-type",),
+    "--file-version": ("--version",),
+    "--key": ("--key-file", "--public-key"),
+    "--private-key": ("--key-file",),
+    "--signing-key": ("--key-file",),
+    "--pubkey": ("--public-key",),
+}
+
+
 def _suggest(word: str, options: Sequence[str]) -> str:
-    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14)."""
+    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14),
+    and ``--outfile`` for ``--output``, the name other tools use."""
     import difflib
 
     flag = word.split("=", 1)[0]
+    synonym = next((o for o in _SYNONYMS.get(flag.lower(), ()) if o in options), None)
     close = difflib.get_close_matches(flag, [o for o in options if o.startswith("--")], n=1, cutoff=0.75)
-    return f"; did you mean {close[0]}?" if close else ""
+    best = synonym or (close[0] if close else None)
+    if best == "--key-file":
+        return f"; did you mean {best}? (a key is never a command-line value: give its file)"
+    return f"; did you mean {best}?" if best else ""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -244,6 +267,7 @@ def error_line(exc: OtaActionError, options: CommandOptions | None, source: str 
     from ota_action.safe_text import printable, shown
 
     where = describe_field(options, exc.field)
+    message = printable(exc.spelt(lambda field: describe_field(options, field)))
     source = exc.source or source
     if where and source:
         where += f" (from environment variable {source})"
@@ -251,10 +275,10 @@ def error_line(exc: OtaActionError, options: CommandOptions | None, source: str 
         # A secret-adjacent option (--key-file, --key-env) is repeated only when it names a
         # file that exists: a passphrase typed there by mistake is not echoed.
         secret = options is not None and exc.field in options.secret_fields and not os.path.lexists(exc.value)
-        return f"{where} {shown(exc.value, secret=secret)}: {printable(exc.message)}"
+        return f"{where} {shown(exc.value, secret=secret)}: {message}"
     if where:
-        return f"{where}: {printable(exc.message)}"
-    return printable(exc.message)
+        return f"{where}: {message}"
+    return message
 
 
 def _source(options: CommandOptions, field: str | None, given: dict[str, Any]) -> str | None:
@@ -271,10 +295,12 @@ def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
     from ota_action.edges import style
 
     if as_json:
-        out.write(result.json_text())
+        for chunk in result.json_chunks():  # a batch streams: one file a line, as it is read
+            out.write(chunk)
     else:
-        text = result.verdict() + "\n" if quiet else result.text()
-        out.write(style.paint_text(text, style.use_colour(out)))
+        colour = style.use_colour(out)
+        for chunk in [result.verdict() + "\n"] if quiet else result.text_chunks():
+            out.write(style.paint_text(chunk, colour))
 
 
 def _settings(
@@ -313,6 +339,7 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
 
         settings, run = _settings(spec, options, parsed, warn)
         result: Result = run(settings)
+        _emit(result, settings.json_output, quiet, out)
     except UsageError as exc:
         from ota_action.safe_text import redact_lines
 
@@ -322,7 +349,6 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         source = _source(options, exc.field, parsed)
         err.write(f"{prog}: error: {error_line(exc, options, source)}\n")
         return exc.exit_code
-    _emit(result, settings.json_output, quiet, out)
     return result.exit_code
 
 

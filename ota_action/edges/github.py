@@ -13,11 +13,13 @@ The rules follow ``actions/toolkit`` ``packages/core/src/command.ts`` and
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ota_action.errors import OtaActionError
 
@@ -62,6 +64,100 @@ def format_output(name: str, value: str, delimiter: str | None = None) -> str:
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
+# GitHub takes at most 1 MiB of outputs per job; stay under it with room for the other steps'
+# outputs (a job usually has several) and for the heredoc framing of each.
+OUTPUTS_LIMIT = 768 * 1024
+SHORT_STRING = 256  # characters a string keeps when no list is left to shorten
+
+
+def _size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+_Found = tuple[int, list[Any], dict[str, Any] | None, str | None]
+
+
+def _largest_list(node: object, key: str | None = None) -> _Found:
+    """(size, the largest list of two or more items in ``node``, its parent dict, its key)."""
+    best: _Found = (0, [], None, None)
+    children: list[tuple[str | None, object]] = []
+    if isinstance(node, dict):
+        children = list(node.items())
+    elif isinstance(node, list):
+        children = [(None, item) for item in node]
+    for child_key, child in children:
+        if isinstance(child, list) and len(child) > 1:
+            size = _size(child)
+            if size > best[0]:
+                best = (size, child, node if isinstance(node, dict) else None, child_key)
+        if isinstance(child, dict | list):
+            found = _largest_list(child, child_key)
+            if found[0] > best[0]:
+                best = found
+    return best
+
+
+def _shorten_strings(node: object) -> object:
+    if isinstance(node, str) and len(node) > SHORT_STRING:
+        return node[:SHORT_STRING] + "..."
+    if isinstance(node, dict):
+        return {k: _shorten_strings(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shorten_strings(v) for v in node]
+    return node
+
+
+def bound_json(text: str, limit: int) -> str:
+    """A JSON object cut below ``limit`` bytes, every cut said: the largest list is halved
+    (its length kept beside it as ``<key>_total``) until the whole fits, then long strings
+    are shortened; ``"truncated": true`` marks a cut document.  Small ones are unchanged."""
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        doc = {"value": doc}
+    doc["truncated"] = True
+    while _size(doc) > limit:
+        size, items, parent, key = _largest_list(doc)
+        if not size:
+            break
+        if parent is not None and key is not None:
+            parent.setdefault(f"{key}_total", len(items))
+        del items[max(1, len(items) // 2) :]
+    if _size(doc) > limit:
+        doc = _shorten_strings(doc)
+    if _size(doc) > limit:  # nothing left to cut: what kind of result it was, and that it was cut
+        doc = {k: doc[k] for k in ("schema_version", "command", "ok") if k in doc} | {"truncated": True}
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def bound_outputs(outputs: Mapping[str, str], limit: int = OUTPUTS_LIMIT) -> dict[str, str]:
+    """The outputs with ``summary-json`` cut (:func:`bound_json`) so all of them together
+    stay under ``limit`` bytes; another output that alone would not fit is left out, and
+    ``summary-json`` names it under ``outputs_left_out``."""
+    framing = 2 * len(new_delimiter()) + 8
+    sizes = {name: len(name) + len(value.encode("utf-8")) + framing for name, value in outputs.items()}
+    if sum(sizes.values()) <= limit:
+        return dict(outputs)
+    kept = {name: value for name, value in outputs.items() if name != "summary-json"}
+    left_out: list[str] = []
+    room = limit // 2  # what the others may take; the rest is summary-json's
+    for name in sorted(kept, key=lambda n: sizes[n], reverse=True):
+        if sum(sizes[n] for n in kept) <= room:
+            break
+        del kept[name]
+        left_out.append(name)
+    summary = outputs.get("summary-json")
+    if summary is not None:
+        if left_out:
+            doc = json.loads(summary)
+            if isinstance(doc, dict):
+                summary = json.dumps({**doc, "outputs_left_out": left_out}, separators=(",", ":"))
+        budget = limit - sum(sizes[n] for n in kept) - framing - len("summary-json")
+        kept["summary-json"] = bound_json(summary, budget)
+    return kept
+
+
 def append_outputs(path: Path, outputs: Mapping[str, str]) -> int:
     """Append every output to a ``GITHUB_OUTPUT``-style file; returns the bytes written."""
     text = "".join(format_output(name, value) for name, value in outputs.items())
@@ -70,12 +166,37 @@ def append_outputs(path: Path, outputs: Mapping[str, str]) -> int:
     return len(data)
 
 
+# Appending never follows a symbolic link (it could point anywhere, even outside the
+# workspace) and never waits on a FIFO: O_NONBLOCK makes opening one without a reader
+# fail at once, and what opens is checked to be a regular file before a byte is written.
+_APPEND_FLAGS = (
+    os.O_WRONLY
+    | os.O_APPEND
+    | os.O_CREAT
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
 def _append(path: Path, data: bytes, variable: str) -> None:
+    """Append ``data`` to a runner file that must be a regular file; PublishError if not."""
     try:
-        with path.open("ab") as handle:
-            handle.write(data)
+        fd = os.open(path, _APPEND_FLAGS, 0o644)
     except OSError as exc:
-        raise PublishError(f"{variable} cannot be written ({exc.strerror}); nothing was published") from None
+        problem = _destination_problem(path) or f"cannot be written ({exc.strerror})"
+        raise PublishError.unwritable(variable, problem) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PublishError.unwritable(variable, "is not a regular file")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise PublishError.unwritable(variable, f"cannot be written ({exc.strerror})") from None
+    finally:
+        os.close(fd)
 
 
 def truncate_summary(markdown: str, limit: int = SUMMARY_LIMIT) -> tuple[str, bool]:
@@ -99,7 +220,7 @@ def append_summary(path: Path, markdown: str) -> tuple[int, bool]:
     """Append the step summary (truncated below 1 MiB); returns (bytes written, truncated)."""
     text, truncated = truncate_summary(markdown)
     data = text.encode("utf-8")
-    _append(path, data, "GITHUB_STEP_SUMMARY")
+    _append(path, data, SUMMARY_VARIABLE)
     return len(data), truncated
 
 
@@ -110,8 +231,17 @@ class PublishError(OtaActionError):
     """A runner file (``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``) or ``OTA_RESULT_FILE``
     cannot take the results: exit 2, naming the variable."""
 
+    problem = ""  # what is wrong with the file, without what it meant for this run
 
-RUNNER_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
+    @classmethod
+    def unwritable(cls, variable: str, problem: str) -> PublishError:
+        error = cls(f"{variable} {problem}; nothing was published")
+        error.problem = f"{variable} {problem}"
+        return error
+
+
+SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+RUNNER_FILES = ("GITHUB_OUTPUT", SUMMARY_VARIABLE)
 RESULT_FILE = "OTA_RESULT_FILE"
 
 
@@ -194,10 +324,12 @@ class Publication:
         """Truncate the runner's files to their old sizes; remove what this run wrote."""
         for path, size in self.sizes.items():
             with contextlib.suppress(OSError):
+                st = os.lstat(path)  # never through a link: only the file this run appended to
+                if not stat.S_ISREG(st.st_mode):
+                    continue
                 if size is None:
-                    if path.is_file():
-                        path.unlink()
-                elif path.is_file() and path.stat().st_size > size:
+                    path.unlink()
+                elif st.st_size > size:
                     os.truncate(path, size)
         for path in self.written:
             with contextlib.suppress(OSError):

@@ -68,10 +68,9 @@ def configure(
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
     else:
-        colors = "NO_COLOR" not in os.environ and (
-            "FORCE_COLOR" in os.environ or os.environ.get("GITHUB_ACTIONS") == "true" or out.isatty()
-        )
-        renderer = structlog.dev.ConsoleRenderer(colors=colors)
+        from ota_action.edges.style import use_colour  # the one colour rule (no-color.org)
+
+        renderer = structlog.dev.ConsoleRenderer(colors=use_colour(out))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

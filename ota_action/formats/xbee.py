@@ -172,11 +172,6 @@ def split_payload(payload: bytes) -> tuple[bytes, bytes]:
     return payload[:cut], payload[cut:]
 
 
-def trailing_ymodem_padding(raw: bytes) -> int:
-    """How many 0x1A bytes end ``raw`` (a YMODEM receiver that ignored the file length)."""
-    return len(raw) - len(raw.rstrip(bytes([YMODEM_PAD])))
-
-
 # --- file version ----------------------------------------------------------------------
 
 _VR = re.compile(

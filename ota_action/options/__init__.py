@@ -6,5 +6,5 @@ command's fields.  :mod:`ota_action.options.table` is generated *from* them
 build its argparse options, its help and its messages without importing pydantic, and a
 read-only command (``verify``, ``inspect``) can validate its fields with the very same
 field rules (:mod:`ota_action.options.rules`) without it.  That keeps ``ota-action verify
-FILE`` close to the cost of starting Python; see docs/benchmarks.md.
+FILE`` close to the cost of starting Python; see docs/speed.md.
 """

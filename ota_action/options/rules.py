@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ota_action.safe_text import looks_like_secret
+from ota_action.safe_text import cannot_be_path
 from ota_action.values import split_lines
 
 
 def image_path(value: Any) -> Any:
-    """A key pasted among the paths is refused here, by item, so the message never shows it."""
-    if isinstance(value, str) and looks_like_secret(value):
+    """A PEM pasted among the paths is refused here, by item, so the message never shows it
+    (any other spelling is a path: the file edge decides when it is opened)."""
+    if isinstance(value, str) and cannot_be_path(value):
         raise ValueError(
             "looks like key material, not a file name; never put a key on the command line "
             "(use an environment variable or a key file)"

@@ -40,7 +40,12 @@ def header_string(value: Any) -> Any:
         return None
     text = str(value)
     if not text.isascii():
-        raise ValueError("must be ASCII text")
+        index, char = next((i, c) for i, c in enumerate(text) if not c.isascii())
+        raise ValueError(
+            f"character {index + 1}, {char!a} (U+{ord(char):04X}), is not ASCII; the header string is "
+            "32 ASCII bytes: write it in ASCII, or give the exact bytes in hex with --string-hex "
+            "(zbota, rewrap)"
+        )
     if len(text) > 32:
         raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
     return text

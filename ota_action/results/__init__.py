@@ -45,7 +45,8 @@ from ota_action.results.base import FileWritten, Result, finding_json, md_escape
 if TYPE_CHECKING:
     from ota_action.results.combine import CombineInput, CombineResult
     from ota_action.results.fleet import BuildResult, ExtractResult, IndexResult, MergeRow, RewrapResult
-    from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
+    from ota_action.results.ota import InspectResult, VerifyResult, ZbotaResult
+    from ota_action.results.summary import ElementRow, OtaSummary
     from ota_action.results.xbee import KeygenResult, XbeeFsResult
 
 # Each result type is imported when first asked for, so ``verify`` does not pay for the
@@ -53,7 +54,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "combine": ("CombineInput", "CombineResult"),
     "fleet": ("BuildResult", "ExtractResult", "IndexResult", "MergeRow", "RewrapResult"),
-    "ota": ("ElementRow", "InspectResult", "OtaSummary", "VerifyResult", "ZbotaResult"),
+    "ota": ("InspectResult", "VerifyResult", "ZbotaResult"),
+    "summary": ("ElementRow", "OtaSummary"),
     "xbee": ("KeygenResult", "XbeeFsResult"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}

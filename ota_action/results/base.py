@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,11 +38,22 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+# GitHub's renderer (cmark-gfm's autolink extension) turns bare ``http://``, ``https://``,
+# ``ftp://``, ``www.`` and e-mail addresses (also ``mailto:``/``xmpp:``) into links.  A
+# character reference stops the first two (the extension looks for the literal ``:`` or
+# ``.``), an empty HTML comment after ``@`` the third; both render as nothing visible.
+_SCHEME = re.compile(r"://")
+_WWW = re.compile(r"(?i)(www)\.")
+NO_LINK_AT = "@<!-- -->"
+
+
 def md_escape(value: object) -> str:
     """One table cell or line of Markdown from user text: control characters escaped,
     HTML escaped (``<img>`` shows as text), no pipes, brackets or backticks that could end
-    a cell, open a link or a code span (:func:`ota_action.safe_text.md_text`)."""
-    return md_text(value)
+    a cell, open a link or a code span (:func:`ota_action.safe_text.md_text`), and no
+    bare URL or address that GitHub would turn into a link (checked with cmark-gfm)."""
+    escaped = _WWW.sub(r"\1&#46;", _SCHEME.sub("&#58;//", md_text(value)))
+    return escaped.replace("@", NO_LINK_AT)
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -63,7 +75,6 @@ def finding_json(finding: Finding) -> dict[str, str]:
     return {"level": finding.level.value, "code": finding.code, "message": finding.message}
 
 
-TEXT_WIDTH = 100  # columns of the human summary
 _FINDING_PREFIXES = ("note: ", "warning: ", "error: ")
 
 
@@ -152,6 +163,14 @@ class Result:
     def json_text(self) -> str:
         """What ``--json`` prints: :meth:`to_json` indented (a batch prints JSON Lines)."""
         return json.dumps(self.to_json(), indent=2) + "\n"
+
+    def json_chunks(self) -> Iterator[str]:
+        """:meth:`json_text` in pieces a door writes as they come (a batch: one file a line)."""
+        yield self.json_text()
+
+    def text_chunks(self) -> Iterator[str]:
+        """:meth:`text` in pieces a door writes as they come (a batch: one file a line)."""
+        yield self.text()
 
     def word(self) -> str:
         """The verdict's first word: :attr:`verdict_word`, or ``invalid`` after an error."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ota_action.results import shell
 from ota_action.results.base import (
     FileWritten,
     Result,
@@ -16,7 +17,8 @@ from ota_action.results.base import (
     plural,
     relative_to,
 )
-from ota_action.results.ota import OtaSummary, sha_markdown
+from ota_action.results.ota import sha_markdown
+from ota_action.results.summary import OtaSummary
 
 MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
 SUMMARY_LISTED = 200  # files, entries and merge actions summary-json lists (GitHub: 1 MiB per output)
@@ -177,8 +179,8 @@ class ExtractResult(Result):
             lines.append(f"Container: {self.container}; its OTA file written as payload.ota")
         lines += [f"  {p.name}" for p in self.files]
         if self.zbota_args is not None:
-            args = " ".join(self.zbota_args)
-            lines.append(f"Rebuild (in the directory): ota-action zbota {args} -o OUT")
+            where = "" if shell.runs_in_place(self.directory) else " (in the directory)"
+            lines.append(f"Rebuild{where}: {self.rebuild_command()}")
         else:
             lines.append(f"Not rebuildable with zbota: {self.not_rebuildable}")
         lines.append(f"Written to: {self.directory}")
@@ -187,10 +189,22 @@ class ExtractResult(Result):
     def markdown_body(self) -> list[str]:
         out = md_table(("File",), [(p.name,) for p in self.files])
         if self.zbota_args is not None:
-            out += ["", "Rebuild: `ota-action zbota " + md_escape(" ".join(self.zbota_args)) + " -o OUT`"]
+            out += [
+                "",
+                "Rebuild, from where extract ran:"
+                if shell.runs_in_place(self.directory)
+                else "Rebuild, in the directory:",
+                "",
+            ]
+            out += shell.code_block(self.rebuild_command())
         else:
             out += ["", f"Not rebuildable with zbota: {md_escape(self.not_rebuildable)}"]
         return out
+
+    def rebuild_command(self) -> str:
+        """The shell line that rebuilds the file (``rebuilt.ota`` in the directory), quoted."""
+        args = [*(self.zbota_args or ()), "-o", "rebuilt.ota"]
+        return shell.command_line(("ota-action", "zbota"), args, directory=self.directory)
 
     def verdict_facts(self) -> list[str]:
         return [f"{self.directory}, {plural(len(self.files), 'file')}"]

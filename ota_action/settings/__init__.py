@@ -25,12 +25,18 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ota_action.options import rules
 from ota_action.options import zigbee_rules as zr
 from ota_action.options.env import from_environment as environment_values
 from ota_action.options.problems import decimal_warnings, field_problem
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
+
+
+# The one splitter of every list-valued setting (a list as it is, or newline-separated
+# text as its non-blank lines); it lives with the pydantic-free rules.
+lines_of = rules.lines
 
 
 @dataclass(frozen=True)

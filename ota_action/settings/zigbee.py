@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
@@ -11,8 +12,38 @@ from pydantic_settings import NoDecode
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.options import rules
 from ota_action.options import zigbee_rules as zr
-from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
-from ota_action.values import TagSpec
+from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, lines_of, option
+from ota_action.values import TagSpec, parse_file_version
+
+
+class Prepare(enum.StrEnum):
+    """A vendor's fix-ups applied to the upgrade image (tag 0x0000) before it is wrapped."""
+
+    TELINK = "telink"
+
+
+class VersionFrom(enum.StrEnum):
+    """Where ``-v`` may say the file version comes from instead of giving it."""
+
+    PAYLOAD = "payload"
+
+
+def _version(value: Any) -> Any:
+    """``payload`` (any case) takes the version from the upgrade image; anything else is a number."""
+    if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
+        return VersionFrom.PAYLOAD
+    return value if isinstance(value, int | VersionFrom) else parse_file_version(value)
+
+
+def _prepare(value: Any) -> Any:
+    if value is None or isinstance(value, Prepare):
+        return value
+    text = str(value).strip().lower()
+    try:
+        return Prepare(text)
+    except ValueError:
+        raise ValueError("must be " + ", ".join(p.value for p in Prepare)) from None
+
 
 # Each path is validated by itself, so an error points at the offending item, not the list.
 ImagePaths = Annotated[
@@ -40,8 +71,9 @@ class ZbotaSettings(CommandSettings):
     outfile: Path = option("output OTA file (its directory is created)", cli=Cli(("-o",)))
     mfg_id: U16 = option("manufacturer code, e.g. 0x1234", cli=Cli(("-m",)))
     image_type: U16 = option("image type, e.g. 0x0001", cli=Cli(("-i",)))
-    version: FileVersion = option(
-        "file version: dotted a.b.c.d (each 0-255) or an integer such as 0x01000001",
+    version: Annotated[int | VersionFrom, BeforeValidator(_version)] = option(
+        "file version: dotted a.b.c.d (each 0-255), an integer such as 0x01000001, or 'payload' "
+        "to take it from the upgrade image (a Telink image's own version)",
         cli=Cli(("-v",)),
     )
     tags: TagSpecs = option(
@@ -83,6 +115,15 @@ class ZbotaSettings(CommandSettings):
         "allow a tag id more than once (some real files repeat 0x0000 or a manufacturer tag)", False
     )
     crc_trailer: bool = option("append Salus' CRC-32 trailer (zlib, little-endian) after the image", False)
+    prepare: Annotated[Prepare | None, BeforeValidator(_prepare)] = option(
+        "apply a vendor's OTA fix-ups to the upgrade image (tag 0x0000) first: telink (pad to 16 "
+        "bytes, size at 0x18, magic 5D 02, CRC-32); an image already prepared is only checked",
+        None,
+        Cli(metavar="VENDOR"),
+    )
+    allow_nested_ota: bool = option(
+        "allow an upgrade image that is itself a Zigbee OTA file (wrapped twice; refused otherwise)", False
+    )
 
 
 class InspectSettings(CommandSettings):
@@ -105,8 +146,9 @@ class VerifySettings(CommandSettings):
         "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
         cli=Cli(positional=True, metavar="FILE"),
     )
-    public_key: Annotated[list[Path], NoDecode, BeforeValidator(rules.lines)] = option(
-        "check the XBee3 file-system signature with this P-256 public key (PEM, DER or FK hex); "
+    public_key: Annotated[list[Path], NoDecode, BeforeValidator(lines_of)] = option(
+        "check the signature with this P-256 public key (PEM, DER or FK hex): a GBL upgrade image's, "
+        "else the XBee3 file system's; "
         "repeatable (one a line in the Action): the report names the key that verified it",
         [],
         Cli(name="--public-key", metavar="PEM", repeat=True),

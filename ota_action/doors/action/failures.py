@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,8 +49,9 @@ def from_error(
     exc: OtaActionError, inputs: Mapping[str, str], model: type[CommandSettings] | None = None
 ) -> Failure:
     """The failure an engine error is: its settings field spelt as the input that sets it."""
+    message = exc.spelt(lambda field: f"input {input_name(field)}")
     if exc.field is None:
-        return Failure(exc.message, None, exc.exit_code)
+        return Failure(message, None, exc.exit_code)
     from ota_action.settings import source_of
 
     name = input_name(exc.field)
@@ -59,7 +59,7 @@ def from_error(
     env_name = exc.source or source_of(model, exc.field, dict.fromkeys(given), os.environ)
     if name not in inputs and env_name:
         name = f"{name} (from {env_name})"
-    return Failure(exc.message, name, exc.exit_code, exc.value)
+    return Failure(message, name, exc.exit_code, exc.value)
 
 
 def report(reporter: Reporter, failure: Failure, command: str) -> int:
@@ -76,6 +76,13 @@ def report(reporter: Reporter, failure: Failure, command: str) -> int:
         annotated=True,
     )
     heading = f"### ❌ ota-action {command}".rstrip()
-    with contextlib.suppress(OtaActionError):  # a broken summary file is already reported
+    try:
         reporter.summary(f"{heading}\n\n{md_escape(failure.line())}\n")
+    except OtaActionError as exc:
+        # The summary file cannot take it (a link, a FIFO, a directory): nothing is written
+        # there, and the reason is said once -- not again when it is the failure itself.
+        if not failure.message.startswith(github.SUMMARY_VARIABLE):
+            problem = getattr(exc, "problem", "") or exc.message
+            warning = f"{problem}; this failure is not in the step summary"
+            reporter.emit(github.command("warning", warning, title="ota-action"))
     return failure.exit_code

@@ -6,6 +6,7 @@ or folder left root-owned cannot be deleted by a later step (or the next checkou
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +33,27 @@ def missing_ancestors(path: Path, workspace: Path) -> list[Path]:
         if not parent.exists():
             missing.append(parent)
     return missing
+
+
+def folders_to_create(settings: object, workspace: Path) -> list[Path]:
+    """The folders a command will create for its output: ``outfile``'s missing parents, and
+    ``directory`` (extract) with its own missing parents.  Known before the command runs,
+    so they can be handed to the owner afterwards and removed when the run fails."""
+    folders: list[Path] = []
+    outfile = getattr(settings, "outfile", None)
+    if isinstance(outfile, Path):
+        folders += missing_ancestors(outfile, workspace)
+    directory = getattr(settings, "directory", None)
+    if isinstance(directory, Path):
+        folders += missing_ancestors(directory / "-", workspace)  # the directory itself, too
+    return folders
+
+
+def remove_empty(folders: Iterable[Path]) -> None:
+    """Remove the folders a failed run created, deepest first, if nothing is left in them."""
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def give_to_workspace_owner(paths: Iterable[Path], workspace: Path) -> tuple[int, int, int] | None:

@@ -97,7 +97,7 @@ def _publish(reporter: Reporter, result: Result, created: list[Path], workspace:
     outputs = result.outputs(workspace)
     path = os.environ.get("GITHUB_OUTPUT")
     if path:
-        written = github.append_outputs(Path(path), outputs)
+        written = github.append_outputs(Path(path), github.bound_outputs(outputs))
         logger.info("action.outputs", names=sorted(outputs), bytes=written)
     result_file = os.environ.get("OTA_RESULT_FILE")
     if result_file:

@@ -70,7 +70,6 @@ class ActionRun:
             github.check_destinations(os.environ)  # before any work: where results will go
             settings = load(model, values, warn=self.reporter.warn)
             outfile = getattr(settings, "outfile", None)
-            created: list[Path] = []
             if isinstance(outfile, Path):
                 if self.on_github and ownership.relative(outfile, self.workspace) is None:
                     raise InputError(
@@ -79,11 +78,15 @@ class ActionRun:
                         value=str(outfile),
                     )
                 files.check_output_path(outfile)  # a bad name is exit 2, not an OSError below
-                created = ownership.missing_ancestors(outfile, self.workspace)
+            created = ownership.folders_to_create(settings, self.workspace)
             # The secrets were taken out of os.environ; they reach the command as Secrets.
             secrets = runner.secrets(settings, os.environ, self.secrets.given(settings))
             mask_new(self.secrets, secrets, self.on_github, self.reporter.emit)
-            result = runner.run(settings, secrets)
+            try:
+                result = runner.run(settings, secrets)
+            except BaseException:
+                ownership.remove_empty(created)  # the command removed its files; not its folders
+                raise
         except OtaActionError as exc:
             raise failures.from_error(exc, self.inputs, model) from None
         try:

@@ -9,7 +9,7 @@ when a binary image is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ota_action.errors import InputError
@@ -42,11 +42,6 @@ class Range:
 def ranges_of(segments: Iterable[Segment]) -> list[Range]:
     """The address range of each segment."""
     return [Range(a, a + len(d)) for a, d in segments]
-
-
-def bounded_ranges(ranges: Sequence[Range], limit: int = RANGES_LISTED) -> list[dict[str, object]]:
-    """The JSON form of at most ``limit`` ranges (summaries must stay readable)."""
-    return [r.as_json() for r in ranges[:limit]]
 
 
 class Runs:

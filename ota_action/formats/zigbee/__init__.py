@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # Each name is imported from its module when first asked for: importing one module of
 # the package (zbota's integrity variants) does not load the checks, layouts and
-# payload readers that only verify needs (docs/benchmarks.md).
+# payload readers that only verify needs (docs/speed.md).
 _HOMES = {
     "checks": ("Finding", "Level", "check_image"),
     "elements": ("ElementRef", "SubElement", "Tag", "check_writable_tags", "tag_name"),

@@ -77,7 +77,7 @@ def _load_libcrypto() -> Compress | None:
     under key ``h`` with IV ``m`` applied to ``m``: so ``AES_ofb128_encrypt`` does the
     encryption *and* the XOR in C, writing the next key straight into the buffer that
     ``AES_set_encrypt_key`` reads.  No Python integer work remains per block (1.3x
-    faster than encrypting and XORing in Python; docs/benchmarks.md).  OFB overwrites its
+    faster than encrypting and XORing in Python; docs/speed.md).  OFB overwrites its
     IV, so the IVs are a second copy of the blocks.  No ``argtypes`` on purpose: ctypes'
     automatic conversion of buffers and ``byref`` is cheaper than declared conversions.
     """

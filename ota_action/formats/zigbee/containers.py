@@ -24,6 +24,7 @@ Anything else that does not start with the OTA magic number is not a Zigbee OTA 
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -31,6 +32,15 @@ from typing import Any, BinaryIO
 from ota_action.errors import FormatError
 from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.streams import FileSlice, chunks, read_at
+
+
+class ContainerKind(enum.StrEnum):
+    """The vendor wrapper an OTA file came in."""
+
+    IKEA_NGIS = "ikea-ngis"
+    LEGRAND = "legrand"
+    THIRD_REALITY = "third-reality"
+
 
 _MAGIC_BYTES = MAGIC.to_bytes(4, "little")
 NGIS = b"NGIS"
@@ -48,7 +58,7 @@ class Container:
     None where there is nothing ota-action can check (IKEA's signature, Legrand's suffix).
     """
 
-    kind: str
+    kind: ContainerKind
     offset: int
     length: int
     trailer_length: int
@@ -56,7 +66,7 @@ class Container:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
+            "kind": self.kind.value,
             "offset": self.offset,
             "length": self.length,
             "trailer_length": self.trailer_length,
@@ -109,7 +119,7 @@ def _ikea(f: BinaryIO, size: int, head: bytes) -> Container:
             f"IKEA NGIS container: no Zigbee OTA file at offset {offset} "
             f"(found {magic[: max(0, min(4, length))].hex() or 'nothing'})"
         )
-    return Container("ikea-ngis", offset, length, size - offset - length)
+    return Container(ContainerKind.IKEA_NGIS, offset, length, size - offset - length)
 
 
 def _legrand(f: BinaryIO, size: int, head: bytes) -> Container | None:
@@ -121,7 +131,7 @@ def _legrand(f: BinaryIO, size: int, head: bytes) -> Container | None:
     total = read_at(f, LEGRAND_PREFIX + _TOTAL_SIZE_OFFSET, 4)
     if len(total) < 4 or _u32(total, 0) != length:
         return None
-    return Container("legrand", LEGRAND_PREFIX, length, size - LEGRAND_PREFIX - length)
+    return Container(ContainerKind.LEGRAND, LEGRAND_PREFIX, length, size - LEGRAND_PREFIX - length)
 
 
 def _third_reality(f: BinaryIO, size: int) -> Container | None:
@@ -134,7 +144,7 @@ def _third_reality(f: BinaryIO, size: int) -> Container | None:
     for piece in chunks(f, 64, size):
         digest.update(piece)
     return Container(
-        "third-reality",
+        ContainerKind.THIRD_REALITY,
         THIRD_REALITY_HEADER,
         size - THIRD_REALITY_HEADER,
         0,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from ota_action.errors import InputError
+from ota_action.errors import OPTION, Hint, InputError
 
 TAG_HEADER_SIZE = 6
 _TAG_HEADER = struct.Struct("<HI")
@@ -192,7 +192,7 @@ def check_writable_tags(
     A tag id given twice is refused unless ``allow_duplicate``: some real files repeat
     0x0000 or a manufacturer tag, and rebuilding them needs it.
 
-    0x0003 and 0xFFFF are produced by ``--integrity`` and ``--align``; the Smart Energy
+    0x0003 and 0xFFFF are produced by the ``integrity`` and ``align`` settings; the Smart Energy
     signature suites need a Certicom ECQV signer on binary Koblitz curves, which
     ``cryptography`` no longer has, so such a tag could only ever be a forgery-shaped
     placeholder.
@@ -204,23 +204,25 @@ def check_writable_tags(
             raise InputError("tag id must be between 0x0000 and 0xFFFF", field="tags", value=value)
         if tag in seen and not allow_duplicate:
             raise InputError(
-                "tag id given more than once; each tag may appear once "
-                "(--allow-duplicate-tag if a device really expects it repeated)",
+                "tag id given more than once; each tag may appear once",
                 field="tags",
                 value=value,
+                hint=Hint("allow_duplicate_tag", f" ({OPTION} if a device really expects it repeated)"),
             )
         seen.add(tag)
         if tag == IMAGE_INTEGRITY_CODE:
             raise InputError(
-                "tag 0x0003 is the image integrity code; use --integrity to have it computed",
+                "tag 0x0003 is the image integrity code",
                 field="tags",
                 value=value,
+                hint=Hint("integrity", f"; use {OPTION} to have it computed"),
             )
         if tag == PADDING:
             raise InputError(
-                "tag 0xFFFF is the alignment padding element; use --align to insert it",
+                "tag 0xFFFF is the alignment padding element",
                 field="tags",
                 value=value,
+                hint=Hint("align", f"; use {OPTION} to insert it"),
             )
         if tag in SIGNATURE_TAGS:
             raise InputError(
@@ -231,8 +233,8 @@ def check_writable_tags(
             )
         if is_reserved(tag) and not allow_reserved:
             raise InputError(
-                "tag id is in the reserved range 0x0007-0xEFFF; use 0xF000-0xFFFE for "
-                "manufacturer data, or --allow-reserved-tag if a device really expects it",
+                "tag id is in the reserved range 0x0007-0xEFFF; use 0xF000-0xFFFE for manufacturer data",
                 field="tags",
                 value=value,
+                hint=Hint("allow_reserved_tag", f", or {OPTION} if a device really expects it"),
             )

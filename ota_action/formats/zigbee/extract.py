@@ -2,18 +2,20 @@
 
 :func:`plan_extract` decides, without writing anything, which files an ``extract`` writes
 (``NN-0xTTTT.bin``: element number and tag, always plain relative names) and the content
-of ``ota.json``: the header values and, under ``zbota_args``, the exact ``zbota`` argument
-list (every option but ``-o``, file names relative to the extract directory) that rebuilds
-the file.  When the file holds something ``zbota`` cannot write, ``zbota_args`` is None and
-``not_rebuildable`` says what.
+of ``ota.json``: the header values and the :class:`Recipe` that rebuilds the file, as the
+options ``zbota`` takes (the ``extract`` command spells them from the ``zbota`` settings
+model into ``zbota_args``: the core never spells a command-line flag).  When the file
+holds something ``zbota`` cannot write, the recipe is None and ``not_rebuildable`` says
+what.
 
-Four ``zbota`` options exist for real files, and are used only when a file needs them:
+Four recipe settings exist for real files, and are set only when a file needs them:
 
-* ``--integrity-variant=covers-tag-header|short-padding-only`` with ``--integrity``;
-* ``--allow-duplicate-tag`` for a tag id that appears more than once (Lumi 0xF006);
-* ``--string-hex=<64 hex digits>`` for a header string that is not printable ASCII
-  followed by NUL padding (spaces-only strings, NUL inside, non-ASCII bytes);
-* ``--crc-trailer`` for Salus' CRC-32 after the image.
+* ``integrity`` with a variant other than standard (``covers-tag-header``,
+  ``short-padding-only``);
+* ``allow_duplicate_tag`` for a tag id that appears more than once (Lumi 0xF006);
+* ``string_hex`` for a header string that is not printable ASCII followed by NUL padding
+  (spaces-only strings, NUL inside, non-ASCII bytes);
+* ``crc_trailer`` for Salus' CRC-32 after the image.
 
 :func:`rebuild` runs ``zbota``'s own writer (:func:`~ota_action.formats.zigbee.image.plan_image`,
 :func:`~ota_action.formats.zigbee.image.write_image`) on a recipe, so a test of it is a test of
@@ -36,12 +38,12 @@ from ota_action.formats.zigbee.elements import (
     SIGNATURE_TAGS,
     TAG_HEADER_SIZE,
     UPGRADE_IMAGE,
+    ElementRef,
     is_reserved,
     tag_name,
 )
 from ota_action.formats.zigbee.header import HEADER_VERSION, STRING_SIZE, OtaHeader, header_size
 from ota_action.formats.zigbee.image import (
-    CRC_TRAILER_SIZE,
     BytesSource,
     ParsedImage,
     Source,
@@ -51,10 +53,10 @@ from ota_action.formats.zigbee.image import (
     write_image,
 )
 from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
-from ota_action.formats.zigbee.streams import chunks, crc32_range, read_at
+from ota_action.formats.zigbee.streams import chunks, read_at
+from ota_action.formats.zigbee.trailers import has_crc_trailer
 
 MANIFEST_NAME = "ota.json"
-DEFAULT_STACK_VERSION = 0x0002
 MAX_ALIGN = 0x100000  # zbota --align upper bound
 
 
@@ -69,7 +71,7 @@ class ExtractFile:
 
 @dataclass(frozen=True)
 class Recipe:
-    """What ``zbota`` is given to rebuild a file: the structured form of ``zbota_args``."""
+    """What ``zbota`` is given to rebuild a file: the structured form of its arguments."""
 
     header: OtaHeader  # as OtaHeader.create makes it (total size 0)
     tags: tuple[tuple[int, str], ...]  # (tag id, file name), in file order
@@ -87,11 +89,7 @@ class ExtractPlan:
     files: tuple[ExtractFile, ...]
     recipe: Recipe | None
     not_rebuildable: str | None
-    manifest: dict[str, Any]  # the ota.json document
-
-    @property
-    def zbota_args(self) -> list[str] | None:
-        return None if self.recipe is None else zbota_args(self.recipe)
+    manifest: dict[str, Any]  # the ota.json document; its zbota_args are the command's to spell
 
 
 def element_file_name(number: int, tag: int, width: int = 2) -> str:
@@ -116,27 +114,6 @@ def string_option(raw: bytes) -> tuple[str | None, bool]:
     return raw.hex(), True
 
 
-def header_values(header: OtaHeader) -> dict[str, Any]:
-    """The header as ``ota.json`` records it: numbers, the string as text and as raw hex."""
-    dest = header.upgrade_file_destination
-    return {
-        "header_version": header.header_version,
-        "header_length": header.header_length,
-        "field_control": header.field_control,
-        "manufacturer_code": header.manufacturer_code,
-        "image_type": header.image_type,
-        "file_version": header.file_version,
-        "zigbee_stack_version": header.zigbee_stack_version,
-        "header_string": header.header_string_text,
-        "header_string_hex": header.header_string.hex(),
-        "total_image_size": header.total_image_size,
-        "security_credential_version": header.security_credential_version,
-        "upgrade_file_destination": None if dest is None else f"{dest:016X}",
-        "minimum_hardware_version": header.minimum_hardware_version,
-        "maximum_hardware_version": header.maximum_hardware_version,
-    }
-
-
 def _find_align(before: int, pad: int) -> int | None:
     """The smallest power-of-two ``--align`` for which zbota inserts exactly ``pad`` bytes."""
     align = 2
@@ -159,6 +136,25 @@ def _uniform(src: BinaryIO, start: int, length: int) -> int | None:
     return first[0]
 
 
+def _padding(src: BinaryIO, elements: Sequence[ElementRef]) -> tuple[int | None, int] | None:
+    """(``align``, ``fill``) that make zbota insert the file's 0xFFFF element, ``(None, 0xFF)``
+    without one, or None when it is not padding zbota writes (placed or filled otherwise)."""
+    pads = [i for i, e in enumerate(elements) if e.tag == PADDING]
+    if not pads:
+        return None, 0xFF
+    firsts = [i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE]
+    if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
+        return None
+    pad = elements[pads[0]]
+    if pad.length > MAX_ALIGN:
+        return None
+    fill = _uniform(src, pad.data_offset, pad.length) if pad.length else 0xFF
+    align = _find_align(pad.offset, pad.length)
+    if fill is None or align is None:
+        return None
+    return align, fill
+
+
 def _recipe(
     src: BinaryIO, layout: ParsedImage, names: Sequence[str]
 ) -> tuple[Recipe | None, str | None, IntegrityVariant | None]:
@@ -172,9 +168,7 @@ def _recipe(
     crc = False
     if layout.trailing_bytes:
         total = h.total_image_size
-        if layout.trailing_bytes == CRC_TRAILER_SIZE:
-            expected = crc32_range(src, 0, total).to_bytes(CRC_TRAILER_SIZE, "little")
-            crc = read_at(src, total, CRC_TRAILER_SIZE) == expected
+        crc = has_crc_trailer(src, total, total + layout.trailing_bytes)
         if not crc:
             return None, f"{layout.trailing_bytes} bytes follow the total image size; zbota writes none", None
     if h.header_version != HEADER_VERSION:
@@ -196,24 +190,10 @@ def _recipe(
     signed = [e for e in elements if e.tag in SIGNATURE_TAGS]
     if signed:
         return None, f"zbota cannot write Smart Energy signature element 0x{signed[0].tag:04X}", variant
-    align, fill = None, 0xFF
-    pads = [i for i, e in enumerate(elements) if e.tag == PADDING]
-    if pads:
-        reason = "a 0xFFFF element that is not zbota's --align padding"
-        firsts = [i for i, e in enumerate(elements) if e.tag == UPGRADE_IMAGE]
-        if len(pads) != 1 or not firsts or pads[0] != firsts[0] - 1:
-            return None, reason, variant
-        pad = elements[pads[0]]
-        if pad.length > MAX_ALIGN:
-            return None, reason, variant
-        filled = _uniform(src, pad.data_offset, pad.length) if pad.length else 0xFF
-        if filled is None:
-            return None, reason, variant
-        fill = filled
-        before = pad.offset
-        align = _find_align(before, pad.length)
-        if align is None:
-            return None, reason, variant
+    padding = _padding(src, elements)
+    if padding is None:
+        return None, "a 0xFFFF element that is not the alignment padding zbota inserts", variant
+    align, fill = padding
     user = [(e.tag, names[i]) for i, e in enumerate(elements) if e.tag not in (PADDING, IMAGE_INTEGRITY_CODE)]
     if not user:
         return None, "zbota needs at least one sub-element besides padding and the integrity code", variant
@@ -244,51 +224,7 @@ def _recipe(
     return recipe, None, variant
 
 
-def zbota_args(recipe: Recipe) -> list[str]:
-    """The ``zbota`` arguments (all but ``-o``) for ``recipe``, each ``--option=value``.
-
-    The ``=`` form keeps a value that starts with ``-`` from being read as an option.
-    """
-    h = recipe.header
-    args = [
-        f"--mfg-id=0x{h.manufacturer_code:04X}",
-        f"--image-type=0x{h.image_type:04X}",
-        f"--version=0x{h.file_version:08X}",
-    ]
-    text, as_hex = string_option(h.header_string)
-    if as_hex:
-        args.append(f"--string-hex={text}")
-    elif text is not None:
-        args.append(f"--string={text}")
-    if h.zigbee_stack_version != DEFAULT_STACK_VERSION:
-        args.append(f"--stack-version=0x{h.zigbee_stack_version:04X}")
-    if h.security_credential_version is not None:
-        args.append(f"--credentials=0x{h.security_credential_version:02X}")
-    if h.upgrade_file_destination is not None:
-        args.append(f"--dest-eui64={h.upgrade_file_destination:016X}")
-    if h.minimum_hardware_version is not None:
-        args.append(f"--min-hwv=0x{h.minimum_hardware_version:04X}")
-    if h.maximum_hardware_version is not None:
-        args.append(f"--max-hwv=0x{h.maximum_hardware_version:04X}")
-    args += [f"--tag=0x{tag:04X}:{name}" for tag, name in recipe.tags]
-    if recipe.align is not None:
-        args.append(f"--align={recipe.align}")
-        if recipe.fill != 0xFF:
-            args.append(f"--fill=0x{recipe.fill:02X}")
-    if recipe.integrity is not None:
-        args.append("--integrity")
-        if recipe.integrity is not IntegrityVariant.STANDARD:
-            args.append(f"--integrity-variant={recipe.integrity.value}")
-    if recipe.allow_reserved_tag:
-        args.append("--allow-reserved-tag")
-    if recipe.allow_duplicate_tag:
-        args.append("--allow-duplicate-tag")
-    if recipe.crc_trailer:
-        args.append("--crc-trailer")
-    return args
-
-
-def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) -> ExtractPlan:
+def plan_extract(src: BinaryIO, size: int, *, backend: Backend) -> ExtractPlan:
     """Decide the files and ``ota.json`` of an extract of the ``size``-byte file ``src``.
 
     Only a missing header raises (FormatError).  Every element listed gets a file, even
@@ -302,7 +238,7 @@ def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) ->
     )
     recipe, reason, variant = _recipe(src, layout, names)
     manifest: dict[str, Any] = {
-        "header": header_values(layout.header),
+        "header": layout.header.to_json(),
         "file_size": layout.file_size,
         "trailing_bytes": layout.trailing_bytes,
         "walk_problem": layout.walk_problem,
@@ -317,7 +253,7 @@ def plan_extract(src: BinaryIO, size: int, *, backend: Backend | None = None) ->
             }
             for name, e in zip(names, layout.elements, strict=True)
         ],
-        "zbota_args": None if recipe is None else zbota_args(recipe),
+        "zbota_args": None,  # the command spells the recipe from the zbota settings model
         "not_rebuildable": reason,
     }
     return ExtractPlan(files=files, recipe=recipe, not_rebuildable=reason, manifest=manifest)
@@ -328,8 +264,8 @@ def recipe_sources(recipe: Recipe, open_data: Callable[[str], Source]) -> list[t
     return [(tag, open_data(name)) for tag, name in recipe.tags]
 
 
-def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
-    """The file ``zbota`` writes from :func:`zbota_args`, built by zbota's own writer.
+def rebuild(recipe: Recipe, read: Callable[[str], bytes], *, backend: Backend) -> bytes:
+    """The file ``zbota`` writes from the recipe's arguments, built by zbota's own writer.
 
     :func:`plan_image` and :func:`write_image` with the recipe's options: what the
     ``zbota`` command does after parsing its arguments.
@@ -343,7 +279,7 @@ def rebuild(recipe: Recipe, read: Callable[[str], bytes]) -> bytes:
         variant=recipe.integrity or IntegrityVariant.STANDARD,
     )
     out = io.BytesIO()
-    write_image(plan, out, crc_trailer=recipe.crc_trailer)
+    write_image(plan, out, backend=backend, crc_trailer=recipe.crc_trailer)
     return out.getvalue()
 
 
@@ -354,10 +290,8 @@ __all__ = [
     "ExtractPlan",
     "Recipe",
     "element_file_name",
-    "header_values",
     "plan_extract",
     "rebuild",
     "recipe_sources",
     "string_option",
-    "zbota_args",
 ]

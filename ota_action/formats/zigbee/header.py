@@ -164,6 +164,28 @@ class OtaHeader:
         raw = self.header_string.split(b"\0", 1)[0]
         return raw.decode("ascii", errors="backslashreplace")
 
+    def to_json(self) -> dict[str, int | str | None]:
+        """The header as every JSON output writes it (``inspect --json``, ``ota.json``):
+        the spec's names in snake_case, numbers as numbers, the string as text and as its
+        raw hex, the destination EUI64 as 16 hex digits (most significant first)."""
+        dest = self.upgrade_file_destination
+        return {
+            "header_version": self.header_version,
+            "header_length": self.header_length,
+            "field_control": int(self.field_control),
+            "manufacturer_code": self.manufacturer_code,
+            "image_type": self.image_type,
+            "file_version": self.file_version,
+            "zigbee_stack_version": self.zigbee_stack_version,
+            "header_string": self.header_string_text,
+            "header_string_hex": self.header_string.hex(),
+            "total_image_size": self.total_image_size,
+            "security_credential_version": self.security_credential_version,
+            "upgrade_file_destination": None if dest is None else f"{dest:016X}",
+            "minimum_hardware_version": self.minimum_hardware_version,
+            "maximum_hardware_version": self.maximum_hardware_version,
+        }
+
 
 def encode_header(header: OtaHeader) -> bytes:
     """Serialise ``header``; present optional fields follow ``header.field_control``."""

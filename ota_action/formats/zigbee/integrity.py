@@ -32,8 +32,6 @@ MAX_INPUT = 1 << 29  # bytes; the 32-bit bit-length field ends here
 # enough that the bytes copy per call stays well under a megabyte.
 _RUN = 1 << 16
 
-BACKEND_NAMES = aes.NAMES
-
 
 def backend(name: str | None = None) -> Backend:
     """The named AES backend (``libcrypto`` or ``cryptography``), or the fastest for None."""
@@ -67,8 +65,8 @@ class MmoHasher:
 
     __slots__ = ("_backend", "_length", "_pending", "_state")
 
-    def __init__(self, data: bytes | bytearray | memoryview = b"", *, backend: Backend | None = None) -> None:
-        self._backend = backend or aes.get()
+    def __init__(self, data: bytes | bytearray | memoryview = b"", *, backend: Backend) -> None:
+        self._backend = backend
         self._state = bytes(DIGEST_SIZE)
         self._pending = b""
         self._length = 0
@@ -158,7 +156,7 @@ def integrity_ranges(element_offset: int) -> list[tuple[IntegrityVariant, int, b
 
 
 def integrity_digests(
-    chunks: Iterable[bytes | bytearray | memoryview], element_offset: int, *, backend: Backend | None = None
+    chunks: Iterable[bytes | bytearray | memoryview], element_offset: int, *, backend: Backend
 ) -> dict[IntegrityVariant, bytes | None]:
     """Every variant's digest in one pass over ``chunks`` (the file from offset 0).
 
@@ -194,15 +192,20 @@ def integrity_digests(
 
 
 def integrity_code(image_before_element: bytes | memoryview, *, backend: Backend | None = None) -> bytes:
-    """The integrity code ota-action writes (rule A) for the bytes before the 0x0003 element."""
+    """The integrity code ota-action writes (rule A) for the bytes before the 0x0003 element.
+
+    A one-shot function on bytes in memory, like :func:`aes_mmo`: with no ``backend`` the
+    fastest is used.  Commands hash through :class:`MmoHasher`, which is always given theirs.
+    """
     return aes_mmo(image_before_element, backend=backend)
 
 
 def match_integrity(
     data: bytes | memoryview, element_offset: int, stored: bytes, *, backend: Backend | None = None
 ) -> IntegrityVariant | None:
-    """Return the variant whose digest equals ``stored``, or None if none does."""
-    return match_digests(integrity_digests([data], element_offset, backend=backend), stored)
+    """Return the variant whose digest equals ``stored``, or None if none does (bytes in memory)."""
+    chosen = backend or aes.get()
+    return match_digests(integrity_digests([data], element_offset, backend=chosen), stored)
 
 
 def match_digests(digests: dict[IntegrityVariant, bytes | None], stored: bytes) -> IntegrityVariant | None:

@@ -21,18 +21,27 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, BinaryIO
+from dataclasses import dataclass
+from typing import BinaryIO
 
 from ota_action.formats.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE, ElementRef
 from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.streams import read_at
 
-STANDARD = "standard"
-TELINK_ENCRYPTED = "telink-encrypted"
-HUE_SBL = "hue-sbl"
+
+class LayoutKind(enum.StrEnum):
+    """How the bytes after the OTA header are organised."""
+
+    STANDARD = "standard"
+    TELINK_ENCRYPTED = "telink-encrypted"
+    HUE_SBL = "hue-sbl"
+
+
+STANDARD = LayoutKind.STANDARD
+TELINK_ENCRYPTED = LayoutKind.TELINK_ENCRYPTED
+HUE_SBL = LayoutKind.HUE_SBL
 
 TELINK_TAG = 0xF000
 TELINK_INFO_SIZE = 2
@@ -51,15 +60,40 @@ class Layout:
     (each 0x0000's data; Telink's 0xF000 data after its tag info; Hue's raw image).
     """
 
-    name: str
+    name: LayoutKind
     elements: tuple[ElementRef, ...]
     problem: str | None
     payloads: tuple[tuple[int, int], ...] = ()
-    details: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_json(self) -> str:
         """The value of the JSON key ``layout``."""
-        return self.name
+        return self.name.value
+
+
+@dataclass(frozen=True)
+class TelinkElement:
+    """One Telink 0xF000 element: where it starts, its length field, its 2-byte tag info."""
+
+    offset: int
+    length_field: int
+    tag_info: int
+
+
+@dataclass(frozen=True)
+class TelinkEncryptedLayout(Layout):
+    """Telink's encrypted layout: ``count`` 0xF000 elements, the first :data:`MAX_LISTED` listed."""
+
+    count: int = 0
+    encrypted: tuple[TelinkElement, ...] = ()
+
+
+@dataclass(frozen=True)
+class HueSblLayout(Layout):
+    """Philips Hue SBL: no sub-elements; the one payload is the raw image after the header."""
+
+    @property
+    def image_start(self) -> int:
+        return self.payloads[0][0] if self.payloads else 0
 
 
 def _standard_payloads(elements: Sequence[ElementRef]) -> tuple[tuple[int, int], ...]:
@@ -90,7 +124,7 @@ def detect_layout(
     return _telink(f, start, total, size) or standard
 
 
-def _hue_sbl(f: BinaryIO, header: OtaHeader, size: int) -> Layout | None:
+def _hue_sbl(f: BinaryIO, header: OtaHeader, size: int) -> HueSblLayout | None:
     start, total = header.header_length, header.total_image_size
     if header.manufacturer_code != HUE_MANUFACTURER or total - start < len(HUE_SBL_MAGIC):
         return None
@@ -99,15 +133,15 @@ def _hue_sbl(f: BinaryIO, header: OtaHeader, size: int) -> Layout | None:
     problem = None
     if total > size:
         problem = f"total image size {total} is beyond the end of the {size}-byte file"
-    return Layout(HUE_SBL, (), problem, ((start, min(total, size) - start),))
+    return HueSblLayout(HUE_SBL, (), problem, ((start, min(total, size) - start),))
 
 
-def _telink(f: BinaryIO, start: int, total: int, size: int) -> Layout | None:
+def _telink(f: BinaryIO, start: int, total: int, size: int) -> TelinkEncryptedLayout | None:
     if total > size:
         return None
     found: list[ElementRef] = []
     payloads: list[tuple[int, int]] = []
-    encrypted: list[dict[str, int]] = []
+    encrypted: list[TelinkElement] = []
     count = 0
     offset = start
     while offset < total:
@@ -124,7 +158,7 @@ def _telink(f: BinaryIO, start: int, total: int, size: int) -> Layout | None:
             count += 1
             if len(encrypted) < MAX_LISTED:
                 info = int.from_bytes(raw[6:8], "little")
-                encrypted.append({"offset": offset, "length_field": length, "tag_info": info})
+                encrypted.append(TelinkElement(offset, length, info))
         else:
             ref = ElementRef(tag, length, offset)
             if tag == UPGRADE_IMAGE:
@@ -137,5 +171,5 @@ def _telink(f: BinaryIO, start: int, total: int, size: int) -> Layout | None:
         # Telink's 0xF000 *is* the (encrypted) upgrade image.  Beside a 0x0000, a last
         # 0xF000 followed by 2 stray bytes would read the same way: that stays an error.
         return None
-    details = {"telink_elements": count, "telink": encrypted}
-    return Layout(TELINK_ENCRYPTED, tuple(found), None, tuple(payloads), MappingProxyType(details))
+    listed = tuple(encrypted)
+    return TelinkEncryptedLayout(TELINK_ENCRYPTED, tuple(found), None, tuple(payloads), count, listed)

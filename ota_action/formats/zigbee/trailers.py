@@ -11,13 +11,22 @@ elsewhere it stays unidentified trailing data.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ota_action.formats.zigbee.streams import crc32_range, read_at
 
-CRC32_LE = "crc32-le"
-UNKNOWN = "unknown"
+
+class TrailerKind(enum.StrEnum):
+    """What the bytes after the total image size are."""
+
+    CRC32_LE = "crc32-le"
+    UNKNOWN = "unknown"
+
+
+CRC32_LE = TrailerKind.CRC32_LE
+UNKNOWN = TrailerKind.UNKNOWN
 CRC_SIZE = 4
 SALUS_MANUFACTURER = 0x1078
 
@@ -30,16 +39,21 @@ class Trailer:
     whenever a CRC-32 was compared, so a message can show both.
     """
 
-    kind: str
+    kind: TrailerKind
     offset: int
     length: int
     valid: bool | None
     stored: int | None = None
     computed: int | None = None
 
+    @property
+    def is_crc32(self) -> bool:
+        """True for the Salus convention, matching (``valid``) or not."""
+        return self.kind is TrailerKind.CRC32_LE
+
     def to_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
+            "kind": self.kind.value,
             "valid": self.valid,
             "offset": self.offset,
             "length": self.length,
@@ -71,3 +85,13 @@ def find_trailer(
     if manufacturer_code == SALUS_MANUFACTURER:
         return Trailer(CRC32_LE, image_end, length, False, stored, computed)
     return Trailer(UNKNOWN, image_end, length, None, stored, computed)
+
+
+def has_crc_trailer(f: BinaryIO, image_end: int, size: int) -> bool:
+    """True when the bytes after the image are exactly its CRC-32 (zlib, LE): Salus' trailer.
+
+    The one rule every command applies (``verify`` reports it, ``rewrap`` and ``extract``
+    keep it): :func:`find_trailer` recognises it the same way.
+    """
+    found = find_trailer(f, image_end, size)
+    return found is not None and found.is_crc32 and found.valid is True

@@ -1,0 +1,144 @@
+"""``gbl``: a firmware build in, a Silicon Labs GBL3 file out (compressed, encrypted, signed).
+
+The program data is read whole (a GBL describes one flash image: at most
+:data:`MAX_IMAGE` bytes), handed to the pure :mod:`ota_action.formats.gbl` builder with a
+signing function bound to the signing port, and written atomically.  The AES key is read
+from the variable ``--encrypt-key-env`` names, straight into a :class:`Secret`; the signing
+key comes from any of the project's key sources (``OTA_SIGNING_KEY``, ``--key-env``,
+``--key-file``, a PKCS#11 token with ``--key-uri``, a signer command), opened by
+:mod:`ota_action.commands.key_sources` as a :class:`~ota_action.signing.port.DigestSigner`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from contextlib import ExitStack
+
+from ota_action import safe_text
+from ota_action.commands import firmware_files, key_sources
+from ota_action.edges import files, log
+from ota_action.errors import InputError
+from ota_action.formats.firmware.kinds import FirmwareKind
+from ota_action.formats.gbl import GblApplication, build_gbl
+from ota_action.formats.gbl.build import AES_KEY_SIZE, DigestSign
+from ota_action.results.gbl import GblResult
+from ota_action.secret import NO_SECRETS, KeyMaterial, Secret
+from ota_action.settings.gbl import GblSettings
+from ota_action.signing import public
+from ota_action.signing.port import DigestSigner, sign_checked
+
+MAX_IMAGE = 64 << 20  # far above any EFR32/EFR32xG flash; a bigger input is a mistake
+_TOKEN = re.compile(r"^\s*TOKEN_MFG_SECURE_BOOTLOADER_KEY\s*:\s*", re.IGNORECASE)
+
+
+def key_material(settings: GblSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
+    """The signing secrets, only when ``--sign`` asks for them (xbee-fs' rules otherwise)."""
+    if not settings.sign:
+        return NO_SECRETS
+    return key_sources.key_material(settings, environ, given)
+
+
+def _segments(settings: GblSettings) -> tuple[int, bytes]:
+    """The application's start address and bytes: Intel HEX, S-record and ELF carry their
+    addresses (converted as ``zbota`` converts tags); a raw binary needs ``--address``."""
+    path = settings.image
+    kind = firmware_files.file_kind(path, field="image")
+    if kind is not FirmwareKind.BINARY:
+        if settings.address is not None:
+            raise InputError(
+                f"is for a raw binary input; {kind.value} carries its own addresses", field="address"
+            )
+        image = firmware_files.firmware_image(path, field="image")
+        if image.length > MAX_IMAGE:
+            raise InputError(
+                f"spans {image.length} bytes, more than any flash holds", field="image", value=str(path)
+            )
+        return image.start, b"".join(image.chunks())
+    if settings.address is None:
+        raise InputError(
+            "is needed for a raw binary input: the flash address its first byte goes to, e.g. 0x08006000",
+            field="address",
+        )
+    return settings.address, files.read_input(path, field="image", max_size=MAX_IMAGE)
+
+
+def aes_key(settings: GblSettings, environ: Mapping[str, str]) -> Secret | None:
+    """The AES key from the variable ``--encrypt-key-env`` names, as a :class:`Secret`."""
+    name = settings.encrypt_key_env
+    if name is None:
+        return None
+    value = environ.get(name, "")
+    source = safe_text.variable_source(name, "--encrypt-key-env", environ)
+    if not value.strip():
+        raise InputError(
+            f"{source} is not set or empty; put the 16-byte AES key there (32 hex digits)",
+            field="encrypt_key_env",
+        )
+    return Secret(value, source=source, field="encrypt_key_env")
+
+
+def _key_bytes(secret: Secret) -> bytes:
+    """32 hex digits (``0x``, spaces, colons and Commander's ``TOKEN_...:`` prefix allowed).
+
+    The message never shows the value, only where it came from."""
+    text = _TOKEN.sub("", secret.reveal().strip()).removeprefix("0x").replace(" ", "").replace(":", "")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != AES_KEY_SIZE:
+        raise InputError(
+            f"{secret.source} must hold a {AES_KEY_SIZE}-byte AES-128 key as 32 hex digits",
+            field="encrypt_key_env",
+        )
+    return key
+
+
+def _sign_with(signer: DigestSigner, blame: str | None) -> DigestSign:
+    def sign(digest: bytes) -> tuple[int, int]:
+        signature = sign_checked(signer, digest, field=blame)
+        return signature.r, signature.s
+
+    return sign
+
+
+def run(settings: GblSettings, secrets: KeyMaterial) -> GblResult:
+    logger = log.get()
+    files.check_output_path(settings.outfile)
+    if not settings.sign and (settings.key_file is not None):
+        raise InputError("signs with this key only together with --sign", field="key_file")
+    address, data = _segments(settings)
+    key = aes_key(settings, os.environ)
+    fingerprint = None
+    with ExitStack() as stack:
+        sign = None
+        if settings.sign:
+            opened = key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
+            fingerprint = public.fingerprint(opened.signer.public_key())
+            sign = _sign_with(opened.signer, opened.blame)
+        gbl = build_gbl(
+            [(address, data)],
+            app=GblApplication(version=settings.app_version),
+            compression=settings.compress,
+            encrypt_key=None if key is None else _key_bytes(key),
+            sign=sign,
+        )
+    files.write_atomic(settings.outfile, gbl)
+    sha256 = hashlib.sha256(gbl).hexdigest()
+    logger.info(
+        "gbl.written", outfile=str(settings.outfile), size=len(gbl), sha256=sha256, fingerprint=fingerprint
+    )
+    return GblResult(
+        outfile=settings.outfile,
+        size=len(gbl),
+        sha256=sha256,
+        address=address,
+        image_size=len(data),
+        compression=None if settings.compress is None else settings.compress.value,
+        encrypted=key is not None,
+        signed=settings.sign,
+        public_key_fingerprint=fingerprint,
+    )

@@ -1,0 +1,218 @@
+"""Silicon Labs GBL and EBL images, walked tag by tag with their CRC-32 checked.
+
+The bootloader's rule: zlib's CRC-32 of every byte from the start of the image up to and
+including the end tag's id and length must equal the end tag's 4-byte value, read
+little-endian (equivalently, the CRC over the whole image including that value is the
+residue 0x2144DF1C, zigpy's test).  Bytes after the end tag (EBL's 0xFF padding to 64
+bytes, Hue's GBL padding) are counted, not judged: the bootloader stops at the end tag.
+
+The walk consumes the image once, in chunks of at most 1 MiB; at most
+:data:`MAX_LISTED_TAGS` tags are listed, the rest are counted.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, BinaryIO
+
+from ota_action.formats.zigbee.payload_types import PayloadFormat, SilabsPayload, SilabsTag
+from ota_action.formats.zigbee.streams import CHUNK, read_at
+
+MAX_LISTED_TAGS = 32
+_BUFFER = 1 << 16
+
+GBL_HEADER_TAG = 0x03A617EB
+GBL_END_TAG = 0xFC0404FC
+EBL_HEADER_TAG = 0x0000
+EBL_ENCRYPTED_HEADER_TAG = 0xFB05
+EBL_END_TAG = 0xFC04
+EBL_IMAGE_SIGNATURE = 0xE350
+CRC_SIZE = 4
+# Program-data tags (plain and delta) by the algorithm that compressed them.
+GBL_COMPRESSED = {0xFD0505FD: "lz4", 0xF80B0BF8: "lz4", 0xFD0707FD: "lzma", 0xF80C0CF8: "lzma"}
+
+
+def is_gbl(head: bytes) -> bool:
+    return len(head) >= 4 and int.from_bytes(head[:4], "little") == GBL_HEADER_TAG
+
+
+def is_ebl(head: bytes) -> bool:
+    first = int.from_bytes(head[:2], "big")
+    if len(head) < 8:
+        return False
+    return first == EBL_ENCRYPTED_HEADER_TAG or (
+        first == EBL_HEADER_TAG and int.from_bytes(head[6:8], "big") == EBL_IMAGE_SIGNATURE
+    )
+
+
+class _Reader:
+    """Consumes ``[start, stop)`` of a file once, front to back, feeding every byte to a CRC-32.
+
+    Small reads (tag headers) come from a buffer of at most 64 KiB plus the request;
+    large skips stream in chunks of at most 1 MiB.  ``position`` is relative to ``start``.
+    """
+
+    def __init__(self, f: BinaryIO, start: int, stop: int) -> None:
+        self._f = f
+        self._start = start
+        self._next = start  # next file offset not yet in the buffer
+        self._stop = stop
+        self._buf = b""
+        self.position = 0
+        self.crc = 0
+
+    @property
+    def remaining(self) -> int:
+        return self._stop - self._start - self.position
+
+    def take(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only at the end of the range or the file)."""
+        while len(self._buf) < n and self._next < self._stop:
+            piece = read_at(self._f, self._next, min(_BUFFER, self._stop - self._next))
+            if not piece:
+                self._stop = self._next  # the file is shorter than the range
+                break
+            self._buf += piece
+            self._next += len(piece)
+        data, self._buf = self._buf[:n], self._buf[n:]
+        self._consumed(data)
+        return data
+
+    def skip(self, n: int, sink: Callable[[bytes], None] | None = None) -> int:
+        """Consume ``n`` bytes without keeping them (``sink`` sees them); returns how many."""
+        first = self.take(min(n, len(self._buf)))
+        if sink is not None and first:
+            sink(first)
+        done = len(first)
+        while done < n and self._next < self._stop:
+            piece = read_at(self._f, self._next, min(CHUNK, n - done, self._stop - self._next))
+            if not piece:
+                self._stop = self._next
+                break
+            self._next += len(piece)
+            self._consumed(piece)
+            if sink is not None:
+                sink(piece)
+            done += len(piece)
+        return done
+
+    def all_bytes_are(self, value: int) -> bool:
+        """Consume the rest of the range; True when every byte of it equals ``value``."""
+        others = [0]
+
+        def count(piece: bytes) -> None:
+            others[0] += len(piece) - piece.count(value)
+
+        self.skip(self.remaining, count)
+        return others[0] == 0
+
+    def _consumed(self, data: bytes) -> None:
+        self.position += len(data)
+        self.crc = zlib.crc32(data, self.crc)
+
+
+@dataclass(frozen=True)
+class _Scheme:
+    name: str
+    format: PayloadFormat
+    header: struct.Struct
+    end_tag: int
+    width: int  # hex digits of a tag id
+
+
+_GBL = _Scheme("GBL", PayloadFormat.GBL, struct.Struct("<II"), GBL_END_TAG, 8)
+_EBL = _Scheme("EBL", PayloadFormat.EBL, struct.Struct(">HH"), EBL_END_TAG, 4)
+
+
+def walk_silabs(f: BinaryIO, offset: int, length: int, *, gbl: bool) -> SilabsPayload:
+    """Walk the GBL (``gbl``) or EBL image in ``[offset, offset + length)`` of ``f``."""
+    scheme = _GBL if gbl else _EBL
+    reader = _Reader(f, offset, offset + length)
+    tags: list[SilabsTag] = []
+    found = SilabsPayload(scheme.format, offset, length)
+
+    def result(problem: str | None = None, **fields: Any) -> SilabsPayload:
+        return replace(found, problem=problem, tags=tuple(tags), **fields)
+
+    size = scheme.header.size
+    count = 0
+    while True:
+        at = reader.position
+        raw = reader.take(size)
+        if len(raw) < size:
+            if not raw:
+                return result(
+                    f"{scheme.name} image ends at offset {at} without the end tag "
+                    f"0x{scheme.end_tag:0{scheme.width}X}",
+                    tag_count=count,
+                )
+            return result(
+                f"{scheme.name} image is truncated: {len(raw)} bytes at offset {at} are too few "
+                f"for a {size}-byte tag header",
+                tag_count=count,
+            )
+        tag, tag_length = scheme.header.unpack(raw)
+        count += 1
+        if gbl and tag in GBL_COMPRESSED and found.compression is None:
+            found = replace(found, compression=GBL_COMPRESSED[tag])
+        if len(tags) < MAX_LISTED_TAGS:
+            tags.append(SilabsTag(tag, at, tag_length, scheme.width))
+        name = f"{scheme.name} tag 0x{tag:0{scheme.width}X} at offset {at}"
+        if tag_length > reader.remaining:
+            return result(
+                f"{name} claims {tag_length} bytes but only {reader.remaining} remain in the "
+                f"{length}-byte upgrade image",
+                tag_count=count,
+            )
+        if tag == scheme.end_tag:
+            return _end(reader, scheme=scheme, name=name, tag_length=tag_length, result=result, count=count)
+        if count == 1:
+            value = reader.take(min(tag_length, 8))
+            found = _first_tag(found, gbl=gbl, tag=tag, value=value)
+            reader.skip(tag_length - len(value))
+        else:
+            reader.skip(tag_length)
+
+
+def _end(
+    reader: _Reader,
+    *,
+    scheme: _Scheme,
+    name: str,
+    tag_length: int,
+    result: Callable[..., SilabsPayload],
+    count: int,
+) -> SilabsPayload:
+    if tag_length != CRC_SIZE:
+        return result(f"{name} (the end tag) has length {tag_length}, expected {CRC_SIZE}", tag_count=count)
+    computed = reader.crc
+    stored = int.from_bytes(reader.take(CRC_SIZE), "little")
+    after = reader.remaining
+    padding = None if scheme is _GBL else reader.all_bytes_are(0xFF)
+    problem = None
+    if stored != computed:
+        problem = (
+            f"{scheme.name} CRC-32 does not match: the end tag holds 0x{stored:08X}, "
+            f"the image computes to 0x{computed:08X}"
+        )
+    return result(
+        problem,
+        tag_count=count,
+        crc32_stored=stored,
+        crc32_computed=computed,
+        bytes_after_end=after,
+        padding_is_ff=padding,
+    )
+
+
+def _first_tag(found: SilabsPayload, *, gbl: bool, tag: int, value: bytes) -> SilabsPayload:
+    if not gbl:
+        return replace(found, encrypted=tag == EBL_ENCRYPTED_HEADER_TAG)
+    if len(value) < 8:
+        return found
+    return replace(
+        found, version=int.from_bytes(value[:4], "little"), type=int.from_bytes(value[4:8], "little")
+    )

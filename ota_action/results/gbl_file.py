@@ -1,0 +1,83 @@
+"""The results of ``inspect``/``verify`` on a bare GBL file (no Zigbee OTA header around it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from ota_action.formats.zigbee.checks import Level
+from ota_action.formats.zigbee.payload_types import SilabsPayload
+from ota_action.results.base import Result, md_escape, md_table
+
+
+@dataclass(frozen=True, kw_only=True)
+class GblInspectResult(Result):
+    """A bare GBL file read: its tags, CRC, and whether it is signed, encrypted or compressed.
+
+    ``gbl`` is the same typed payload an OTA file's GBL upgrade image is, at offset 0.
+    """
+
+    command: ClassVar[str] = "inspect"
+    file: Path
+    size: int
+    sha256: str
+    gbl: SilabsPayload
+
+    def data(self) -> dict[str, object]:
+        return {"file": str(self.file), "size": self.size, "sha256": self.sha256, "gbl": self.gbl.to_json()}
+
+    def _tags(self) -> list[str]:
+        listed = [f"  {t.to_json()['tag']}  {t.length} bytes at offset {t.offset}" for t in self.gbl.tags]
+        unlisted = self.gbl.tag_count - len(self.gbl.tags)
+        return [*listed, *([f"  ... and {unlisted} more tags"] if unlisted > 0 else [])]
+
+    def features(self) -> str:
+        return ", ".join(self.gbl.features) or "not signed, not encrypted, not compressed"
+
+    def lines(self) -> list[str]:
+        crc = self.gbl.crc32_stored
+        check = "CRC-32 " + (f"0x{crc:08X} matches" if self.gbl.valid else f"invalid: {self.gbl.problem}")
+        return [
+            f"File: {self.file}",
+            f"  {self.size} bytes, SHA-256 {self.sha256}",
+            f"GBL3 file: {self.gbl.tag_count} tags, {self.features()}; {check}",
+            "Tags:",
+            *self._tags(),
+        ]
+
+    def markdown_body(self) -> list[str]:
+        rows = [(t.to_json()["tag"], t.length, t.offset) for t in self.gbl.tags]
+        return [
+            f"**File:** `{md_escape(self.file)}` ({self.size} bytes), GBL3: {md_escape(self.features())}",
+            "",
+            *md_table(("Tag", "Length", "Offset"), rows),
+        ]
+
+    def word(self) -> str:
+        warned = any(f.level is Level.WARNING for f in self.findings)
+        return "read" if warned and self.command == "inspect" else super().word()
+
+    def verdict_facts(self) -> list[str]:
+        return [f"GBL3, {self.gbl.tag_count} tags"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GblVerifyResult(GblInspectResult):
+    """A bare GBL file judged: a bad CRC or structure, or a signature that does not verify, is an error."""
+
+    command: ClassVar[str] = "verify"
+    signature: str | None = None
+
+    def data(self) -> dict[str, object]:
+        out = super().data()
+        if self.signature is not None:
+            out["signature"] = self.signature
+        out["valid"] = self.ok
+        return out
+
+    def lines(self) -> list[str]:
+        return [*super().lines(), *([f"GBL signature: {self.signature}"] if self.signature else [])]
+
+    def verdict_facts(self) -> list[str]:
+        return [*super().verdict_facts(), *(["signature verified"] if self.signature is not None else [])]
