@@ -100,6 +100,9 @@ class Result:
     command: ClassVar[str]
     # The verdict's word when all is well ("valid", "written"...); "invalid" otherwise.
     verdict_word: ClassVar[str] = "valid"
+    # True for a command that describes a file and never fails it (inspect): with warnings
+    # its verdict word is "read", not "valid"; verify's subclasses set it back to False.
+    describes_only: ClassVar[bool] = False
     findings: tuple[Finding, ...] = ()
 
     # -- what a subclass provides ---------------------------------------------------------
@@ -173,7 +176,10 @@ class Result:
         yield self.text()
 
     def word(self) -> str:
-        """The verdict's first word: :attr:`verdict_word`, or ``invalid`` after an error."""
+        """The verdict's first word: :attr:`verdict_word`, ``read`` for a description with
+        warnings (:attr:`describes_only`), or ``invalid`` after an error."""
+        if self.describes_only and self.ok and any(f.level is Level.WARNING for f in self.findings):
+            return "read"
         return self.verdict_word if self.ok else "invalid"
 
     def verdict(self) -> str:

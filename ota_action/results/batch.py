@@ -28,7 +28,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ota_action.errors import EXIT_USAGE
 from ota_action.formats.zigbee.checks import Finding, Level
@@ -220,7 +220,11 @@ class BatchResult(Result):
     def json_chunks(self) -> Iterator[str]:
         """JSON Lines: each file's single-file object, one a line, in input order, as read."""
         for entry in self._stream:
-            obj = entry.to_json(self.command) if isinstance(entry, FileProblem | Skipped) else entry.to_json()
+            obj = (
+                entry.to_json(self.command, judged=not self.describes_only)
+                if isinstance(entry, FileProblem | Skipped)
+                else entry.to_json()
+            )
             yield json.dumps(obj, separators=(",", ":")) + "\n"
 
     def json_text(self) -> str:
@@ -336,6 +340,7 @@ def _word(entry: Entry) -> str:
 @dataclass(frozen=True, kw_only=True)
 class InspectBatchResult(BatchResult):
     command = "inspect"
+    describes_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True, kw_only=True)

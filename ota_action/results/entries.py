@@ -38,7 +38,7 @@ class FileProblem:
     def finding(self) -> Finding:
         return Finding.error(self.code, self.message)
 
-    def to_json(self, command: str) -> dict[str, Any]:
+    def to_json(self, command: str, *, judged: bool) -> dict[str, Any]:
         """The single-file envelope: what ``--json`` would say had it produced an object."""
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
@@ -46,7 +46,7 @@ class FileProblem:
             "ok": False,
             "file": str(self.file),
         }
-        if command == "verify":
+        if judged:  # verify says valid: a problem is not valid, a skipped file neither way
             out["valid"] = False
         return {
             **out,
@@ -64,7 +64,7 @@ class Skipped:
     reason: str = SKIPPED
     word = "skipped"
 
-    def to_json(self, command: str) -> dict[str, Any]:
+    def to_json(self, command: str, *, judged: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "command": command,
@@ -72,7 +72,7 @@ class Skipped:
             "file": str(self.file),
             "skipped": self.reason,
         }
-        if command == "verify":
+        if judged:  # verify says valid: a problem is not valid, a skipped file neither way
             out["valid"] = None
         return {**out, "warnings": [], "errors": [], "findings": []}
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ota_action.formats.zigbee.checks import Level
 from ota_action.formats.zigbee.payload_types import SilabsPayload
 from ota_action.results.base import Result, md_escape, md_table
 
@@ -19,6 +18,7 @@ class GblInspectResult(Result):
     """
 
     command: ClassVar[str] = "inspect"
+    describes_only: ClassVar[bool] = True  # inspect never fails a file
     file: Path
     size: int
     sha256: str
@@ -54,10 +54,6 @@ class GblInspectResult(Result):
             *md_table(("Tag", "Length", "Offset"), rows),
         ]
 
-    def word(self) -> str:
-        warned = any(f.level is Level.WARNING for f in self.findings)
-        return "read" if warned and self.command == "inspect" else super().word()
-
     def verdict_facts(self) -> list[str]:
         return [f"GBL3, {self.gbl.tag_count} tags"]
 
@@ -67,6 +63,7 @@ class GblVerifyResult(GblInspectResult):
     """A bare GBL file judged: a bad CRC or structure, or a signature that does not verify, is an error."""
 
     command: ClassVar[str] = "verify"
+    describes_only: ClassVar[bool] = False
     signature: str | None = None
 
     def data(self) -> dict[str, object]:

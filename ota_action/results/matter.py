@@ -181,6 +181,7 @@ class MatterInspectResult(Result):
     """A Matter OTA image read by ``inspect``: its problems are warnings (same codes)."""
 
     command = "inspect"
+    describes_only: ClassVar[bool] = True  # inspect never fails a file
     file: Path
     size: int
     sha256: str
@@ -230,9 +231,6 @@ class MatterInspectResult(Result):
             *sha_markdown(self.sha256),
         ]
 
-    def word(self) -> str:
-        return "read" if self.warnings and self.command == "inspect" else super().word()
-
     def verdict_facts(self) -> list[str]:
         return self.image.verdict_facts()
 
@@ -279,6 +277,7 @@ class MatterVerifyResult(MatterInspectResult):
     """A Matter OTA image judged by ``verify``: errors make it invalid (exit 1)."""
 
     command = "verify"
+    describes_only: ClassVar[bool] = False
 
     def data(self) -> dict[str, object]:
         return {**super().data(), "valid": self.ok}

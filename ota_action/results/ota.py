@@ -124,6 +124,7 @@ class InspectResult(Result):
     """
 
     command = "inspect"
+    describes_only: ClassVar[bool] = True  # inspect never fails a file
     file: Path
     sha256: str
     ota: OtaSummary
@@ -164,10 +165,6 @@ class InspectResult(Result):
 
     verdict_word: ClassVar[str] = "valid"
 
-    def word(self) -> str:
-        # inspect never fails: with warnings the file was read, not found valid.
-        return "read" if self.warnings and self.command == "inspect" else super().word()
-
     def verdict_facts(self) -> list[str]:
         return self.ota.verdict_facts()
 
@@ -181,6 +178,7 @@ class VerifyResult(InspectResult):
     ``--public-key``, when one was given."""
 
     command = "verify"
+    describes_only: ClassVar[bool] = False
     signature: str | None = None
 
     def data(self) -> dict[str, object]:
