@@ -38,6 +38,14 @@ class MergeRow:
         return {"kind": self.kind, "message": self.message}
 
 
+def _version_of(entry: dict[str, Any]) -> str:
+    """An entry's version as people read it: a Zigbee file version, or a Matter software
+    version with its string (a DCL document)."""
+    if "softwareVersion" in entry:
+        return f"software version {entry['softwareVersion']} ({entry.get('softwareVersionString', '')})"
+    return file_version_text(int(entry.get("fileVersion", entry.get("file_version", 0))))
+
+
 @dataclass(frozen=True, kw_only=True)
 class IndexResult(Result):
     """Index entries made for OTA files, and the index written (or checked)."""
@@ -93,8 +101,7 @@ class IndexResult(Result):
     def lines(self) -> list[str]:
         lines = [f"Index format: {self.format}"]
         for path, entry in zip(self.files, self.entries, strict=True):
-            version = entry.get("fileVersion", entry.get("file_version", 0))
-            lines.append(f"  {path}: {file_version_text(int(version))}")
+            lines.append(f"  {path}: {_version_of(entry)}")
         lines += [f"  {a.kind}: {a.message}" for a in self.actions]
         if self.outfile is not None:
             lines.append(f"Index written to: {self.outfile} ({_entries(self.entries_total)})")
@@ -108,10 +115,7 @@ class IndexResult(Result):
         return lines
 
     def markdown_body(self) -> list[str]:
-        rows = [
-            (str(p), file_version_text(int(e.get("fileVersion", e.get("file_version", 0)))))
-            for p, e in zip(self.files, self.entries, strict=True)
-        ]
+        rows = [(str(p), _version_of(e)) for p, e in zip(self.files, self.entries, strict=True)]
         out = md_table(("File", "Version"), rows)
         if self.actions:
             out += ["", *md_table(("Merge", "What"), [(a.kind, a.message) for a in self.actions])]
