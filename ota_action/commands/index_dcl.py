@@ -56,7 +56,7 @@ def _refuse_hub_options(settings: IndexSettings) -> None:
             )
 
 
-def _document(item: Found, url_base: str | None) -> dict[str, Any] | None:
+def document(item: Found, url_base: str | None) -> dict[str, Any] | None:
     """The ledger document of one image; None (skipped) for a file found in a folder that
     is not a Matter image."""
     try:
@@ -96,12 +96,12 @@ def write(settings: IndexSettings) -> IndexResult:
     indexed: list[Path] = []
     documents: list[dict[str, Any]] = []
     for item in found:
-        document = _document(item, settings.url_base)
-        if document is None:
+        made = document(item, settings.url_base)
+        if made is None:
             findings.append(Finding.warning("index-skipped", f"{item.path}: skipped, not a Matter OTA image"))
             continue
         indexed.append(item.path)
-        documents.append(document)
+        documents.append(made)
     if not documents:
         raise InputError("name no Matter OTA image to index", field="files")
     files.write_atomic(outfile, (json.dumps(documents, indent=2) + "\n").encode("utf-8"))
@@ -116,4 +116,4 @@ def write(settings: IndexSettings) -> IndexResult:
     )
 
 
-__all__ = ["write"]
+__all__ = ["document", "write"]

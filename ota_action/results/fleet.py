@@ -280,17 +280,24 @@ class BuiltFile:
     path: Path
     size: int
     sha256: str
-    version: int
+    version: int  # a Zigbee file version, or a Matter image's software version
+    kind: str = "zigbee"  # or "matter": an image's Matter OTA file (manifest key matter)
 
     def to_json(self) -> dict[str, object]:
         return {
             "board": self.board,
             "variant": self.variant,
+            "kind": self.kind,
             "file": str(self.path),
             "size": self.size,
             "sha256": self.sha256,
             "file_version": self.version,
         }
+
+    def version_text(self) -> str:
+        if self.kind == "matter":
+            return f"software version {self.version}"
+        return file_version_text(self.version)
 
 
 @dataclass(frozen=True)
@@ -335,8 +342,13 @@ class BuildResult(Result):
     def lines(self) -> list[str]:
         lines = [f"Manifest: {self.manifest}"]
         for f in self.built:
-            lines.append(f"  {f.path}: {file_version_text(f.version)}, {f.size} bytes, SHA-256 {f.sha256}")
+            lines.append(f"  {f.path}: {f.version_text()}, {f.size} bytes, SHA-256 {f.sha256}")
         for i in self.indexes:
+            if i.format == "dcl":
+                lines.append(
+                    f"Index {i.path} (dcl, {_entries(len(i.entries))}): the Matter images' ledger documents"
+                )
+                continue
             lines.append(
                 f"Index {i.path} ({i.format}, {_entries(len(i.entries))}): "
                 f"{plural(i.devices_checked, 'device')}, each offered its own file"
@@ -344,7 +356,7 @@ class BuildResult(Result):
         return lines
 
     def markdown_body(self) -> list[str]:
-        rows = [(f.board, f.variant or "-", str(f.path), file_version_text(f.version), str(f.size), f.sha256)
+        rows = [(f.board, f.variant or "-", str(f.path), f.version_text(), str(f.size), f.sha256)
                 for f in self.built[:SUMMARY_LISTED]]  # fmt: skip
         out = md_table(("Board", "Variant", "File", "Version", "Size", "SHA-256"), rows)
         if len(self.built) > SUMMARY_LISTED:
