@@ -42,7 +42,6 @@ from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.publish import matching, schema
 from ota_action.publish.index import FileFacts, IndexFormat, index_entry
 from ota_action.publish.merge import MergeKind, entry_name, plan_merge
-from ota_action.publish.versions import VersionScheme, file_version
 from ota_action.results.fleet import BuildResult, BuiltFile, WrittenIndex
 from ota_action.settings.fleet import IndexSettings
 from ota_action.settings.manifest import (
@@ -132,7 +131,6 @@ def _job(
     suffix = "" if variant is None else variant.suffix
     label = spec.board if variant is None else f"{spec.board} (variant {variant.name})"
     template = str(merged.pop("name", NAME_DEFAULT))
-    _apply_scheme(merged, label)
     zb_values: dict[str, Any] = {}
     ix_values: dict[str, Any] = {}
     for key, value in merged.items():
@@ -150,23 +148,6 @@ def _job(
     zb = zb.model_copy(update={"outfile": outdir / name})
     ix = validated(IndexSettings, {**ix_values, "files": [str(zb.outfile)], "outfile": "index.json"}, label)
     return Job(spec.board, "" if variant is None else variant.name, zb, ix)
-
-
-def _apply_scheme(merged: dict[str, Any], label: str) -> None:
-    """``version_scheme`` (dotted, ncs, integer) turns a release version into the u32."""
-    scheme = merged.pop("version_scheme", None)
-    if scheme is None:
-        return
-    try:
-        chosen = VersionScheme(scheme)
-    except ValueError:
-        raise _problem(label, "must be dotted, ncs or integer", "version_scheme", scheme) from None
-    value = merged.get("version")
-    if isinstance(value, str) and value != "payload":
-        try:
-            merged["version"] = file_version(value, chosen)
-        except ValueError as exc:
-            raise _problem(label, str(exc), "version", value) from None
 
 
 def validated(model: Any, values: dict[str, Any], label: str) -> Any:

@@ -29,10 +29,10 @@ from ota_action.commands.matter import preflight
 from ota_action.commands.upgrade_image import file_version_of
 from ota_action.edges import files
 from ota_action.errors import InputError
-from ota_action.publish.versions import VersionScheme, file_version
 from ota_action.results.fleet import WrittenIndex
 from ota_action.settings.manifest import MATTER_NAME_DEFAULT, IndexSpec, Manifest
 from ota_action.settings.matter import MatterSettings
+from ota_action.versions import VersionScheme, release_version
 
 FIELD = "manifest"
 _NOT_KEYS = frozenset({"outfile", "from_image", "dcl_out", "ota_url", "json_output"})
@@ -60,20 +60,20 @@ def _problem(label: str, message: str, key: str | None = None, value: Any = None
 
 def _version(values: dict[str, Any], merged: dict[str, Any], zigbee_version: int, label: str) -> None:
     """``version`` and ``version_string`` as the module docstring says."""
-    release = merged.get("version")
-    given = values.get("version")
+    release, given = merged.get("version"), values.get("version")
+    text = None
     if given is None:
         values["version"] = zigbee_version
-        text = release if isinstance(release, str) and release != "payload" else None
-    elif isinstance(given, str) and not given.strip().lower().startswith("0x") and not given.isdigit():
-        scheme = VersionScheme(merged.get("version_scheme") or "dotted")
-        try:
-            values["version"] = file_version(given, scheme)
+        if isinstance(release, str) and release.strip().lower() != "payload":
+            text = release
+    elif isinstance(given, str | int) and not isinstance(given, bool):
+        try:  # the image's scheme, which build has validated with the Zigbee file
+            scheme = VersionScheme(str(merged.get("version_scheme") or "dotted").strip().lower())
+            values["version"] = release_version(given, scheme)
         except ValueError as exc:
             raise _problem(label, str(exc), "matter.version", given) from None
-        text = given
-    else:
-        text = None
+        if isinstance(given, str) and ("." in given or given.strip()[:1] in ("v", "V")):
+            text = given
     values.setdefault("version_string", text if text is not None else str(values["version"]))
 
 

@@ -6,7 +6,7 @@ import enum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
 
 from ota_action.errors import InputError
@@ -14,6 +14,7 @@ from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.safe_text import looks_like_secret
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, option
 from ota_action.values import TagSpec, parse_file_version, parse_int, parse_tag_spec, split_lines
+from ota_action.versions import VersionScheme, release_version
 
 
 class Prepare(enum.StrEnum):
@@ -33,6 +34,15 @@ def _version(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
         return VersionFrom.PAYLOAD
     return value if isinstance(value, int | VersionFrom) else parse_file_version(value)
+
+
+def _scheme(value: Any) -> Any:
+    if value is None or isinstance(value, VersionScheme):
+        return value
+    try:
+        return VersionScheme(str(value).strip().lower())
+    except ValueError:
+        raise ValueError("must be dotted, ncs or integer") from None
 
 
 def _prepare(value: Any) -> Any:
@@ -135,11 +145,32 @@ class ZbotaSettings(CommandSettings):
     outfile: Path = option("output OTA file (its directory is created)", cli=Cli(("-o",)))
     mfg_id: U16 = option("manufacturer code, e.g. 0x1234", cli=Cli(("-m",)))
     image_type: U16 = option("image type, e.g. 0x0001", cli=Cli(("-i",)))
+    version_scheme: Annotated[VersionScheme | None, BeforeValidator(_scheme)] = option(
+        "how a release version such as 1.2.3 given to -v becomes the 32-bit file version: dotted "
+        "(a byte per part, 1.2.3 is 0x01020300), ncs (nRF Connect SDK: major<<24|minor<<16|patch) "
+        "or integer; integers are always taken as they are",
+        None,
+        Cli(metavar="SCHEME"),
+    )
     version: Annotated[int | VersionFrom, BeforeValidator(_version)] = option(
-        "file version: dotted a.b.c.d (each 0-255), an integer such as 0x01000001, or 'payload' "
-        "to take it from the upgrade image (a Telink image's own version)",
+        "file version: dotted a.b.c.d (each 0-255), an integer such as 0x01000001, a release "
+        "version such as 1.2.3 with --version-scheme, or 'payload' to take it from the upgrade "
+        "image (a Telink image's own version)",
         cli=Cli(("-v",)),
     )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _by_scheme(cls, value: Any, info: ValidationInfo) -> Any:
+        """With ``version_scheme`` (validated first: it is declared first), a release
+        version is read by that scheme (:func:`ota_action.versions.release_version`)."""
+        scheme = info.data.get("version_scheme")
+        if scheme is None or not isinstance(value, str | int) or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
+            return value
+        return release_version(value, scheme)
+
     tags: TagSpecs = option(
         "sub-element TAG_ID:FILE_OR_LENGTH; an integer after the colon makes a NULL tag of "
         "that many fill bytes; a .hex file is converted to its binary image (repeatable)",
