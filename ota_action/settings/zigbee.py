@@ -13,6 +13,7 @@ from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.safe_text import looks_like_secret
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, option
+from ota_action.settings.gbl import GblOptions
 from ota_action.values import TagSpec, parse_file_version, parse_int, parse_tag_spec, split_lines
 from ota_action.versions import VersionScheme, release_version
 
@@ -139,8 +140,10 @@ VARIANT_DEVICES = {
 }
 
 
-class ZbotaSettings(CommandSettings):
-    """Build a Zigbee OTA upgrade file (ZigBee 095264r23)."""
+class ZbotaSettings(GblOptions):
+    """Build a Zigbee OTA upgrade file (ZigBee 095264r23). With --gbl the upgrade image
+    (tag 0x0000) is first built into a Silicon Labs GBL3 file with gbl's options
+    (--sign, --compress, --encrypt-key-env, --address, --app-version and the key sources)."""
 
     outfile: Path = option("output OTA file (its directory is created)", cli=Cli(("-o",)))
     mfg_id: U16 = option("manufacturer code, e.g. 0x1234", cli=Cli(("-m",)))
@@ -218,6 +221,11 @@ class ZbotaSettings(CommandSettings):
     )
     allow_nested_ota: bool = option(
         "allow an upgrade image that is itself a Zigbee OTA file (wrapped twice; refused otherwise)", False
+    )
+    gbl: bool = option(
+        "build the upgrade image (tag 0x0000: .hex, .s37, ELF, or a raw binary with --address) into a "
+        "GBL3 file first, as the gbl command does, and wrap that: .s37 to signed GBL to OTA in one run",
+        False,
     )
 
 
