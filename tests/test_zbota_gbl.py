@@ -160,6 +160,6 @@ def test_the_action_refuses_a_key_zbota_would_not_use(runner: FakeRunner) -> Non
     }
     run = runner.run(inputs, {})
     assert run.code == 2
-    assert "zbota signs only the GBL it builds with --gbl --sign" in run.stdout + run.stderr
+    assert "is not used by command zbota unless gbl and sign are true" in run.stdout + run.stderr
     assert not (run.workspace / "dist" / "app.ota").exists()
     assert "PRIVATE KEY" not in run.summary + run.outputs_text + run.stderr  # stdout masks it line by line

@@ -100,11 +100,12 @@ def _variant_warnings(settings: ZbotaSettings) -> list[Finding]:
 def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
     """The signing secrets, only for ``--gbl --sign`` (no other zbota run signs)."""
     if not (settings.gbl and settings.sign):
-        if given.secrets():  # a key handed over (an Action input) that nothing would use
+        handed = [s for s in given.secrets() if s.named_by_field]  # an Action input, not a variable
+        if handed:
             raise InputError(
-                "is not set, so the signing key given is unused: zbota signs only the GBL it builds "
-                "with --gbl --sign; remove the key or sign the GBL",
-                field="sign",
+                "is not used by command zbota unless gbl and sign are true: zbota signs only the "
+                "GBL it builds; remove the input",
+                field=handed[0].field,
             )
         return NO_SECRETS
     return key_sources.key_material(settings, environ, given)
