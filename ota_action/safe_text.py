@@ -29,7 +29,11 @@ REDACTED = "<redacted: looks like key material>"
 
 # C0 controls, DEL, C1 controls, bidi embeddings/overrides/isolates, marks, line/paragraph
 # separators and the BOM: nothing here is needed to read a value, all can disguise one.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+# Lone surrogates too: a file name that is not UTF-8 reaches Python as surrogate escapes
+# (b"caf\xe9" is "caf\udce9"), which no stream can encode; they are shown as the bytes.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 _PEM = re.compile(r"-----\s*(BEGIN|END)\b|PRIVATE KEY|Proc-Type:|LS0tLS1CRUdJT", re.IGNORECASE)
@@ -40,6 +44,8 @@ _PEM_END = re.compile(r"-----\s*END\b", re.IGNORECASE)
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
 _HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
 _TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")
+_HEX_TOKEN = re.compile(r"(?:0[xX])?[0-9A-Fa-f]{32,}")
+_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
@@ -48,6 +54,8 @@ def _escape_char(match: re.Match[str]) -> str:
     if char in _NAMED:
         return _NAMED[char]
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
@@ -97,22 +105,51 @@ def looks_like_secret(text: object) -> bool:
             and any(c.islower() for c in run)
             and (len(run) >= 60 or any(c.isdigit() for c in run))
         )
-        # A path of CamelCase folders can reach 40 characters; not 60 without a "." or "_",
-        # and not with "+", "=" padding or no "/" at all.  Below 60 with a "/" (the last
-        # line of a PEM body often is), the mix decides: base64 changes between upper
-        # case, lower case and digits at about 65% of its characters and holds a digit in
-        # six; folder names change at word starts (about 30%) and hold few digits.
         varied = mixed and len(set(run)) >= 12
-        if varied and (
-            len(run) >= 60
-            or "/" not in run
-            or "+" in run
-            or run.endswith("=")
-            or _class_changes(run) >= 0.45
-            or sum(c.isdigit() for c in run) >= 4
-        ):
+        if varied and _base64_like(run):
             return True
     return False
+
+
+def _base64_like(run: str) -> bool:
+    """A varied run of the base64 alphabet that is key material rather than a path.
+
+    Without a ``/``, with a ``+`` or ``=`` padding, it is base64.  With a ``/`` (a path of
+    CamelCase folders, ``/home/runner/work/ZigbeeFirmware2024/...``, is one run) the mix
+    decides: base64 changes between upper case, lower case and digits at about 65% of its
+    characters (never below 32% in 47,000 random 64-character lines), folder names only
+    at word starts (19-26% for real workspace paths).
+    """
+    if "/" not in run or "+" in run or run.endswith("="):
+        return True
+    return _class_changes(run) >= (0.30 if len(run) >= 60 else 0.40)
+
+
+def cannot_be_path(text: object) -> bool:
+    """True for a value that is no path a user means: it holds PEM armour (``-----BEGIN``,
+    ``PRIVATE KEY``, the base64 of the armour), or it spans lines and looks like key
+    material (a key body pasted without its armour).  Such a value is refused whatever
+    exists on disk; a file name that merely holds a newline is still a file name."""
+    value = str(text)
+    if _PEM.search(value):
+        return True
+    return ("\n" in value or "\r" in value) and looks_like_secret(value)
+
+
+def is_key_token(text: object) -> bool:
+    """True when the whole value (blanks around it aside) is one token of key material: a
+    hex scalar (32 digits or more, ``0x`` allowed), a base64 key line or a GitHub token.
+
+    A path that holds a key-like part (``build/da39a3ee...0709.ota``) is not one token;
+    deciding whether such a value may be used is the file edge's job (it names a file or
+    not), this only says whether it could be a key pasted whole.
+    """
+    value = str(text).strip()
+    if _TOKEN.fullmatch(value):
+        return True
+    if _HEX_TOKEN.fullmatch(value):
+        return len(set(value.lower().removeprefix("0x"))) >= 6
+    return _BASE64_TOKEN.fullmatch(value) is not None and looks_like_secret(value)
 
 
 def _class_changes(run: str) -> float:

@@ -8,12 +8,15 @@ text from a secret handed to the signer through the variables its ``key_env`` /
 commands that use it, is derived from the settings models (generic over ``COMMANDS``, so
 a new command is covered by adding it there) and compared in both directions with
 action.yml (the bracketed list that ends each description), portable/action.yml and the
-README's inputs table.
+inputs table of docs/action.md, which scripts/action-docs generates from action.yml (a test
+here fails when it is stale).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +77,8 @@ def declared_uses(path: Path) -> dict[str, set[str]]:
     return found
 
 
-def readme_uses() -> tuple[list[str], dict[str, set[str]]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def docs_uses() -> tuple[list[str], dict[str, set[str]]]:
+    text = (ROOT / "docs" / "action.md").read_text(encoding="utf-8")
     block = text.split("### Inputs", 1)[1]
     names: list[str] = []
     used: dict[str, set[str]] = {}
@@ -123,11 +126,24 @@ def test_action_yml_declares_every_option_of_every_command(path: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_readme_inputs_table_matches_the_models_and_action_yml() -> None:
-    names, used = readme_uses()
-    problems = _diff(expected_inputs(), used, "README inputs table")
+def test_docs_inputs_table_matches_the_models_and_action_yml() -> None:
+    names, used = docs_uses()
+    problems = _diff(expected_inputs(), used, "docs/action.md inputs table")
     assert not problems, "\n".join(problems)
-    assert names == list(_yaml(ROOT / "action.yml")["inputs"]), "README rows follow action.yml's order"
+    assert names == list(_yaml(ROOT / "action.yml")["inputs"]), (
+        "docs/action.md rows follow action.yml's order"
+    )
+
+
+def test_docs_action_tables_are_generated_from_action_yml() -> None:
+    """Inputs and outputs are written once, in action.yml; docs/action.md shows what it says."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "action-docs"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_command_input_lists_every_command_of_the_action() -> None:
@@ -179,7 +195,7 @@ def _xbee_inputs(fake: FakeRunner) -> dict[str, str]:
 
 
 def test_signing_key_is_text_and_key_file_is_the_path(fake: FakeRunner) -> None:
-    """One behaviour, as action.yml and the README say: a path in signing-key is refused
+    """One behaviour, as action.yml and docs/action.md say: a path in signing-key is refused
     (the hint names key-file); the same path in key-file signs."""
     inputs = _xbee_inputs(fake)
     (fake.workspace / "key.pem").write_text(_p256_pem(), encoding="utf-8")

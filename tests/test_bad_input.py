@@ -32,7 +32,12 @@ CASES: list[tuple[str, dict[str, str | None], str]] = [
     ("version too big", {"-v": "0x100000000"}, "--version '0x100000000': is out of range (0 to 0xFFFFFFFF)"),
     ("version garbage", {"-v": "v1"}, "--version 'v1': must be an integer"),
     ("string 33 bytes", {"--string": "x" * 33}, "--string '" + "x" * 33 + "': is 33 characters"),
-    ("string non-ascii", {"--string": "Grüße"}, "--string 'Grüße': must be ASCII text"),
+    (
+        "string non-ascii",
+        {"--string": "Grüße"},
+        "--string 'Grüße': character 3, '\\xfc' (U+00FC), is not ASCII; the header string is 32 ASCII"
+        " bytes: write it in ASCII, or give the exact bytes in hex with --string-hex",
+    ),
     ("credentials too big", {"-c": "256"}, "--credentials '256': is out of range (0 to 0xFF)"),
     ("stack version too big", {"--stack-version": "0x10000"}, "--stack-version '0x10000'"),
     (

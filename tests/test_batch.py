@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ota_action.commands.batch import expand, run_parallel
+from ota_action.commands.batch import expand, stream_parallel
 from ota_action.formats.zigbee.elements import SubElement
 from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.image import build_image
-from ota_action.results.batch import SUMMARY_LIMIT, FileProblem, VerifyBatchResult
+from ota_action.results.batch import SUMMARY_LIMIT, VerifyBatchResult
+from ota_action.results.entries import FileProblem
 from tests.conftest import run_cli
 from tests.test_action import FakeRunner
 from tests.vendor_files import gbl, hue_sbl, ota, telink_ota
@@ -183,8 +184,8 @@ def test_globs_are_expanded_sorted(tmp_path: Path) -> None:
     assert [t.path for t in expand([tmp_path / "**" / "*.ota"])] == [a, b, deep]
 
 
-def test_run_parallel_keeps_input_order() -> None:
-    assert run_parallel(lambda p: p.name, [Path(str(i)) for i in range(50)], workers=4) == [
+def test_stream_parallel_keeps_input_order() -> None:
+    assert list(stream_parallel(lambda p: p.name, [Path(str(i)) for i in range(50)], workers=4)) == [
         str(i) for i in range(50)
     ]
 

@@ -51,7 +51,7 @@ def _run_bench(base: Path) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # a guard against a hang, not a speed limit: a loaded machine is slow
     )
     assert result.returncode == 0, result.stderr
     assert "section" in result.stdout
@@ -166,7 +166,11 @@ def _check_process_sections(bench_run: dict[str, Any]) -> None:
     assert _figure(bench_run, "gbl", "commander gbl3 create --sign")["status"] == "ok"
     xbee = _figure(bench_run, "xbee_fs", "ota-action xbee-fs")
     if xbee["status"] == "ok":
-        assert 0 < xbee["signing_share"] < 1
+        # The share is a ratio of two timings: its size depends on the machine's load, so
+        # only its consistency with the two figures is checked, never a bound on it.
+        assert xbee["signing_share"] > 0
+        assert math.isclose(xbee["signing_share"], sign["min_s"] / xbee["min_s"], rel_tol=1e-4)
+        assert sign["share_of_xbee_fs"] == xbee["signing_share"]
     # One run signs the same image through each key source; each output was verified.
     for source in ("in-memory key", "sign-command (openssl)", "PKCS#11 (SoftHSM2)"):
         assert _figure(bench_run, "signing", f"xbee-fs, {source}", 16384)["status"] == "ok", source

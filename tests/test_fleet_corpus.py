@@ -49,6 +49,12 @@ OUTCOMES: dict[tuple[str, str], tuple[str, str] | None] = {
     ("ota-vendor", "dimmerpille_v2_0_v_4_combined_OTA.ota"): (PAST, "needs the plain sub-element layout"),
 }
 CASES = sorted(OUTCOMES)
+# Vendor layouts extract cannot rebuild but rewrap keeps byte for byte (issue 18).
+REWRAPPED_LAYOUTS = {
+    "A60_DIM_T-0x00CD-0x03483712-MF_DIS.OTA",
+    "ConnectedLamp-Atmel-Target_0012.sbl-ota",
+    "SN-TLSR8258-SWV2C-01-v1.0.9.ota",
+}
 
 
 def _ids(cases: list[tuple[str, str]]) -> list[str]:
@@ -102,7 +108,7 @@ def test_rewrap_identity_or_documented_refusal(
     if case[1] == IKEA:
         assert result.code == 2
         assert "vendor container (ikea-ngis)" in result.err
-    elif expected is not None:
+    elif expected is not None and case[1] not in REWRAPPED_LAYOUTS:
         assert result.code == 2
         assert expected[1] in result.err
         assert len(result.err.strip().splitlines()) == 1

@@ -349,8 +349,9 @@ def test_verify_public_key_on_an_unsigned_gbl_is_invalid(tmp_path: Path) -> None
     result = run_cli("verify", ota, "--public-key", public_pem(tmp_path, key), "--json")
     assert result.code == 1
     assert json.loads(result.out)["errors"] == [
-        "the GBL at offset 62 is not signed (it has no signature tag 0xF70A0AF7)"
+        "the GBL at offset 62 carries no signature (no signature tag 0xF70A0AF7): sign it with gbl --sign"
     ]
+    assert json.loads(result.out)["signature"].startswith("none: ")  # none, not a bad signature
 
 
 def signing_fingerprint(key: ec.EllipticCurvePrivateKey) -> str:

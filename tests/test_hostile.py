@@ -11,6 +11,7 @@ nodes, setuid to drop privileges) run in CI, which is root; locally they skip wh
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import signal
@@ -26,10 +27,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI, ROOT, need_tool
+from tests.subproc import writing_output
 from tests.xbee_keys import PASSPHRASE, KeyForms, new_key
 
 ENTRYPOINT = ROOT / "entrypoint.py"
-TIMEOUT = 20
+# A hang guard, not a speed limit: every case takes well under a second on an idle machine,
+# and a loaded laptop or CI runner may be many times slower; a hang still fails, later.
+TIMEOUT = 120
 MEMORY = 1536 * 1024 * 1024
 TOKEN = "ghp_" + "Zq7" * 12  # shaped like a GitHub token
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -206,9 +210,8 @@ class World:
         for path in _walk(self.root):
             if path in self.secret_inputs or not path.is_file() or path.is_symlink():
                 continue
-            data = path.read_bytes()
-            for name, needle in needles.items():
-                assert needle not in data, f"{name} leaked into {path}"
+            leaked = _leaked(path, needles)
+            assert not leaked, f"{', '.join(leaked)} leaked into {path}"
         leftovers = [p for p in _walk(self.root) if p.name.endswith(".tmp")]
         assert not leftovers, f"left behind: {leftovers}"
         assert "Traceback" not in outcome.text
@@ -222,6 +225,90 @@ def _linked(w: World, target: str, name: str, args: list[str]) -> list[str]:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
+
+
+CHUNK = 1 << 20
+
+
+def _data_runs(fd: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each run of data; what lies between is a hole (zero bytes).
+
+    Where ``SEEK_DATA`` is missing or refused (Windows, some file systems) the whole
+    file is one run, so nothing is ever skipped that holds data.
+    """
+    seek_data, seek_hole = getattr(os, "SEEK_DATA", None), getattr(os, "SEEK_HOLE", None)
+    if seek_data is None or seek_hole is None:
+        yield 0, size
+        return
+    pos = 0
+    while pos < size:
+        try:
+            start = os.lseek(fd, pos, seek_data)
+        except OSError as error:
+            if error.errno == errno.ENXIO:  # only a hole after pos
+                return
+            yield pos, size
+            return
+        end = min(os.lseek(fd, start, seek_hole), size)
+        yield start, end
+        pos = end
+
+
+def _pieces(path: Path, zeros_kept: int) -> Iterator[bytes]:
+    """The file's bytes in order, at most 1 MiB at a time, each hole cut to ``zeros_kept`` zeros.
+
+    A needle of at most ``zeros_kept`` bytes occurs in the cut stream exactly when it occurs
+    in the file: an occurrence touching a hole uses fewer zeros than that from one side, and
+    none can span a hole that long. So an 8 GiB sparse file is checked in microseconds.
+    """
+    with path.open("rb") as handle:
+        fd, size, pos = handle.fileno(), os.fstat(handle.fileno()).st_size, 0
+        for start, end in _data_runs(fd, size):
+            if start > pos:
+                yield bytes(min(start - pos, zeros_kept))
+            handle.seek(start)
+            at = start
+            while at < end:
+                chunk = handle.read(min(CHUNK, end - at))
+                if not chunk:
+                    break
+                yield chunk
+                at += len(chunk)
+            pos = end
+        if size > pos:
+            yield bytes(min(size - pos, zeros_kept))
+
+
+def _leaked(path: Path, needles: dict[str, bytes]) -> list[str]:
+    """Names of the needles found in the file, read in chunks (bounded memory, any size)."""
+    if not needles:
+        return []
+    longest = max(len(n) for n in needles.values())
+    found: set[str] = set()
+    tail = b""
+    for piece in _pieces(path, longest):
+        window = tail + piece
+        found.update(name for name, needle in needles.items() if needle in window)
+        tail = window[-(longest - 1) :]
+    return sorted(found)
+
+
+def test_the_leak_check_finds_a_needle_across_chunks_and_holes(tmp_path: Path) -> None:
+    """The streamed check is as strict as reading the whole file: chunk edges and holes hide nothing."""
+    across = b"ACROSS-THE-CHUNK-EDGE"
+    into_hole = b"SECRET-KEY-BYTES\x00\x00"  # ends in zeros that lie in a hole
+    path = tmp_path / "sparse.bin"
+    with path.open("wb") as handle:
+        handle.write(b"\x01" * (2 * CHUNK))
+        handle.seek(CHUNK - 7)
+        handle.write(across)  # data read in 1 MiB chunks: this one straddles two
+        handle.seek(4 * CHUNK - 16)
+        handle.write(into_hole[:-2])  # data ends on a block boundary, a hole follows
+        handle.truncate(64 * CHUNK)
+    needles = {"across": across, "into hole": into_hole, "absent": b"not-in-the-file"}
+    assert _leaked(path, needles) == ["across", "into hole"]
+    assert _leaked(path, {"zeros": bytes(40)}) == ["zeros"]  # a hole is zero bytes, not nothing
+    assert path.stat().st_size == 64 * CHUNK
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -811,7 +898,7 @@ def test_signal_during_a_large_write_leaves_nothing(world: World, signum: int) -
     deadline = time.monotonic() + TIMEOUT
     caught = False
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(p.name.startswith(".ota-") for p in world.ws.iterdir()):
+        if writing_output(proc.pid, world.ws):  # a named temporary, or an unnamed O_TMPFILE
             proc.send_signal(signal.SIGSTOP)
             proc.send_signal(signum)
             proc.send_signal(signal.SIGCONT)
@@ -820,7 +907,7 @@ def test_signal_during_a_large_write_leaves_nothing(world: World, signum: int) -
         time.sleep(0.0005)
     out, err = proc.communicate(timeout=TIMEOUT)
     if not caught:
-        pytest.fail(f"the temporary never appeared (exit {proc.returncode})")
+        pytest.fail(f"the output was never seen being written (exit {proc.returncode})")
     expected = 130 if signum == signal.SIGINT else 128 + signum
     assert proc.returncode == expected, _text(err)
     assert not world.p("big.ota").exists()

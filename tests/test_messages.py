@@ -2,7 +2,7 @@
 
 Each example from the issue is checked with its exact expected text; a walk over every
 command's ``--help`` checks hex defaults, unbracketed required options, a variable named
-beside each option and a footer naming that command's own variable; the README's JSON
+beside each option and a footer naming that command's own variable; docs/json.md's JSON
 keys table is checked against the result types; the colour rules and the pictures are
 checked character by character.
 """
@@ -32,7 +32,7 @@ from ota_action.results import (
     ZbotaResult,
 )
 from ota_action.results.batch import BatchResult, InspectBatchResult, VerifyBatchResult
-from ota_action.results.picture import Segment, bar, mermaid, mermaid_label, scale_text
+from ota_action.results.picture import Segment, bar, fenced, scale_text
 from ota_action.secret import Secret
 from ota_action.settings import cli_of, deprecated_env_variable, env_variable, env_variables, load
 from ota_action.settings.zigbee import ZbotaSettings
@@ -149,6 +149,29 @@ def test_misspelt_option_gets_a_suggestion() -> None:
     )
     assert (
         error_of("zbota", *ZBOTA, "--zzz") == "ota-action zbota: error: unknown option --zzz (see --help)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "wrong", "right"),
+    [
+        ("zbota", "--output", "--outfile"),
+        ("zbota", "--manufacturer", "--mfg-id"),
+        ("rewrap", "--out", "--outfile"),
+        ("index", "--manufacturer", "--manufacturer-name"),
+        ("verify", "--key", "--public-key"),
+    ],
+)
+def test_names_other_tools_use_get_ours_suggested(command: str, wrong: str, right: str) -> None:
+    """No spelling distance leads from --output to --outfile: the names other tools use are known."""
+    err = error_of(command, wrong, "x")
+    assert err == f"ota-action {command}: error: unknown option {wrong}; did you mean {right}? (see --help)\n"
+
+
+def test_a_key_option_points_at_the_key_file_and_says_why() -> None:
+    assert error_of("xbee-fs", "--key", "k.pem") == (
+        "ota-action xbee-fs: error: unknown option --key; did you mean --key-file? "
+        "(a key is never a command-line value: give its file) (see --help)\n"
     )
 
 
@@ -338,20 +361,12 @@ def test_bar_is_to_scale_and_keeps_small_segments_visible() -> None:
     assert scale_text(0, 10, 10) == "1 column = 1 byte"
 
 
-def test_mermaid_is_a_gantt_chart_with_safe_names() -> None:
-    rows = [("a:b;#c", [Segment(0x100, 0x200, "#", "x"), Segment(0x200, 0x300, ".", "gap", "gap")])]
-    assert mermaid("T", rows, 0x100) == [
-        "```mermaid",
-        "gantt",
-        "    title T",
-        "    dateFormat X",
-        "    axisFormat %s",
-        "    section a_b__c",
-        "    x : 0, 256",
-        "    gap : done, 256, 512",
-        "```",
-    ]
-    assert mermaid_label("```\n%%{init}%%") == "_______init___"
+def test_the_markdown_picture_is_the_text_picture_in_a_fence_no_line_can_close() -> None:
+    """Drawn by the same bar() as the text, so the step summary's picture and its table agree."""
+    lines = ["Memory map (0x00000000-0x0000001F, 1 column = 1 byte):", "  a```b.hex  |####....|"]
+    assert fenced(lines) == ["````text", *lines, "````"]
+    assert fenced(["  |HH11I|"]) == ["```text", "  |HH11I|", "```"]
+    assert fenced([]) == []
 
 
 def test_combine_map_marks_gaps_and_overlaps() -> None:
@@ -378,12 +393,12 @@ def test_combine_map_marks_gaps_and_overlaps() -> None:
         "  # data, . nothing, X overlap",
     ]
     md = result.markdown()
-    assert md.index("```mermaid") < md.index("| Input |")  # the picture first, the numbers below
-    assert "    gap 0x00000018-0x0000001B : done, 24, 28\n" in md
-    assert "    overlap 0x0000000C-0x0000000F : crit, 12, 16\n" in md
+    assert md.index("```text") < md.index("| Input |")  # the picture first, the numbers below
+    # The step summary shows the very bars of the text: every range at its own offset.
+    assert "```text\n" + "\n".join(result.map_lines()) + "\n```\n" in md
 
 
-# -- the README's JSON keys table ------------------------------------------------------
+# -- the JSON keys table of docs/json.md ------------------------------------------------------
 
 
 def _one_of_each() -> list[Result]:
@@ -474,9 +489,9 @@ def _table_name(result: Result) -> str:
     return result.command + (" (several files)" if isinstance(result, BatchResult) else "")
 
 
-def _readme_table() -> dict[str, list[str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("### JSON keys", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+def _docs_table() -> dict[str, list[str]]:
+    text = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    section = text.split("| Command | Keys, in order |", 1)[1].split("\n## ", 1)[0]
     table: dict[str, list[str]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -487,8 +502,8 @@ def _readme_table() -> dict[str, list[str]]:
     return table
 
 
-def test_readme_json_keys_table_matches_the_result_types() -> None:
-    table = _readme_table()
+def test_docs_json_keys_table_matches_the_result_types() -> None:
+    table = _docs_table()
     results = _one_of_each()
     assert sorted(table) == sorted(_table_name(r) for r in results)
     for result in results:
@@ -505,3 +520,17 @@ def test_long_findings_fold_at_100_columns_and_keep_every_word() -> None:
     assert all(line.startswith("    ") for line in lines[1:])
     assert folded.replace("\n    ", " ") == message  # nothing lost, the long path whole
     assert _wrapped("Header String: " + "y" * 120) == "Header String: " + "y" * 120  # only findings fold
+
+
+def test_folder_text_marks_the_rows_that_have_warnings(tmp_path: Path) -> None:
+    """The totals count warnings; the row that has them says so, so a reader finds it."""
+    folder = tmp_path / "images"
+    base = ["-m", "1", "-i", "1", "-v", "1", "-t", "0:8"]
+    assert run_cli("zbota", "-o", folder / "a.ota", *base, "-t", "0:8", "--allow-duplicate-tag").code == 0
+    assert run_cli("zbota", "-o", folder / "b.ota", *base).code == 0
+    result = run_cli("verify", folder)
+    assert result.code == 0, result.err
+    a_row, b_row, totals = result.out.splitlines()
+    assert a_row.endswith("a.ota: warning: tag 0x0000 (upgrade image) appears 2 times")
+    assert b_row.endswith("b.ota")
+    assert totals == "Result: valid (2 files, 2 valid, 0 invalid, 1 warning)"

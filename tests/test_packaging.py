@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ota_action")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ota_action", "docs", "examples", "CONTRIBUTING.md")
 
 
 def _copy_sources(dest: Path) -> None:
@@ -58,3 +58,40 @@ def test_metadata_names_the_license_and_the_repository() -> None:
     assert "Apache License" in (ROOT / "LICENSE").read_text(encoding="utf-8")[:200]
     assert project["urls"]["Source"] == "https://github.com/ota-action/ota-action"
     assert all(url.startswith("https://github.com/ota-action/ota-action") for url in project["urls"].values())
+
+
+def test_the_sdist_ships_the_package_docs_and_examples_and_no_tests(tmp_path: Path) -> None:
+    """The tests need files an sdist cannot carry (the corpus, system tools): they stay out."""
+    import tarfile
+
+    source = tmp_path / "checkout"
+    source.mkdir()
+    _copy_sources(source)
+    result = subprocess.run(
+        [sys.executable, "-c", "import flit_core.buildapi as b; print(b.build_sdist('dist'))"],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(source / "dist" / result.stdout.strip()) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    tops = {name.split("/", 1)[0] for name in names}
+    shipped = {"ota_action", "docs", "examples", "README.md", "LICENSE", "pyproject.toml", "CONTRIBUTING.md"}
+    assert tops == {*shipped, "PKG-INFO"}
+    assert {"docs/troubleshooting.md", "examples/firmware/app.hex", "ota_action/__init__.py"} <= names
+
+
+def test_classifiers_name_every_tested_python_and_requires_python_is_the_oldest() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    versions = [
+        c.rsplit(" ", 1)[1]
+        for c in project["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    ]
+    assert versions == ["3.11", "3.12", "3.13"]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "for version in 3.11 3.12 3.13; do" in ci
+    assert project["requires-python"] == ">=3.11"
+    assert sys.version_info >= (3, 11)

@@ -83,12 +83,14 @@ Integrity code: valid (standard) 000102030405060708090a0b0c0d0e0f
 
 
 def layout_md(name: str) -> str:
-    """The Mermaid layout of summary() (integrity on) as the step summary draws it."""
+    """The layout of summary() (integrity on) as the step summary draws it: the text's bars."""
+    del name  # the picture is the same whatever the file is called
     return (
-        "```mermaid\ngantt\n"
-        f"    title Layout of {name} (byte offsets)\n"
-        "    dateFormat X\n    axisFormat %s\n    section file\n    header : 0, 56\n"
-        "    0x0000 upgrade image : 56, 72\n    0x0003 image integrity code : 72, 94\n```\n\n"
+        "```text\n"
+        "Layout (94 bytes, 1 column = 2 bytes):\n"
+        "  |" + "H" * 38 + "1" * 11 + "I" * 15 + "|\n"  # 56, 16 and 22 bytes of 94, to scale
+        "  H header, 1 sub-element, I integrity code\n"
+        "```\n\n"
     )
 
 
@@ -299,23 +301,26 @@ def test_combine_result_every_view(tmp_path: Path) -> None:
         f"Combined HEX written to: {tmp_path / 'all.hex'}\n"
         f"Result: written ({tmp_path / 'all.hex'}, 96 data bytes in 1 range, 32 overlapping bytes)\n"
     )
-    assert result.markdown() == (
-        "### ✅ ota-action combine\n\n"
-        "```mermaid\ngantt\n    title Memory map from 0x00000000 (byte offsets)\n"
-        "    dateFormat X\n    axisFormat %s\n"
-        "    section a.hex\n    0x00000000-0x0000003F : 0, 64\n"
-        "    section b.hex\n    0x00000020-0x0000005F : 32, 96\n"
-        "    section result\n    0x00000000-0x0000005F : 0, 96\n"
-        "    overlap 0x00000020-0x0000003F : crit, 32, 64\n```\n\n"
-        "| Input | Kind | Bytes | Ranges | Start address |\n|---|---|---|---|---|\n"
-        "| a.hex | Intel HEX | 64 | 0x00000000-0x0000003F (64 bytes) | EIP 0x00000101 (type 05) |\n"
-        "| b.hex | Intel HEX | 64 | 0x00000020-0x0000005F (64 bytes) |  |\n\n"
-        "**Merged:** 96 bytes in 0x00000000-0x0000005F (96 bytes)\n\n"
-        "**Gaps:** none\n\n"
-        "**Overlaps (keep-last):** 32 bytes, 30 identical, 2 overridden\n\n"
-        "**Start address:** EIP 0x00000101 (type 05) from a.hex\n\n"
-        f"**Output:** {tmp_path / 'all.hex'}, 296 bytes, 16 data bytes per record\n\n"
-        f"**SHA-256:** `{SHA}`\n"
+    assert (
+        result.markdown()
+        == (
+            "### ✅ ota-action combine\n\n"
+            "```text\n"  # the text's memory map: b.hex starts at 0x20, the overlap is 0x20-0x3F
+            "Memory map (0x00000000-0x0000005F, 1 column = 2 bytes):\n"
+            "  a.hex   |" + "#" * 43 + "." * 21 + "|\n"
+            "  b.hex   |" + "." * 21 + "#" * 43 + "|\n"
+            "  result  |" + "#" * 21 + "X" * 22 + "#" * 21 + "|\n"
+            "  # data, . nothing, X overlap\n```\n\n"
+            "| Input | Kind | Bytes | Ranges | Start address |\n|---|---|---|---|---|\n"
+            "| a.hex | Intel HEX | 64 | 0x00000000-0x0000003F (64 bytes) | EIP 0x00000101 (type 05) |\n"
+            "| b.hex | Intel HEX | 64 | 0x00000020-0x0000005F (64 bytes) |  |\n\n"
+            "**Merged:** 96 bytes in 0x00000000-0x0000005F (96 bytes)\n\n"
+            "**Gaps:** none\n\n"
+            "**Overlaps (keep-last):** 32 bytes, 30 identical, 2 overridden\n\n"
+            "**Start address:** EIP 0x00000101 (type 05) from a.hex\n\n"
+            f"**Output:** {tmp_path / 'all.hex'}, 296 bytes, 16 data bytes per record\n\n"
+            f"**SHA-256:** `{SHA}`\n"
+        )
     )
     data = result.to_json()
     assert data["overlaps"] == {

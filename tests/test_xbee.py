@@ -21,7 +21,7 @@ from ota_action.formats import xbee
 from ota_action.signing import public as public_keys
 from ota_action.signing.memory import MemorySigner
 from ota_action.signing.port import P256_ORDER, Signature
-from tests.conftest import need_tool, run_cli
+from tests.conftest import ROOT, need_tool, run_cli
 from tests.xbee_keys import KeyForms, b64, new_key
 
 # A key, message and valid signature whose R is under 2^240: 68 bytes, and its (r, n-s)
@@ -516,10 +516,13 @@ def test_verify_public_key_on_a_file_without_a_signature(env_key: KeyForms, tmp_
     )
     result = run_cli("verify", plain, "--public-key", public, "--json")
     assert result.code == 1
-    assert (
-        "a multiple of 2048 bytes followed by a 70-72-byte DER signature"
-        in json.loads(result.out)["signature"]
+    assert json.loads(result.out)["signature"].startswith(
+        "none: the file carries no XBee file-system signature: its 2048-byte upgrade image"
     )
+    # An unsigned GBL upgrade image (the vendor example's) is no signature either, not a bad one.
+    vendor = run_cli("verify", ROOT / "examples" / "vendor" / "vendor.ota", "--public-key", public, "--json")
+    assert vendor.code == 1
+    assert json.loads(vendor.out)["signature"].startswith("none: the GBL at offset 66 carries no signature")
     nothing = tmp_path / "nothing.ota"
     assert (
         run_cli("zbota", "-o", nothing, "-m", "0x101E", "-i", "0x100", "-v", "1", "-t", "0xf000:10").code == 0

@@ -34,7 +34,7 @@ from typing import Any
 
 from ota_action.commands import batch
 from ota_action.edges import files, locking, log, same_file
-from ota_action.errors import FormatError, InputError
+from ota_action.errors import OPTION, FormatError, Hint, InputError, plain_spelling
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.containers import find_container
 from ota_action.publish import matching, schema
@@ -249,9 +249,11 @@ def _unique_urls(new: list[dict[str, Any]], merged: list[dict[str, Any]], fmt: I
 
 
 def _merge_message(exc: MergeError) -> MergeError:
+    """A downgrade refusal names the option that allows it, as each door spells it."""
     if exc.action.kind is MergeKind.NEWER_EXISTS:
-        exc.message += "; --allow-downgrade lets it replace that entry"
-    exc.args = (exc.message,)
+        exc.hint = Hint("allow_downgrade", f"; {OPTION} lets it replace that entry")
+        exc.message = exc.spelt(plain_spelling)
+        exc.args = (exc.message,)
     return exc
 
 

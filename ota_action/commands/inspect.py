@@ -11,32 +11,25 @@ give a batch (:mod:`ota_action.commands.batch`), one entry per file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from ota_action.commands import aes_backend
-from ota_action.commands.batch import FIELD, expand, is_batch, run_parallel
+from ota_action.commands.batch import FIELD, Target, is_batch, stream_parallel, targets
 from ota_action.commands.gbl_file import read_gbl_file
 from ota_action.commands.matter_reading import read_matter
-from ota_action.commands.reading import FileReport, analyse_file
+from ota_action.commands.reading import FileReport, NotAnOtaFile, analyse_file
 from ota_action.commands.signatures import load_public_keys
 from ota_action.edges import log
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.results import InspectResult, VerifyResult
-from ota_action.results.batch import (
-    NOT_OTA,
-    UNUSABLE,
-    BatchResult,
-    Entry,
-    FileProblem,
-    InspectBatchResult,
-    VerifyBatchResult,
-    batch_findings,
-)
+from ota_action.results.batch import BatchResult, InspectBatchResult, VerifyBatchResult
+from ota_action.results.entries import NOT_OTA, UNUSABLE, Entry, FileProblem, Skipped
 from ota_action.results.gbl_file import GblInspectResult
 from ota_action.results.matter import MatterInspectResult
+from ota_action.safe_text import REDACTED, looks_like_secret
 from ota_action.settings.zigbee import InspectSettings, VerifySettings
 
 
@@ -77,14 +70,13 @@ def run_inspect(
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
-        entries = _batch(
-            settings.image,
-            lambda path: (
-                read_matter(path, field=FIELD, verify=False)
-                or _inspect_result(analyse_file(path, backend=backend))
-            ),
-        )
-        return InspectBatchResult(entries=entries, findings=batch_findings(entries))
+
+        def read(path: Path, found: bool) -> InspectResult | MatterInspectResult:
+            return read_matter(path, field=FIELD, verify=False) or _inspect_result(
+                analyse_file(path, backend=backend, found=found)
+            )
+
+        return InspectBatchResult(entries=_batch(settings.image, read))
     matter = read_matter(settings.image[0], field=FIELD, verify=False)
     if matter is not None:
         return matter
@@ -102,21 +94,19 @@ def run_verify(
     backend = aes_backend()
     key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
 
-    def one(path: Path) -> VerifyResult | MatterInspectResult:
-        found = read_matter(path, field=FIELD, verify=True, public_key=key)
-        return found or _verify_result(analyse_file(path, backend=backend, public_key=key))
+    def one(path: Path, found: bool = False) -> VerifyResult | MatterInspectResult:
+        matter = read_matter(path, field=FIELD, verify=True, public_key=key)
+        return matter or _verify_result(analyse_file(path, backend=backend, public_key=key, found=found))
 
     if is_batch(settings.image):
-        entries = _batch(settings.image, one)
-        result: VerifyResult | MatterInspectResult | GblInspectResult | BatchResult = VerifyBatchResult(
-            entries=entries, findings=batch_findings(entries)
-        )
-    else:
-        gbl = read_gbl_file(settings.image[0], field=FIELD, verify=True, public_keys=key)  # a bare .gbl
-        result = gbl or one(settings.image[0])
+        # Streamed: counts are known once the batch has been shown, so they are not logged here.
+        log.get().info("verify.batch", paths=len(settings.image))
+        return VerifyBatchResult(entries=_batch(settings.image, one))
+    gbl = read_gbl_file(settings.image[0], field=FIELD, verify=True, public_keys=key)  # a bare .gbl
+    result: VerifyResult | MatterInspectResult | GblInspectResult = gbl or one(settings.image[0])
     log.get().info(
         "verify.checked",
-        file=str(settings.image[0]) if len(settings.image) == 1 else f"{len(settings.image)} paths",
+        file=str(settings.image[0]),
         valid=result.ok,
         errors=len(result.errors),
         warnings=len(result.warnings),
@@ -124,32 +114,30 @@ def run_verify(
     return result
 
 
+def _echoed(target: Target) -> Path:
+    """The path a problem line shows: a value the user gave that looks like key material
+    (a key pasted among the paths) is never repeated; a found file's name always is."""
+    return Path(REDACTED) if not target.found and looks_like_secret(str(target.path)) else target.path
+
+
 def _batch(
-    paths: list[Path], read: Callable[[Path], InspectResult | MatterInspectResult]
-) -> tuple[Entry, ...]:
-    """Every file the paths name, read in parallel, in input order; problems as entries.
+    paths: list[Path], read: Callable[[Path, bool], InspectResult | MatterInspectResult]
+) -> Iterator[Entry]:
+    """Every file the paths name, read in parallel, in input order, as each is ready;
+    problems and skipped files as entries.  A bad ``--public-key`` is refused before."""
 
-    A bad ``--public-key`` is the same for every file: it stops the batch (exit 2).
-    """
-    targets = expand(paths)
-
-    def one(path: Path) -> Entry:
+    def one(target: Target) -> Entry:
+        if target.problem is not None:
+            return FileProblem(_echoed(target), UNUSABLE, target.problem.message)
         try:
-            return read(path)
+            return read(target.path, target.found)
+        except NotAnOtaFile as exc:
+            return Skipped(target.path) if target.found else FileProblem(target.path, NOT_OTA, exc.message)
         except FormatError as exc:
-            return FileProblem(path, NOT_OTA, exc.message)
+            return FileProblem(target.path, NOT_OTA, exc.message)
         except InputError as exc:
             if exc.field != FIELD:
                 raise
-            return FileProblem(path, UNUSABLE, exc.message)
+            return FileProblem(_echoed(target), UNUSABLE, exc.message)
 
-    readable = [t.path for t in targets if t.problem is None]
-    done = iter(run_parallel(one, readable))
-    entries: list[Entry] = []
-    for target in targets:
-        if target.problem is not None:
-            entries.append(FileProblem(target.path, UNUSABLE, target.problem.message))
-        else:
-            entries.append(next(done))
-    log.get().info("batch.read", paths=len(paths), files=len(entries))
-    return tuple(entries)
+    return stream_parallel(one, targets(paths))

@@ -33,15 +33,23 @@ from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.checks import Finding, check_image
 from ota_action.formats.zigbee.containers import find_container
 from ota_action.formats.zigbee.elements import ELEMENTS_LISTED
+from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.image import ParsedImage, parse_file
 from ota_action.formats.zigbee.layouts import STANDARD, detect_layout
 from ota_action.formats.zigbee.payload import identify_payload
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.formats.zigbee.trailers import find_trailer
-from ota_action.results.ota import OtaSummary, VendorFacts
+from ota_action.results.ota import VendorFacts
+from ota_action.results.summary import OtaSummary
 
 if TYPE_CHECKING:
     from ota_action.commands.signatures import NamedKey
+
+
+class NotAnOtaFile(FormatError):
+    """The file neither starts with the OTA magic number nor is a known container: in a
+    folder walk it is skipped (a payload ``app.bin`` beside the ``.zigbee`` files), named
+    explicitly it is an invalid file (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -69,20 +77,28 @@ def _whole_sha256(f: BinaryIO, size: int) -> str:
     return digest.hexdigest()
 
 
+def _starts_with_magic(f: BinaryIO) -> bool:
+    f.seek(0)
+    return f.read(4) == MAGIC.to_bytes(4, "little")
+
+
 def analyse_file(
     path: Path,
     *,
     backend: Backend,
     field: str = "image",
     public_key: Sequence[NamedKey] | None = None,
+    found: bool = False,
 ) -> FileReport:
     """Read, recognise and check ``path``.
 
     Raises :class:`InputError` (exit 2) when the path cannot be used (missing, not a
     regular file, unreadable, outside the workspace) and :class:`FormatError` (exit 1)
-    when it is neither an OTA file nor a container holding one; both name ``field``.
+    when it is neither an OTA file nor a container holding one (:class:`NotAnOtaFile`);
+    both name ``field``.  ``found``: the path came from a folder walk or a glob (its
+    spelling is never judged).
     """
-    f = files.open_input(path, field=field)
+    f = files.open_input(path, field=field, found=found)
     with f:
         size = os.fstat(f.fileno()).st_size
         try:
@@ -100,7 +116,12 @@ def _analyse(
     container = find_container(outer, outer_size)
     f: BinaryIO = container.open(outer) if container else outer
     size = container.length if container else outer_size
-    parsed = parse_file(f, size, backend=backend)
+    try:
+        parsed = parse_file(f, size, backend=backend)
+    except FormatError as exc:
+        if container is None and not _starts_with_magic(outer):
+            raise NotAnOtaFile(exc.message) from None
+        raise
     if parsed.sha256 is None:  # pragma: no cover - parse_file always hashes
         raise RuntimeError("parse_file returned no SHA-256")
     sha256 = parsed.sha256 if container is None else _whole_sha256(outer, outer_size)

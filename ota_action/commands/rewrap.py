@@ -23,7 +23,7 @@ from ota_action.formats.zigbee.containers import find_container
 from ota_action.formats.zigbee.image import parse_file
 from ota_action.formats.zigbee.rewrap import HeaderChanges, plan_rewrap, write_rewrap
 from ota_action.results.fleet import RewrapResult
-from ota_action.results.ota import OtaSummary
+from ota_action.results.summary import OtaSummary
 from ota_action.settings.fleet import RewrapSettings
 from ota_action.settings.zigbee import chosen_header_string
 

@@ -58,6 +58,15 @@ def _invalid(problem: str) -> tuple[str, list[str]]:
     return f"invalid: {problem}", [problem]
 
 
+def _looks_like_der_signature(head: bytes, length: int) -> bool:
+    """A DER ``SEQUENCE`` filling the whole tail, 8-72 bytes: what an ECDSA P-256 signature is.
+
+    Anything else after the 2048-byte blocks (a vendor's payload, nothing at all) means
+    the file was never signed: a different message from a signature that does not verify.
+    """
+    return 8 <= length <= 72 and len(head) == length and head[0] == 0x30 and head[1] == length - 2
+
+
 def signature_verdict(
     f: BinaryIO, parsed: ParsedImage, public_keys: Path | Sequence[NamedKey]
 ) -> tuple[str, list[str]]:
@@ -73,16 +82,18 @@ def signature_verdict(
     if ref is None:
         return _invalid("no upgrade image (tag 0x0000) holds a signed image")
     image_length, signature_length = xbee.split_length(ref.length)
-    if not image_length or not signature_length:
-        return _invalid(
-            f"the upgrade image is {ref.length} bytes; an XBee file-system "
-            "image is a multiple of 2048 bytes followed by a 70-72-byte DER signature"
+    f.seek(ref.data_offset + image_length)
+    der = f.read(min(signature_length, 256))
+    if not image_length or not _looks_like_der_signature(der, signature_length):
+        problem = (
+            f"the file carries no XBee file-system signature: its {ref.length}-byte upgrade image "
+            "is not a multiple of 2048 bytes followed by a DER ECDSA signature (files made by "
+            "xbee-fs have one; sign this image with xbee-fs)"
         )
+        return f"none: {problem}", [problem]
     sha = hashlib.sha256()
     for chunk in chunks(f, ref.data_offset, ref.data_offset + image_length):
         sha.update(chunk)
-    f.seek(ref.data_offset + image_length)
-    der = f.read(signature_length)
     try:
         signature: Signature | None = Signature.from_der(der)
     except ValueError:
@@ -141,7 +152,8 @@ def gbl_bytes_verdict(data: bytes, where: str, candidates: Sequence[NamedKey]) -
         return _invalid(f"{where} cannot be read to check its signature: {exc}")
     found = image.get_tags(GBL3Signature, allow_missing=True)
     if not found:
-        return _invalid(f"{where} is not signed (it has no signature tag 0xF70A0AF7)")
+        problem = f"{where} carries no signature (no signature tag 0xF70A0AF7): sign it with gbl --sign"
+        return f"none: {problem}", [problem]
     signature = Signature(int.from_bytes(found[0].r, "big"), int.from_bytes(found[0].s, "big"))
     digest = image.signing_digest()
     for named in candidates:

@@ -57,13 +57,36 @@ def _redact_unrecognized(message: str) -> str:
     return prefix + " ".join(shown)
 
 
+# Names other tools (Commander, zigpy-cli, objcopy, openssl) give these options, which no
+# spelling distance finds: the first one the command has is suggested.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "--output": ("--outfile",),
+    "--out": ("--outfile",),
+    "--manufacturer": ("--mfg-id", "--manufacturer-name"),
+    "--manufacturer-id": ("--mfg-id",),
+    "--manufacturer-code": ("--mfg-id",),
+    "--mfg-code": ("--mfg-id",),
+    "--type": ("--image-type",),
+    "--file-version": ("--version",),
+    "--key": ("--key-file", "--public-key"),
+    "--private-key": ("--key-file",),
+    "--signing-key": ("--key-file",),
+    "--pubkey": ("--public-key",),
+}
+
+
 def _suggest(word: str, options: Sequence[str]) -> str:
-    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14)."""
+    """``; did you mean --tag?`` for ``--tagg`` (argparse does this only from Python 3.14),
+    and ``--outfile`` for ``--output``, the name other tools use."""
     import difflib
 
     flag = word.split("=", 1)[0]
+    synonym = next((o for o in _SYNONYMS.get(flag.lower(), ()) if o in options), None)
     close = difflib.get_close_matches(flag, [o for o in options if o.startswith("--")], n=1, cutoff=0.75)
-    return f"; did you mean {close[0]}?" if close else ""
+    best = synonym or (close[0] if close else None)
+    if best == "--key-file":
+        return f"; did you mean {best}? (a key is never a command-line value: give its file)"
+    return f"; did you mean {best}?" if best else ""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -277,10 +300,12 @@ def _emit(result: Result, as_json: bool, quiet: bool, out: TextIO) -> None:
     from ota_action.edges import style
 
     if as_json:
-        out.write(result.json_text())
+        for chunk in result.json_chunks():  # a batch streams: one file a line, as it is read
+            out.write(chunk)
     else:
-        text = result.verdict() + "\n" if quiet else result.text()
-        out.write(style.paint_text(text, style.use_colour(out)))
+        colour = style.use_colour(out)
+        for chunk in [result.verdict() + "\n"] if quiet else result.text_chunks():
+            out.write(style.paint_text(chunk, colour))
 
 
 def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO) -> int:
@@ -303,6 +328,7 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         settings = load(model, parsed, warn=warn)
         # Secrets travel as objects: --key-env / --passphrase-env name where they are.
         result: Result = command.run(settings, command.secrets(settings, os.environ))
+        _emit(result, settings.json_output, quiet, out)
     except UsageError as exc:
         from ota_action.safe_text import redact_lines
 
@@ -312,7 +338,6 @@ def run_command(spec: CommandSpec, argv: Sequence[str], out: TextIO, err: TextIO
         source = source_of(model, exc.field, parsed, os.environ)
         err.write(f"{prog}: error: {error_line(exc, model, source)}\n")
         return exc.exit_code
-    _emit(result, settings.json_output, quiet, out)
     return result.exit_code
 
 

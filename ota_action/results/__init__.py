@@ -40,7 +40,8 @@ from __future__ import annotations
 from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
 from ota_action.results.combine import CombineInput, CombineResult
 from ota_action.results.fleet import BuildResult, ExtractResult, IndexResult, MergeRow, RewrapResult
-from ota_action.results.ota import ElementRow, InspectResult, OtaSummary, VerifyResult, ZbotaResult
+from ota_action.results.ota import InspectResult, VerifyResult, ZbotaResult
+from ota_action.results.summary import ElementRow, OtaSummary
 from ota_action.results.xbee import KeygenResult, XbeeFsResult
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -163,6 +163,14 @@ class Result:
     def json_text(self) -> str:
         """What ``--json`` prints: :meth:`to_json` indented (a batch prints JSON Lines)."""
         return json.dumps(self.to_json(), indent=2) + "\n"
+
+    def json_chunks(self) -> Iterator[str]:
+        """:meth:`json_text` in pieces a door writes as they come (a batch: one file a line)."""
+        yield self.json_text()
+
+    def text_chunks(self) -> Iterator[str]:
+        """:meth:`text` in pieces a door writes as they come (a batch: one file a line)."""
+        yield self.text()
 
     def word(self) -> str:
         """The verdict's first word: :attr:`verdict_word`, or ``invalid`` after an error."""

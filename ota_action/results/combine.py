@@ -11,7 +11,7 @@ from ota_action.formats.firmware.merge import Overlap
 from ota_action.formats.firmware.segments import Range
 from ota_action.results.base import FileWritten, md_escape, md_table, plural
 from ota_action.results.ota import sha_markdown
-from ota_action.results.picture import DATA, OVERLAP, Segment, bar, mermaid, scale_text
+from ota_action.results.picture import DATA, OVERLAP, Segment, bar, fenced, scale_text
 
 MAP_WIDTH = 64  # columns of the text memory map
 
@@ -198,10 +198,7 @@ class CombineResult(FileWritten):
             ]
             for e in self.inputs
         ]
-        low, high = self._span()
-        picture = (
-            mermaid(f"Memory map from 0x{low:08X} (byte offsets)", self._rows(), low) if high > low else []
-        )
+        picture = fenced(self.map_lines())
         return [
             *picture,
             "",

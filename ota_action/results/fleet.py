@@ -17,7 +17,8 @@ from ota_action.results.base import (
     plural,
     relative_to,
 )
-from ota_action.results.ota import OtaSummary, sha_markdown
+from ota_action.results.ota import sha_markdown
+from ota_action.results.summary import OtaSummary
 
 MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
 SUMMARY_LISTED = 200  # files, entries and merge actions summary-json lists (GitHub: 1 MiB per output)

@@ -1,4 +1,4 @@
-"""Pictures of address space: a character bar for text, a Mermaid diagram for Markdown.
+"""Pictures of address space: a character bar, for text and (fenced) for Markdown.
 
 Both are pure functions of :class:`Segment` lists, so a summary draws the same picture in
 both views and a test can check it character by character.  Ranges are to scale; a
@@ -54,33 +54,17 @@ def scale_text(low: int, high: int, width: int) -> str:
     return f"1 column = {per} byte{'s' if per != 1 else ''}"
 
 
-_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 ._/()+-]")
+def fenced(lines: Sequence[str]) -> list[str]:
+    """Text pictures as a fenced block, so Markdown (the step summary) shows the very bars the
+    text summary draws, in a fixed-width font: correct by construction.
 
-
-def mermaid_label(text: str) -> str:
-    """A name Mermaid cannot read as syntax (no ``:``, ``#``, ``;``, quotes or newlines)."""
-    return _MERMAID_UNSAFE.sub("_", text)[:60] or "_"
-
-
-def mermaid(title: str, rows: Sequence[tuple[str, Sequence[Segment]]], low: int) -> list[str]:
-    """A Mermaid Gantt chart (GitHub renders it) with one section per row, offsets from ``low``.
-
-    The axis counts bytes from ``low`` (Mermaid cannot print hex), so each bar's label
-    carries its own hex range.
+    (The step summary used to draw a Mermaid Gantt chart; with ``dateFormat X`` current
+    Mermaid ignores the start values and draws every bar from offset 0, contradicting the
+    table under it.)  The fence is longer than any run of backticks in the lines (a file
+    name may hold some), so no line can close it; nothing else needs escaping in a code block.
     """
-    lines = [
-        "```mermaid",
-        "gantt",
-        f"    title {mermaid_label(title)}",
-        "    dateFormat X",
-        "    axisFormat %s",
-    ]
-    for name, segments in rows:
-        lines.append(f"    section {mermaid_label(name)}")
-        for segment in segments:
-            tag = {"gap": "done, ", "overlap": "crit, "}.get(segment.kind, "")
-            lines.append(
-                f"    {mermaid_label(segment.label)} : {tag}{segment.start - low}, {segment.end - low}"
-            )
-    lines.append("```")
-    return lines
+    if not lines:
+        return []
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}text", *lines, fence]

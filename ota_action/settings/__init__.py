@@ -40,6 +40,12 @@ T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
 
 
+def lines_of(value: Any) -> Any:
+    """A list as it is, or newline-separated text (an Action input, an ``OTA_*`` variable)
+    as its non-blank lines: the one splitter of every list-valued setting."""
+    return split_lines(value) if isinstance(value, str) else value
+
+
 def _uint(bits: int) -> BeforeValidator:
     return BeforeValidator(lambda v: v if v is None else parse_int(v, bits=bits))
 
@@ -64,7 +70,12 @@ def _header_string(value: Any) -> Any:
         return None
     text = str(value)
     if not text.isascii():
-        raise ValueError("must be ASCII text")
+        index, char = next((i, c) for i, c in enumerate(text) if not c.isascii())
+        raise ValueError(
+            f"character {index + 1}, {char!a} (U+{ord(char):04X}), is not ASCII; the header string is "
+            "32 ASCII bytes: write it in ASCII, or give the exact bytes in hex with --string-hex "
+            "(zbota, rewrap)"
+        )
     if len(text) > 32:
         raise ValueError(f"is {len(text)} characters; the header string holds at most 32")
     return text

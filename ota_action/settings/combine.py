@@ -9,15 +9,15 @@ from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
 from ota_action.formats.firmware.image import StartAddress, parse_start_address
-from ota_action.settings import Cli, CommandSettings, option
-from ota_action.values import FirmwareInput, parse_firmware_input, parse_int, split_lines
+from ota_action.settings import Cli, CommandSettings, lines_of, option
+from ota_action.values import FirmwareInput, parse_firmware_input, parse_int
 
 OVERLAP_CHOICES = ("error", "keep-first", "keep-last")
 
 
 def _inputs(value: Any) -> Any:
     """A list of ``FILE`` / ``FILE@ADDRESS``, or newline-separated text (Action inputs, ``OTA_FILES``)."""
-    items = split_lines(value) if isinstance(value, str) else value
+    items = lines_of(value)
     if not isinstance(items, list | tuple):
         return items
     return [parse_firmware_input(v) if isinstance(v, str | Path) else v for v in items]

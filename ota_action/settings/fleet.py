@@ -13,16 +13,21 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
-from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, FileVersion, HeaderString, option
+from ota_action.settings import (
+    U8,
+    U16,
+    Cli,
+    CommandSettings,
+    Eui64,
+    FileVersion,
+    HeaderString,
+    lines_of,
+    option,
+)
 from ota_action.settings.zigbee import HeaderStringHex, Variant
-from ota_action.values import parse_int, split_lines
+from ota_action.values import parse_int
 
 FORMATS = ("z2m", "zigpy", "zigpy-ota", "dcl")
-
-
-def _lines(value: Any) -> Any:
-    """A list, or newline-separated text (Action inputs, ``OTA_*`` variables)."""
-    return split_lines(value) if isinstance(value, str) else value
 
 
 def _format(value: Any) -> Any:
@@ -82,7 +87,7 @@ def _specificity(value: Any) -> Any:
     return number
 
 
-Paths = Annotated[list[Path], NoDecode, BeforeValidator(_lines)]
+Paths = Annotated[list[Path], NoDecode, BeforeValidator(lines_of)]
 Line = Annotated[str, BeforeValidator(_text)]
 
 
@@ -136,7 +141,7 @@ class IndexSettings(CommandSettings):
         False,
     )
     model_id: Line | None = option("model id the entries apply to (z2m modelId, zigpy model_names)", None)
-    manufacturer_names: Annotated[list[Line], NoDecode, BeforeValidator(_lines)] = option(
+    manufacturer_names: Annotated[list[Line], NoDecode, BeforeValidator(lines_of)] = option(
         "manufacturer name the entries apply to (repeatable)",
         [],
         Cli(name="--manufacturer-name", metavar="NAME", repeat=True),

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from ota_action.formats.mcuboot.image import HEADER_SIZE
-from ota_action.settings import U32, Cli, option
+from ota_action.settings import U32, Cli, HexDigits, option
 from ota_action.settings.signing import SigningSettings
 from ota_action.values import parse_int
 
@@ -66,7 +66,7 @@ class McubootSettings(SigningSettings):
     image_version: Annotated[str, BeforeValidator(_image_version)] = option(
         "image version major.minor.revision+build, e.g. 1.2.3+4", "0.0.0+0", Cli(metavar="VERSION")
     )
-    header_size: Annotated[int, BeforeValidator(_header_size)] = option(
+    header_size: Annotated[int, BeforeValidator(_header_size), HexDigits(4)] = option(
         "MCUboot header size in bytes, at least 32 (NCS: 0x200)", 0x200, Cli(metavar="BYTES")
     )
     pad_header: bool = option(

@@ -11,10 +11,10 @@ from pydantic_settings import NoDecode
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
-from ota_action.safe_text import looks_like_secret
-from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, option
+from ota_action.safe_text import cannot_be_path
+from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, lines_of, option
 from ota_action.settings.gbl import GblOptions
-from ota_action.values import TagSpec, parse_file_version, parse_int, parse_tag_spec, split_lines
+from ota_action.values import TagSpec, parse_file_version, parse_int, parse_tag_spec
 from ota_action.versions import VersionScheme, release_version
 
 
@@ -56,11 +56,6 @@ def _prepare(value: Any) -> Any:
         raise ValueError("must be " + ", ".join(p.value for p in Prepare)) from None
 
 
-def _lines(value: Any) -> Any:
-    """Newline-separated text (Action inputs, ``OTA_TAG``) becomes one item per line."""
-    return split_lines(value) if isinstance(value, str) else value
-
-
 def _tag_spec(value: Any) -> Any:
     return parse_tag_spec(value) if isinstance(value, str) else value
 
@@ -75,8 +70,9 @@ def _align(value: Any) -> Any:
 
 
 def _image_path(value: Any) -> Any:
-    """A key pasted among the paths is refused here, by item, so the message never shows it."""
-    if isinstance(value, str) and looks_like_secret(value):
+    """A PEM pasted among the paths is refused here, by item, so the message never shows it
+    (any other spelling is a path: the file edge decides when it is opened)."""
+    if isinstance(value, str) and cannot_be_path(value):
         raise ValueError(
             "looks like key material, not a file name; never put a key on the command line "
             "(use an environment variable or a key file)"
@@ -86,17 +82,12 @@ def _image_path(value: Any) -> Any:
 
 def _image_paths(value: Any) -> Any:
     """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
-    items = split_lines(value) if isinstance(value, str) else value
+    items = lines_of(value)
     if isinstance(items, str | Path):
         items = [items]
     if isinstance(items, list | tuple) and not items:
         raise ValueError("needs at least one file, folder or glob")
     return items
-
-
-def _public_keys(value: Any) -> Any:
-    """``--public-key`` repeated, or one a line (Action input, ``OTA_PUBLIC_KEY``)."""
-    return split_lines(value) if isinstance(value, str) else value
 
 
 # Each path is validated by itself, so an error points at the offending item, not the list.
@@ -106,7 +97,9 @@ ImagePaths = Annotated[
 
 
 # Items are validated one by one so an error points at the offending --tag, not the list.
-TagSpecs = Annotated[list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(_lines)]
+TagSpecs = Annotated[
+    list[Annotated[TagSpec, BeforeValidator(_tag_spec)]], NoDecode, BeforeValidator(lines_of)
+]
 
 
 def _string_hex(value: Any) -> Any:
@@ -249,7 +242,7 @@ class VerifySettings(CommandSettings):
         "*.ota.signed, *.fw, *.sbl-ota, *.bin) or globs",
         cli=Cli(positional=True, metavar="FILE"),
     )
-    public_key: Annotated[list[Path], NoDecode, BeforeValidator(_public_keys)] = option(
+    public_key: Annotated[list[Path], NoDecode, BeforeValidator(lines_of)] = option(
         "check the signature with this P-256 public key (PEM, DER or FK hex): a GBL upgrade image's, "
         "else the XBee3 file system's; "
         "repeatable (one a line in the Action): the report names the key that verified it",

@@ -162,6 +162,30 @@ def variant_range(variant: IntegrityVariant, element_offset: int) -> tuple[int, 
     raise ValueError(f"unknown integrity variant {variant!r}")  # pragma: no cover - the enum is closed
 
 
+class Tee:
+    """Every byte of an output passes here once, in order: written to ``out``, fed to the
+    SHA digests and CRC-32 (Salus' trailer), and its first ``covered`` bytes to AES-MMO
+    (the integrity code's range).  ``zbota`` and ``rewrap`` both stream through one."""
+
+    __slots__ = ("covered", "crc", "digests", "mmo", "out", "written")
+
+    def __init__(self, out: BinaryIO, mmo: MmoHasher | None = None, covered: int = 0) -> None:
+        self.out = out
+        self.mmo = mmo
+        self.covered = covered
+        self.digests = Digests()
+        self.crc = 0
+        self.written = 0
+
+    def write(self, piece: bytes | bytearray | memoryview) -> None:
+        self.out.write(piece)
+        self.digests.update(piece)
+        self.crc = zlib.crc32(piece, self.crc)
+        if self.mmo is not None and self.written < self.covered:
+            self.mmo.update(memoryview(piece)[: self.covered - self.written])
+        self.written += len(piece)
+
+
 @dataclass(frozen=True)
 class BuiltImage:
     """What :func:`write_image` wrote: enough to describe the file without reading it."""
@@ -217,34 +241,23 @@ def write_image(
     appends Salus' trailer after the image: CRC-32 (zlib, little-endian) of every byte
     before it, outside the total image size.
     """
-    digests = Digests()
-    crc = 0
     if plan.integrity and backend is None:
         raise ValueError("an integrity code is planned: give the AES backend to compute it")
     mmo = MmoHasher(backend=backend) if plan.integrity and backend is not None else None
     offset = plan.integrity_offset
     covered, short_only = (0, False) if offset is None else variant_range(plan.variant, offset)
-    written = 0
-
-    def emit(chunk: bytes | bytearray | memoryview) -> None:
-        nonlocal written
-        nonlocal crc
-        out.write(chunk)
-        digests.update(chunk)
-        crc = zlib.crc32(chunk, crc)
-        if mmo is not None and written < covered:
-            mmo.update(memoryview(chunk)[: covered - written])
-        written += len(chunk)
-
+    tee = Tee(out, mmo, covered)
+    emit = tee.write
     emit(encode_header(plan.header))
     for element in plan.elements:
         emit(encode_tag_header(element.tag, element.source.length))
-        start = written
+        start = tee.written
         for chunk in element.source.chunks():
             emit(chunk)
-        if written - start != element.source.length:  # pragma: no cover - a Source bug
+        if tee.written - start != element.source.length:  # pragma: no cover - a Source bug
             raise RuntimeError(
-                f"source of tag 0x{element.tag:04X} gave {written - start} bytes, not {element.source.length}"
+                f"source of tag 0x{element.tag:04X} gave {tee.written - start} bytes, "
+                f"not {element.source.length}"
             )
     refs = [e.ref for e in plan.elements]
     integrity = IntegrityResult(present=False, valid=None, variant=None)
@@ -256,12 +269,13 @@ def write_image(
         emit(code)
         refs.append(ElementRef(IMAGE_INTEGRITY_CODE, DIGEST_SIZE, offset))
         integrity = IntegrityResult(True, True, plan.variant, code, offset)
-    if written != plan.total_size:  # pragma: no cover - a bug in the size arithmetic
-        raise RuntimeError(f"wrote {written} bytes but the header says {plan.total_size}")
+    if tee.written != plan.total_size:  # pragma: no cover - a bug in the size arithmetic
+        raise RuntimeError(f"wrote {tee.written} bytes but the header says {plan.total_size}")
     if crc_trailer:
-        emit(crc.to_bytes(CRC_TRAILER_SIZE, "little"))
+        emit(tee.crc.to_bytes(CRC_TRAILER_SIZE, "little"))
+    digests = tee.digests
     return BuiltImage(
-        plan.header, written, digests.sha256, tuple(refs), integrity, digests.sha512, digests.sha3_256
+        plan.header, tee.written, digests.sha256, tuple(refs), integrity, digests.sha512, digests.sha3_256
     )
 
 
