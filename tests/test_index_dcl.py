@@ -142,3 +142,35 @@ def test_corrupt_image_and_hub_options_are_refused(tmp_path: Path) -> None:
         assert result.code == 2, option
         assert "not to --format dcl" in result.err, (option, result.err)
     assert not out.exists()
+
+
+def test_the_action_builds_and_indexes_matter_images_in_one_workspace(tmp_path: Path) -> None:
+    from tests.test_action import FakeRunner
+
+    runner = FakeRunner(tmp_path)
+    (runner.workspace / "build").mkdir()
+    (runner.workspace / "build" / "app.bin").write_bytes(PAYLOAD)
+    for board, pid in (("a", "0x8001"), ("b", "0x8002")):
+        made = runner.run(
+            {
+                "command": "matter", "outfile": f"dist/{board}/app.ota", "vendor-id": "0xFFF1",
+                "product-id": pid, "version": "2", "version-string": "2.0", "payload": "build/app.bin",
+            }
+        )  # fmt: skip
+        assert made.code == 0, made.stdout
+    indexed = runner.run(
+        {"command": "index", "format": "dcl", "files": "dist", "url-base": "https://dl.example/fw",
+         "outfile": "dist/dcl.json"}
+    )  # fmt: skip
+    assert indexed.code == 0, indexed.stdout
+    assert indexed.outputs["index-file"] == "dist/dcl.json"
+    documents = json.loads((runner.workspace / "dist" / "dcl.json").read_text())
+    assert [d["otaUrl"] for d in documents] == [
+        "https://dl.example/fw/a/app.ota",
+        "https://dl.example/fw/b/app.ota",
+    ]
+    for document, board in zip(documents, "ab", strict=True):
+        data = (runner.workspace / "dist" / board / "app.ota").read_bytes()
+        assert document["otaChecksum"] == base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert json.loads(indexed.outputs["index-entry"]) == documents
+    assert "software version 2 (2.0)" in indexed.summary
