@@ -95,22 +95,13 @@ def read_matter(
         )
     dcl = dcl_fields(image.header, file_size=image.file_size, sha256_hex=image.sha256, ota_url=None)
     summary = MatterSummary.of_parsed(image)
-    if verify:
-        return MatterVerifyResult(
-            file=path,
-            size=image.file_size,
-            sha256=image.sha256,
-            image=summary,
-            dcl=dcl,
-            payload=payload,
-            findings=tuple(findings),
-        )
-    return MatterInspectResult(
+    kind = MatterVerifyResult if verify else MatterInspectResult  # inspect: problems are warnings
+    return kind(
         file=path,
         size=image.file_size,
         sha256=image.sha256,
         image=summary,
         dcl=dcl,
         payload=payload,
-        findings=_as_warnings(findings),
+        findings=tuple(findings) if verify else _as_warnings(findings),
     )

@@ -43,15 +43,16 @@ class Reporter:
             extra = len(items) - github.ANNOTATIONS_PER_KIND
             self.emit(github.command(kind, f"{extra} more; see the step summary", title=title))
 
-    def show_text(self, text: str) -> None:
-        """The human summary; on GitHub inside stop-commands, since it holds user strings."""
-        if not self.on_github:
-            self.out.write(text)
-            return
-        token = uuid.uuid4().hex
-        self.emit(f"::stop-commands::{token}")
-        self.out.write(text)
-        self.emit(f"::{token}::")
+    def show_text(self, chunks: Iterable[str]) -> None:
+        """The human summary, written as it is produced (a batch streams one line per file,
+        so memory stays flat); on GitHub inside stop-commands, since it holds user strings."""
+        token = uuid.uuid4().hex if self.on_github else None
+        if token is not None:
+            self.emit(f"::stop-commands::{token}")
+        for chunk in chunks:
+            self.out.write(chunk)
+        if token is not None:
+            self.emit(f"::{token}::")
 
     def summary(self, markdown: str) -> None:
         from ota_action.edges import log
@@ -80,7 +81,7 @@ def _publish(reporter: Reporter, result: Result, created: list[Path], workspace:
     from ota_action.edges import log
 
     logger = log.get()
-    reporter.show_text(result.text())
+    reporter.show_text(result.text_chunks())
     reporter.summary(result.markdown())
     if result.warnings:
         reporter.annotate("warning", result.warnings, f"ota-action {result.command}")

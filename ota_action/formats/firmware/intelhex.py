@@ -19,18 +19,16 @@ Core: raises :class:`~ota_action.errors.InputError` naming the settings field.
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NoReturn
 
 from ota_action.errors import InputError
 from ota_action.formats.firmware.image import LINEAR_START, SEGMENT_START, Firmware, StartAddress
 from ota_action.formats.firmware.kinds import FirmwareKind
-from ota_action.formats.firmware.lines import read_lines
+from ota_action.formats.firmware.lines import hex_bytes, read_lines
 from ota_action.formats.firmware.segments import ADDRESS_LIMIT, Runs, Segment
 
 DATA, EOF, SEGMENT_BASE, LINEAR_BASE = 0, 1, 2, 4
-_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 _BYTE_HEX = [f"{i:02X}" for i in range(256)]  # table lookups beat format specs per record
 
 
@@ -44,13 +42,7 @@ def _decode(line: bytes, complain: Callable[[str], NoReturn]) -> bytes:
     if line[0] != 0x3A:  # ':'
         complain("a record must start with ':'")
     digits = line[1:]
-    try:
-        record = binascii.a2b_hex(digits)
-    except (binascii.Error, ValueError):
-        bad = next((c for c in digits if c not in _HEX_DIGITS), None)
-        if bad is not None:
-            complain(f"non-hex character {chr(bad)!r}" if bad < 0x80 else "non-ASCII character")
-        complain(f"odd number of hex digits ({len(digits)})")
+    record = hex_bytes(digits, complain)
     size = len(record)
     if size < 5:
         complain(f"record is {size} bytes; the shortest (length, address, type, checksum) is 5")

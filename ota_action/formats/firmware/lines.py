@@ -6,8 +6,9 @@ than any record can be (a binary file given as text) is an error, not a megabyte
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import BinaryIO
+import binascii
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, NoReturn
 
 from ota_action.errors import InputError
 
@@ -41,3 +42,18 @@ def read_lines(f: BinaryIO, *, name: str, field: str, what: str) -> Iterator[byt
             )
     if carry:
         yield carry
+
+
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+
+
+def hex_bytes(digits: bytes, complain: Callable[[str], NoReturn]) -> bytes:
+    """The bytes a record's hex digits spell (Intel HEX and S-record alike); a bad digit or
+    an odd count is named through ``complain``, which raises."""
+    try:
+        return binascii.a2b_hex(digits)
+    except (binascii.Error, ValueError):
+        bad = next((c for c in digits if c not in _HEX_DIGITS), None)
+        if bad is not None:
+            complain(f"non-hex character {chr(bad)!r}" if bad < 0x80 else "non-ASCII character")
+        complain(f"odd number of hex digits ({len(digits)})")

@@ -17,21 +17,19 @@ srec_cat is the independent oracle of the tests.
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, NoReturn
 
 from ota_action.errors import InputError
 from ota_action.formats.firmware.image import LINEAR_START, Firmware, StartAddress
 from ota_action.formats.firmware.kinds import FirmwareKind
-from ota_action.formats.firmware.lines import read_lines
+from ota_action.formats.firmware.lines import hex_bytes, read_lines
 from ota_action.formats.firmware.segments import ADDRESS_LIMIT, Runs, Segment
 
 # type digit -> bytes of address; data, count and termination records
 _DATA = {1: 2, 2: 3, 3: 4}
 _COUNT = {5: 2, 6: 3}
 _END = {9: 2, 8: 3, 7: 4}
-_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 _BYTE_HEX = [f"{i:02X}" for i in range(256)]
 
 
@@ -41,13 +39,7 @@ def _decode(line: bytes, complain: Callable[[str], NoReturn]) -> tuple[int, byte
         complain("an S-record starts with S and a type digit 0-9")
     kind = line[1] - 0x30
     digits = line[2:]
-    try:
-        record = binascii.a2b_hex(digits)
-    except (binascii.Error, ValueError):
-        bad = next((c for c in digits if c not in _HEX_DIGITS), None)
-        if bad is not None:
-            complain(f"non-hex character {chr(bad)!r}" if bad < 0x80 else "non-ASCII character")
-        complain(f"odd number of hex digits ({len(digits)})")
+    record = hex_bytes(digits, complain)
     if len(record) < 3:
         complain(f"record is {len(record)} bytes; the shortest (count, address, checksum) is 4")
     if record[0] != len(record) - 1:
