@@ -137,7 +137,7 @@ def test_key_file_and_signing_key_together_are_refused(
 
 
 @pytest.mark.parametrize("name", ["signing-key", "signing-key-passphrase"])
-@pytest.mark.parametrize("command", ["zbota", "combine", "inspect", "verify"])
+@pytest.mark.parametrize("command", ["combine", "inspect", "verify"])  # zbota: tests/test_zbota_gbl.py
 def test_a_command_that_does_not_sign_refuses_secrets(
     workspace: Path, monkeypatch: pytest.MonkeyPatch, command: str, name: str
 ) -> None:

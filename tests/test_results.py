@@ -523,4 +523,4 @@ def test_every_registered_command_loads_its_parts() -> None:
         assert issubclass(command.settings, CommandSettings), name
         if command.signs:
             signing.add(name)
-    assert signing == {"xbee-fs", "keygen", "gbl", "mcuboot"}  # keygen takes a token PIN (keygen --key-uri)
+    assert signing == {"xbee-fs", "keygen", "gbl", "mcuboot", "zbota"}  # keygen: a PIN; zbota: --gbl --sign

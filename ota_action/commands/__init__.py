@@ -86,7 +86,7 @@ def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     from ota_action.commands import zbota
     from ota_action.settings.zigbee import ZbotaSettings
 
-    return Command(ZbotaSettings, _without_secrets(zbota.run))
+    return Command(ZbotaSettings, zbota.run, zbota.key_material)  # secrets only for --gbl --sign
 
 
 def _inspect() -> Command[

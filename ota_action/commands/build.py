@@ -23,6 +23,7 @@ import hashlib
 import os
 import string
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,8 @@ from pydantic import ValidationError
 
 from ota_action import settings as settings_pkg
 from ota_action.commands import index as index_command
-from ota_action.commands import zbota
+from ota_action.commands import matter, zbota
+from ota_action.commands.build_matter import MatterJob, dcl_index, matter_jobs
 from ota_action.commands.upgrade_image import file_version_of
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
@@ -40,7 +42,6 @@ from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.publish import matching, schema
 from ota_action.publish.index import FileFacts, IndexFormat, index_entry
 from ota_action.publish.merge import MergeKind, entry_name, plan_merge
-from ota_action.publish.versions import VersionScheme, file_version
 from ota_action.results.fleet import BuildResult, BuiltFile, WrittenIndex
 from ota_action.settings.fleet import IndexSettings
 from ota_action.settings.manifest import (
@@ -64,7 +65,7 @@ _INDEX_KEYS = frozenset(IndexSettings.model_fields) - {
     "check",
     "json_output",
 }
-_LAYOUT_KEYS = frozenset({"name", "board", "payload", "variants", "suffix", "index"})
+_LAYOUT_KEYS = frozenset({"name", "board", "payload", "variants", "suffix", "index", "matter"})
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,6 @@ def _job(
     suffix = "" if variant is None else variant.suffix
     label = spec.board if variant is None else f"{spec.board} (variant {variant.name})"
     template = str(merged.pop("name", NAME_DEFAULT))
-    _apply_scheme(merged, label)
     zb_values: dict[str, Any] = {}
     ix_values: dict[str, Any] = {}
     for key, value in merged.items():
@@ -143,31 +143,14 @@ def _job(
             raise _problem(label, "is neither a zbota nor an index option", key, value)
     zb_values["tags"] = [f"0x0000:{base / spec.payload}"]
     zb_values["outfile"] = str(outdir / "placeholder.ota")
-    zb = _validated(ZbotaSettings, zb_values, label)
+    zb = validated(ZbotaSettings, zb_values, label)
     name = _file_name(template, merged, zb, board=spec.board, suffix=suffix)
     zb = zb.model_copy(update={"outfile": outdir / name})
-    ix = _validated(IndexSettings, {**ix_values, "files": [str(zb.outfile)], "outfile": "index.json"}, label)
+    ix = validated(IndexSettings, {**ix_values, "files": [str(zb.outfile)], "outfile": "index.json"}, label)
     return Job(spec.board, "" if variant is None else variant.name, zb, ix)
 
 
-def _apply_scheme(merged: dict[str, Any], label: str) -> None:
-    """``version_scheme`` (dotted, ncs, integer) turns a release version into the u32."""
-    scheme = merged.pop("version_scheme", None)
-    if scheme is None:
-        return
-    try:
-        chosen = VersionScheme(scheme)
-    except ValueError:
-        raise _problem(label, "must be dotted, ncs or integer", "version_scheme", scheme) from None
-    value = merged.get("version")
-    if isinstance(value, str) and value != "payload":
-        try:
-            merged["version"] = file_version(value, chosen)
-        except ValueError as exc:
-            raise _problem(label, str(exc), "version", value) from None
-
-
-def _validated(model: Any, values: dict[str, Any], label: str) -> Any:
+def validated(model: Any, values: dict[str, Any], label: str) -> Any:
     try:
         return settings_pkg.load(model, values, environ={})
     except InputError as exc:
@@ -197,7 +180,7 @@ def plan(settings: BuildSettings) -> tuple[Manifest, list[Job], Path]:
     return manifest, jobs, outdir
 
 
-def _selected(spec: IndexSpec, job: Job) -> bool:
+def _selected(spec: IndexSpec, job: Job | MatterJob) -> bool:
     """``images``: a list of ``BOARD`` (the image itself), ``BOARD/VARIANT`` and ``BOARD/*``
     names, or ``variant|board (==|!=) 'x'`` comparisons joined by ``and``."""
     if isinstance(spec.images, list):
@@ -217,10 +200,11 @@ def _selected(spec: IndexSpec, job: Job) -> bool:
     return True
 
 
-def _build_all(jobs: list[Job], workers: int | None) -> list[Any]:
-    count = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+def _build_all(tasks: list[tuple[Callable[[Any], Any], Any]], workers: int | None) -> list[Any]:
+    """Run each ``(command, settings)`` on the pool; the results in the tasks' order."""
+    count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="ota-build") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, zbota.run, job.zbota) for job in jobs]
+        futures = [pool.submit(contextvars.copy_context().run, fn, arg) for fn, arg in tasks]
         return [future.result() for future in futures]
 
 
@@ -239,7 +223,7 @@ def _planned_facts(job: Job) -> FileFacts:
 
 def _entries(spec: IndexSpec, jobs: list[Job], outdir: Path, *, planned: bool) -> list[dict[str, Any]]:
     """The index's entries, checked: no two for one device, every device offered its own."""
-    fmt = IndexFormat(spec.format)
+    fmt = IndexFormat(spec.format)  # a z2m or zigpy index: its images are the Zigbee files
     chosen = [job for job in jobs if _selected(spec, job)]
     if not chosen:
         raise InputError(f"index {spec.name}: images {spec.images!r} selects no image", field=FIELD)
@@ -275,16 +259,54 @@ def _index(spec: IndexSpec, jobs: list[Job], outdir: Path) -> WrittenIndex:
     return WrittenIndex(path, spec.format, names, matching.count_devices(entries, fmt))
 
 
+def _matter_plan(
+    manifest: Manifest, jobs: list[Job], settings: BuildSettings, outdir: Path
+) -> list[MatterJob]:
+    """The Matter images, each writing a file no other image writes and no input is."""
+    mjobs = matter_jobs(manifest, jobs, settings.manifest.parent, outdir)
+    taken = {Path(os.path.normpath(j.zbota.outfile)): j.label for j in jobs}
+    inputs = [t.path for j in jobs for t in j.zbota.tags if t.path is not None]
+    inputs += [m.matter.payload for m in mjobs if m.matter.payload is not None]
+    for job in mjobs:
+        other = taken.setdefault(Path(os.path.normpath(job.matter.outfile)), job.label)
+        if other != job.label:
+            raise _problem(
+                job.label, f"writes the same file as image {other}", "matter.name", str(job.matter.outfile)
+            )
+        same_file.refuse_overwrite(job.matter.outfile, inputs, field=FIELD)
+    return mjobs
+
+
+def _dcl_selection(spec: IndexSpec, mjobs: list[MatterJob]) -> list[MatterJob]:
+    chosen = [m for m in mjobs if _selected(spec, m)]
+    if not chosen:
+        raise InputError(f"index {spec.name}: images {spec.images!r} selects no Matter image", field=FIELD)
+    return chosen
+
+
 def run(settings: BuildSettings) -> BuildResult:
     manifest, jobs, outdir = plan(settings)
+    mjobs = _matter_plan(manifest, jobs, settings, outdir)
     for spec in manifest.index:  # every index is checked before anything is written
-        _entries(spec, jobs, outdir, planned=True)
-    built = _build_all(jobs, settings.workers)
+        if spec.format == "dcl":
+            _dcl_selection(spec, mjobs)
+        else:
+            _entries(spec, jobs, outdir, planned=True)
+    tasks: list[tuple[Callable[[Any], Any], Any]] = [(zbota.run, job.zbota) for job in jobs]
+    built = _build_all(tasks + [(matter.run, m.matter) for m in mjobs], settings.workers)
     rows = tuple(
         BuiltFile(job.board, job.variant, r.outfile, r.size, r.sha256, file_version_of(job.zbota))
-        for job, r in zip(jobs, built, strict=True)
+        for job, r in zip(jobs, built, strict=False)
+    ) + tuple(
+        BuiltFile(m.board, "", r.outfile, r.size, r.sha256, m.matter.version or 0, kind="matter")
+        for m, r in zip(mjobs, built[len(jobs) :], strict=True)
     )
-    indexes = tuple(_index(spec, jobs, outdir) for spec in manifest.index)
+    indexes = tuple(
+        dcl_index(spec, _dcl_selection(spec, mjobs), outdir)
+        if spec.format == "dcl"
+        else _index(spec, jobs, outdir)
+        for spec in manifest.index
+    )
     log.get().info("build.done", images=len(rows), indexes=len(indexes), outdir=str(outdir))
     warnings = tuple(f for r in built for f in r.findings)
     return BuildResult(

@@ -16,9 +16,12 @@ import os
 import re
 from collections.abc import Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
 
 from ota_action import safe_text
 from ota_action.commands import firmware_files, key_sources
+from ota_action.commands.signatures import NamedKey, gbl_bytes_verdict
 from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.formats.firmware.kinds import FirmwareKind
@@ -26,7 +29,7 @@ from ota_action.formats.gbl import GblApplication, build_gbl
 from ota_action.formats.gbl.build import AES_KEY_SIZE, DigestSign
 from ota_action.results.gbl import GblResult
 from ota_action.secret import NO_SECRETS, KeyMaterial, Secret
-from ota_action.settings.gbl import GblSettings
+from ota_action.settings.gbl import GblOptions, GblSettings
 from ota_action.signing import public
 from ota_action.signing.port import DigestSigner, sign_checked
 
@@ -34,27 +37,26 @@ MAX_IMAGE = 64 << 20  # far above any EFR32/EFR32xG flash; a bigger input is a m
 _TOKEN = re.compile(r"^\s*TOKEN_MFG_SECURE_BOOTLOADER_KEY\s*:\s*", re.IGNORECASE)
 
 
-def key_material(settings: GblSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
+def key_material(settings: GblOptions, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
     """The signing secrets, only when ``--sign`` asks for them (xbee-fs' rules otherwise)."""
     if not settings.sign:
         return NO_SECRETS
     return key_sources.key_material(settings, environ, given)
 
 
-def _segments(settings: GblSettings) -> tuple[int, bytes]:
+def _segments(settings: GblOptions, path: Path, field: str) -> tuple[int, bytes]:
     """The application's start address and bytes: Intel HEX, S-record and ELF carry their
     addresses (converted as ``zbota`` converts tags); a raw binary needs ``--address``."""
-    path = settings.image
-    kind = firmware_files.file_kind(path, field="image")
+    kind = firmware_files.file_kind(path, field=field)
     if kind is not FirmwareKind.BINARY:
         if settings.address is not None:
             raise InputError(
                 f"is for a raw binary input; {kind.value} carries its own addresses", field="address"
             )
-        image = firmware_files.firmware_image(path, field="image")
+        image = firmware_files.firmware_image(path, field=field)
         if image.length > MAX_IMAGE:
             raise InputError(
-                f"spans {image.length} bytes, more than any flash holds", field="image", value=str(path)
+                f"spans {image.length} bytes, more than any flash holds", field=field, value=str(path)
             )
         return image.start, b"".join(image.chunks())
     if settings.address is None:
@@ -62,10 +64,10 @@ def _segments(settings: GblSettings) -> tuple[int, bytes]:
             "is needed for a raw binary input: the flash address its first byte goes to, e.g. 0x08006000",
             field="address",
         )
-    return settings.address, files.read_input(path, field="image", max_size=MAX_IMAGE)
+    return settings.address, files.read_input(path, field=field, max_size=MAX_IMAGE)
 
 
-def aes_key(settings: GblSettings, environ: Mapping[str, str]) -> Secret | None:
+def aes_key(settings: GblOptions, environ: Mapping[str, str]) -> Secret | None:
     """The AES key from the variable ``--encrypt-key-env`` names, as a :class:`Secret`."""
     name = settings.encrypt_key_env
     if name is None:
@@ -105,19 +107,32 @@ def _sign_with(signer: DigestSigner, blame: str | None) -> DigestSign:
     return sign
 
 
-def run(settings: GblSettings, secrets: KeyMaterial) -> GblResult:
-    logger = log.get()
-    files.check_output_path(settings.outfile)
+@dataclass(frozen=True)
+class BuiltGbl:
+    """A GBL3 file made in memory, checked, and what went into it."""
+
+    data: bytes
+    address: int
+    image_size: int
+    encrypted: bool
+    fingerprint: str | None  # the signing key's, when signed
+
+
+def build(settings: GblOptions, path: Path, secrets: KeyMaterial, *, field: str = "image") -> BuiltGbl:
+    """The GBL of the firmware at ``path`` with ``settings``' options (``gbl`` and
+    ``zbota --gbl``).  A signed GBL is read back with ``pygbl`` and its signature verified
+    with the signer's public key before it is returned, so nothing unverifiable is written."""
     if not settings.sign and (settings.key_file is not None):
         raise InputError("signs with this key only together with --sign", field="key_file")
-    address, data = _segments(settings)
+    address, data = _segments(settings, path, field)
     key = aes_key(settings, os.environ)
     fingerprint = None
     with ExitStack() as stack:
         sign = None
         if settings.sign:
             opened = key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
-            fingerprint = public.fingerprint(opened.signer.public_key())
+            signer_key = opened.signer.public_key()
+            fingerprint = public.fingerprint(signer_key)
             sign = _sign_with(opened.signer, opened.blame)
         gbl = build_gbl(
             [(address, data)],
@@ -126,19 +141,36 @@ def run(settings: GblSettings, secrets: KeyMaterial) -> GblResult:
             encrypt_key=None if key is None else _key_bytes(key),
             sign=sign,
         )
+    if settings.sign:
+        named = NamedKey("the signing key", signer_key, fingerprint or "")
+        _, problems = gbl_bytes_verdict(gbl, "the GBL just built", [named])
+        if problems:  # pragma: no cover - sign_checked verified each signature already
+            raise InputError(f"{problems[0]}; nothing was written", field="sign")
+    return BuiltGbl(gbl, address, len(data), key is not None, fingerprint)
+
+
+def run(settings: GblSettings, secrets: KeyMaterial) -> GblResult:
+    logger = log.get()
+    files.check_output_path(settings.outfile)
+    built = build(settings, settings.image, secrets)
+    gbl = built.data
     files.write_atomic(settings.outfile, gbl)
     sha256 = hashlib.sha256(gbl).hexdigest()
     logger.info(
-        "gbl.written", outfile=str(settings.outfile), size=len(gbl), sha256=sha256, fingerprint=fingerprint
+        "gbl.written",
+        outfile=str(settings.outfile),
+        size=len(gbl),
+        sha256=sha256,
+        fingerprint=built.fingerprint,
     )
     return GblResult(
         outfile=settings.outfile,
         size=len(gbl),
         sha256=sha256,
-        address=address,
-        image_size=len(data),
+        address=built.address,
+        image_size=built.image_size,
         compression=None if settings.compress is None else settings.compress.value,
-        encrypted=key is not None,
+        encrypted=built.encrypted,
         signed=settings.sign,
-        public_key_fingerprint=fingerprint,
+        public_key_fingerprint=built.fingerprint,
     )

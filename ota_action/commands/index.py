@@ -184,7 +184,7 @@ def _hash_all(found: list[Found], findings: list[Finding]) -> list[tuple[Found, 
         try:
             facts = facts_of(item.path)
         except FormatError as exc:
-            problem = f"not a Zigbee OTA file: {exc.message}"
+            problem = _not_zigbee(item.path, exc)
             if item.explicit:
                 raise InputError(f"is {problem}", field="files", value=str(item.path)) from None
             findings.append(Finding.warning("index-skipped", f"{item.path}: skipped, {problem}"))
@@ -196,6 +196,20 @@ def _hash_all(found: list[Found], findings: list[Finding]) -> list[tuple[Found, 
     if found and not out:
         raise InputError("name no Zigbee OTA file to index", field="files")
     return out
+
+
+def _not_zigbee(path: Path, exc: FormatError) -> str:
+    """Why a file is not indexed, said once ("not a Zigbee OTA file" is not repeated), and
+    for a Matter image the format that indexes it."""
+    from ota_action.commands.matter_reading import is_matter_file
+
+    if is_matter_file(path, field="files"):
+        return (
+            "a Matter OTA image (file identifier 0x1BEEF11E), which z2m and zigpy indexes do "
+            "not hold: give --format dcl for the ledger's documents"
+        )
+    prefix = "not a Zigbee OTA file"
+    return exc.message if exc.message.startswith(prefix) else f"{prefix}: {exc.message}"
 
 
 def _entries(
@@ -250,6 +264,10 @@ def run(settings: IndexSettings) -> IndexResult:
         files.check_output_path(settings.outfile)  # zigpy-ota: a folder; each file is checked
     if settings.root is not None and settings.url_base is None:
         raise InputError("needs --url-base (a local index names files relative to itself)", field="root")
+    if settings.format == "dcl":
+        from ota_action.commands import index_dcl
+
+        return index_dcl.write(settings)
     opts = options_of(settings)
     findings: list[Finding] = []
     if not settings.files and not (settings.check and settings.merge is not None):

@@ -166,6 +166,14 @@ def _warnings(header: MatterHeader) -> list[Finding]:
     return found
 
 
+def preflight(settings: MatterSettings) -> None:
+    """The checks that need no payload bytes (versions, the payload a regular file), for a
+    caller planning many images before writing any (``build``)."""
+    if settings.payload is not None:
+        files.input_size(settings.payload, field="payload")
+    _template(settings, _Source(settings.payload or Path(), "payload", 0, 0))
+
+
 def run(settings: MatterSettings) -> MatterResult:
     started = time.perf_counter()
     _check_paths(settings)

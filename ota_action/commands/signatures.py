@@ -139,17 +139,22 @@ def upgrade_image_verdict(
 def gbl_verdict(f: BinaryIO, payload: Payload, candidates: Sequence[NamedKey]) -> tuple[str, list[str]]:
     """ECDSA P-256 over SHA-256 of every tag as written but the signature and end tags, as the
     Gecko bootloader checks it (read with ``pygbl``), tried with each key in turn."""
+    where = f"the GBL at offset {payload.offset}"
+    if payload.length > MAX_GBL:
+        return _invalid(f"{where} is {payload.length} bytes, over the {MAX_GBL} ota-action reads to check it")
+    f.seek(payload.offset)
+    return gbl_bytes_verdict(f.read(payload.length), where, candidates)
+
+
+def gbl_bytes_verdict(data: bytes, where: str, candidates: Sequence[NamedKey]) -> tuple[str, list[str]]:
+    """:func:`gbl_verdict` of a GBL in memory (``zbota --gbl`` checks the GBL it built)."""
     from pygbl import GBL3Image, GBL3Signature
     from pygbl.types import GBLError
 
     from ota_action.signing.port import Signature, verifies
 
-    where = f"the GBL at offset {payload.offset}"
-    if payload.length > MAX_GBL:
-        return _invalid(f"{where} is {payload.length} bytes, over the {MAX_GBL} ota-action reads to check it")
-    f.seek(payload.offset)
     try:
-        image = GBL3Image.from_bytes(f.read(payload.length), validate=False)
+        image = GBL3Image.from_bytes(data, validate=False)
     except (GBLError, ValueError) as exc:
         return _invalid(f"{where} cannot be read to check its signature: {exc}")
     found = image.get_tags(GBL3Signature, allow_missing=True)

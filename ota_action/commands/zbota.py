@@ -9,21 +9,31 @@ file and renamed into place; the description comes from the writer, not a re-par
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ota_action.commands import aes_backend, firmware_files
+from ota_action.commands import aes_backend, firmware_files, key_sources
+from ota_action.commands import gbl as gbl_command
+from ota_action.commands.gbl import BuiltGbl
 from ota_action.commands.upgrade_image import prepare_elements
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.zigbee.checks import Finding
-from ota_action.formats.zigbee.elements import IMAGE_INTEGRITY_CODE, PADDING, check_writable_tags
+from ota_action.formats.zigbee.elements import (
+    IMAGE_INTEGRITY_CODE,
+    PADDING,
+    UPGRADE_IMAGE,
+    check_writable_tags,
+)
 from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.image import FillSource, Source, plan_image, write_image
 from ota_action.formats.zigbee.integrity import IntegrityVariant
+from ota_action.formats.zigbee.sources import BytesSource
 from ota_action.options.zigbee_rules import VARIANT_DEVICES, chosen_header_string
 from ota_action.results import OtaSummary, ZbotaResult
+from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.values import TagSpec
 
 if TYPE_CHECKING:
@@ -90,7 +100,52 @@ def _variant_warnings(settings: ZbotaSettings) -> list[Finding]:
     ]
 
 
-def run(settings: ZbotaSettings) -> ZbotaResult:
+def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
+    """The signing secrets, only for ``--gbl --sign`` (no other zbota run signs)."""
+    if not (settings.gbl and settings.sign):
+        handed = [s for s in given.secrets() if s.named_by_field]  # an Action input, not a variable
+        if handed:
+            raise InputError(
+                "is not used by command zbota unless gbl and sign are true: zbota signs only the "
+                "GBL it builds; remove the input",
+                field=handed[0].field,
+            )
+        return NO_SECRETS
+    return key_sources.key_material(settings, environ, given)
+
+
+def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, BuiltGbl] | None:
+    """With ``--gbl``, the upgrade image's file built into a GBL3 (checked, signature
+    verified) by ``gbl``'s own builder; the GBL options without ``--gbl`` are refused."""
+    if not settings.gbl:
+        given = settings.gbl_options_given()
+        if given:
+            raise InputError("makes a GBL; give --gbl to build the upgrade image into one", field=given[0])
+        return None
+    specs = [t for t in settings.tags if t.tag == UPGRADE_IMAGE]
+    if len(specs) != 1 or specs[0].path is None:
+        raise InputError(
+            "needs exactly one upgrade image file (tag 0x0000) to build the GBL from", field="gbl"
+        )
+    if settings.prepare is not None:
+        raise InputError("applies to a Telink image; a GBL is built with --gbl instead", field="prepare")
+    return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags")
+
+
+def _gbl_described(spec: TagSpec, built: BuiltGbl, settings: ZbotaSettings) -> dict[str, str]:
+    kinds = [
+        *(["signed, key fingerprint " + built.fingerprint] if built.fingerprint else []),
+        *(["encrypted"] if built.encrypted else []),
+        *([f"{settings.compress.value}-compressed"] if settings.compress is not None else []),
+    ]
+    how = f" ({', '.join(kinds)})" if kinds else ""
+    return {
+        "source": f"GBL3 built from {spec.path}{how}",
+        "address_range": f"0x{built.address:08X}-0x{built.address + built.image_size - 1:08X}",
+    }
+
+
+def run(settings: ZbotaSettings, secrets: KeyMaterial = NO_SECRETS) -> ZbotaResult:
     logger = log.get()
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
@@ -100,6 +155,7 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         allow_reserved=settings.allow_reserved_tag,
         allow_duplicate=settings.allow_duplicate_tag,
     )
+    gbl = _gbl_image(settings, secrets)  # before any OTA byte: a wrong key writes nothing
     header_string = chosen_header_string(settings.string, settings.string_hex) or b""
     variant_findings = _variant_warnings(settings)
     backend = aes_backend() if settings.integrity else None
@@ -121,16 +177,19 @@ def run(settings: ZbotaSettings) -> ZbotaResult:
         "variant": settings.integrity_variant,
     }
     warnings: list[str] = []
+
     # Sizes first: the NULL tags and plain files alone may already be too much; refuse
     # that before parsing any .hex, .s37 or ELF (whose length is known only after a parse).
-    known = [
-        (s.tag, FillSource(0) if _is_firmware_text(s) else _element(s, settings.fill, warnings)[0])
-        for s in settings.tags
-    ]
+    def element(spec: TagSpec) -> tuple[Source, dict[str, str]]:
+        if gbl is not None and spec is gbl[0]:
+            return BytesSource(gbl[1].data), _gbl_described(spec, gbl[1], settings)
+        return _element(spec, settings.fill, warnings)
+
+    known = [(s.tag, FillSource(0) if _is_firmware_text(s) else element(s)[0]) for s in settings.tags]
     plan_image(header, known, **plan_options)
     elements, sources = [], []
     for spec in settings.tags:
-        source, described = _element(spec, settings.fill, warnings)
+        source, described = element(spec)
         elements.append((spec.tag, source))
         sources.append(described)
     elements, version = prepare_elements(settings, elements)  # --prepare, -v payload, nested OTA

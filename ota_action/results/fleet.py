@@ -39,6 +39,14 @@ class MergeRow:
         return {"kind": self.kind, "message": self.message}
 
 
+def _version_of(entry: dict[str, Any]) -> str:
+    """An entry's version as people read it: a Zigbee file version, or a Matter software
+    version with its string (a DCL document)."""
+    if "softwareVersion" in entry:
+        return f"software version {entry['softwareVersion']} ({entry.get('softwareVersionString', '')})"
+    return file_version_text(int(entry.get("fileVersion", entry.get("file_version", 0))))
+
+
 @dataclass(frozen=True, kw_only=True)
 class IndexResult(Result):
     """Index entries made for OTA files, and the index written (or checked)."""
@@ -94,8 +102,7 @@ class IndexResult(Result):
     def lines(self) -> list[str]:
         lines = [f"Index format: {self.format}"]
         for path, entry in zip(self.files, self.entries, strict=True):
-            version = entry.get("fileVersion", entry.get("file_version", 0))
-            lines.append(f"  {path}: {file_version_text(int(version))}")
+            lines.append(f"  {path}: {_version_of(entry)}")
         lines += [f"  {a.kind}: {a.message}" for a in self.actions]
         if self.outfile is not None:
             lines.append(f"Index written to: {self.outfile} ({_entries(self.entries_total)})")
@@ -109,10 +116,7 @@ class IndexResult(Result):
         return lines
 
     def markdown_body(self) -> list[str]:
-        rows = [
-            (str(p), file_version_text(int(e.get("fileVersion", e.get("file_version", 0)))))
-            for p, e in zip(self.files, self.entries, strict=True)
-        ]
+        rows = [(str(p), _version_of(e)) for p, e in zip(self.files, self.entries, strict=True)]
         out = md_table(("File", "Version"), rows)
         if self.actions:
             out += ["", *md_table(("Merge", "What"), [(a.kind, a.message) for a in self.actions])]
@@ -277,17 +281,24 @@ class BuiltFile:
     path: Path
     size: int
     sha256: str
-    version: int
+    version: int  # a Zigbee file version, or a Matter image's software version
+    kind: str = "zigbee"  # or "matter": an image's Matter OTA file (manifest key matter)
 
     def to_json(self) -> dict[str, object]:
         return {
             "board": self.board,
             "variant": self.variant,
+            "kind": self.kind,
             "file": str(self.path),
             "size": self.size,
             "sha256": self.sha256,
             "file_version": self.version,
         }
+
+    def version_text(self) -> str:
+        if self.kind == "matter":
+            return f"software version {self.version}"
+        return file_version_text(self.version)
 
 
 @dataclass(frozen=True)
@@ -332,8 +343,13 @@ class BuildResult(Result):
     def lines(self) -> list[str]:
         lines = [f"Manifest: {self.manifest}"]
         for f in self.built:
-            lines.append(f"  {f.path}: {file_version_text(f.version)}, {f.size} bytes, SHA-256 {f.sha256}")
+            lines.append(f"  {f.path}: {f.version_text()}, {f.size} bytes, SHA-256 {f.sha256}")
         for i in self.indexes:
+            if i.format == "dcl":
+                lines.append(
+                    f"Index {i.path} (dcl, {_entries(len(i.entries))}): the Matter images' ledger documents"
+                )
+                continue
             lines.append(
                 f"Index {i.path} ({i.format}, {_entries(len(i.entries))}): "
                 f"{plural(i.devices_checked, 'device')}, each offered its own file"
@@ -341,7 +357,7 @@ class BuildResult(Result):
         return lines
 
     def markdown_body(self) -> list[str]:
-        rows = [(f.board, f.variant or "-", str(f.path), file_version_text(f.version), str(f.size), f.sha256)
+        rows = [(f.board, f.variant or "-", str(f.path), f.version_text(), str(f.size), f.sha256)
                 for f in self.built[:SUMMARY_LISTED]]  # fmt: skip
         out = md_table(("Board", "Variant", "File", "Version", "Size", "SHA-256"), rows)
         if len(self.built) > SUMMARY_LISTED:

@@ -125,6 +125,17 @@ class KeygenResult(Result):
     def atfk(self) -> str:
         return f"ATFK{self.fk}"
 
+    @property
+    def gbl_tokens(self) -> tuple[str, str]:
+        """The public key as a Silicon Labs device holds it to check signed GBLs: the lines
+        Commander's token file has (``commander util keytotoken``, ``util genkey
+        --tokenfile``), the X and Y coordinates big-endian, for ``commander flash --tokenfile``.
+        The FK is ``04 || X || Y``."""
+        return (
+            f"MFG_SIGNED_BOOTLOADER_KEY_X : {self.fk[2:66]}",
+            f"MFG_SIGNED_BOOTLOADER_KEY_Y : {self.fk[66:130]}",
+        )
+
     def data(self) -> dict[str, object]:
         return {
             "private_out": None if self.private_out is None else str(self.private_out),
@@ -133,6 +144,7 @@ class KeygenResult(Result):
             "curve": CURVE_TEXT,
             "fk": self.fk,
             "atfk": self.atfk,
+            "gbl_tokens": list(self.gbl_tokens),
             "public_key_fingerprint": self.public_key_fingerprint,
             "public_key_pem": self.public_key_pem,
             "private_key_base64": None
@@ -151,6 +163,9 @@ class KeygenResult(Result):
             f"Public key fingerprint (sha256 of FK): {self.public_key_fingerprint}",
             "Public key (for verify --public-key and --expect-public-key):",
             *(f"  {line}" for line in self.public_key_pem.strip().splitlines()),
+            "Program it into each Silicon Labs device that checks GBL signatures (Commander token "
+            "file lines, for commander flash --tokenfile FILE):",
+            *(f"  {line}" for line in self.gbl_tokens),
             "Set it on each XBee3 (local command mode, then ATWR):",
             f"  {self.atfk}",
         ]
@@ -170,6 +185,7 @@ class KeygenResult(Result):
             ("Curve", CURVE_TEXT),
             ("Public key fingerprint", self.public_key_fingerprint),
             ("ATFK", self.atfk),
+            ("GBL tokens", "<br>".join(self.gbl_tokens)),
         ]
         return md_table(["Field", "Value"], rows)
 

@@ -27,7 +27,7 @@ from ota_action.settings import (
 from ota_action.settings.zigbee import HeaderStringHex, Variant
 from ota_action.values import parse_int
 
-FORMATS = ("z2m", "zigpy", "zigpy-ota")
+FORMATS = ("z2m", "zigpy", "zigpy-ota", "dcl")
 
 
 def _format(value: Any) -> Any:
@@ -35,7 +35,7 @@ def _format(value: Any) -> Any:
         return None
     text = str(value).strip().lower()
     if text not in FORMATS:
-        raise ValueError("must be z2m, zigpy or zigpy-ota")
+        raise ValueError("must be z2m, zigpy, zigpy-ota or dcl")
     return text
 
 
@@ -92,7 +92,8 @@ Line = Annotated[str, BeforeValidator(_text)]
 
 
 class IndexSettings(CommandSettings):
-    """Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files."""
+    """Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files, or the
+    Distributed Compliance Ledger documents of Matter OTA images (--format dcl)."""
 
     files: Paths = option(
         "OTA files to index: files, globs, or directories searched recursively for *.ota, "
@@ -103,9 +104,10 @@ class IndexSettings(CommandSettings):
     outfile: Path | None = option(
         "index file to write (atomically); may be the --merge index itself", None, Cli(("-o",))
     )
-    format: Annotated[Literal["z2m", "zigpy", "zigpy-ota"] | None, BeforeValidator(_format)] = option(
-        "index format: z2m (zigbee-OTA index.json), zigpy ({firmwares: [...]}) or zigpy-ota "
-        "(-o is a folder: each file copied as MMMM-TTTT-VVVVVVVV_<sha3>.ota with its .yaml); "
+    format: Annotated[Literal["z2m", "zigpy", "zigpy-ota", "dcl"] | None, BeforeValidator(_format)] = option(
+        "index format: z2m (zigbee-OTA index.json), zigpy ({firmwares: [...]}), zigpy-ota "
+        "(-o is a folder: each file copied as MMMM-TTTT-VVVVVVVV_<sha3>.ota with its .yaml) "
+        "or dcl (Matter images: a JSON list of Distributed Compliance Ledger model-version documents); "
         "default: the --merge index's, else z2m",
         None,
     )

@@ -33,20 +33,10 @@ def _address(value: Any) -> Any:
     return value if value is None or isinstance(value, int) else parse_int(value, bits=32)
 
 
-class GblSettings(SigningSettings):
-    """Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary
-    with --address): application tags, optionally compressed, encrypted and signed.
+class GblOptions(SigningSettings):
+    """The options that make a GBL3 file, shared by ``gbl`` and ``zbota --gbl`` (one copy of
+    the names and rules, so the Action's inputs are the same words for both)."""
 
-    The AES key comes from the environment variable --encrypt-key-env names (32 hex
-    digits); the P-256 signing key from OTA_SIGNING_KEY, --key-env or --key-file, as for
-    xbee-fs; never from the command line.
-    """
-
-    image: Path = option(
-        "firmware to program: Intel HEX (converted to its binary image), or a raw binary with --address",
-        cli=Cli(positional=True, metavar="INPUT"),
-    )
-    outfile: Path = option("output GBL file, e.g. app.gbl (its directory is created)", cli=Cli(("-o",)))
     sign: bool = option(
         "sign with the ECDSA P-256 key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or "
         "--sign-command)",
@@ -67,3 +57,31 @@ class GblSettings(SigningSettings):
         Cli(metavar="NAME"),
     )
     secret_fields: ClassVar[frozenset[str]] = SigningSettings.secret_fields | {"encrypt_key_env"}
+
+    def gbl_options_given(self) -> list[str]:
+        """The GBL options set to other than their defaults (``zbota`` refuses them without
+        ``--gbl``)."""
+        defaults = {
+            "sign": False,
+            "address": None,
+            "app_version": 0,
+            "compress": None,
+            "encrypt_key_env": None,
+        }
+        return [name for name, value in defaults.items() if getattr(self, name) != value]
+
+
+class GblSettings(GblOptions):
+    """Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary
+    with --address): application tags, optionally compressed, encrypted and signed.
+
+    The AES key comes from the environment variable --encrypt-key-env names (32 hex
+    digits); the P-256 signing key from OTA_SIGNING_KEY, --key-env or --key-file, as for
+    xbee-fs; never from the command line.
+    """
+
+    image: Path = option(
+        "firmware to program: Intel HEX (converted to its binary image), or a raw binary with --address",
+        cli=Cli(positional=True, metavar="INPUT"),
+    )
+    outfile: Path = option("output GBL file, e.g. app.gbl (its directory is created)", cli=Cli(("-o",)))

@@ -1,7 +1,9 @@
 """``build FLEET.toml``: the settings of the command and the shape of the fleet manifest (issue 21).
 
 The manifest's keys are the contract (issue 21): ``[defaults]``, ``[[image]]`` (``board``,
-``payload``, ``variants``) and ``[[index]]`` (``name``, ``format``, ``images``).  Every
+``payload``, ``variants``, and ``matter``: a Matter image of the same payload, its keys
+``matter`` options checked by :class:`~ota_action.settings.matter.MatterSettings`, with
+``[defaults.matter]`` under them) and ``[[index]]`` (``name``, ``format``, ``images``).  Every
 other key of ``[defaults]``, an image or a variant is an option of ``zbota`` or ``index``
 under its settings field name (``string``, ``min_hwv``, ``model_id``, ``url_base``...),
 plus the manifest's own spellings :data:`ALIASES` (``manufacturer_code`` is ``mfg_id``).
@@ -24,6 +26,7 @@ from ota_action.settings import Cli, CommandSettings, option
 ALIASES = {"manufacturer_code": "mfg_id"}  # manifest key -> zbota settings field
 # The placeholders a file-name template may use (str.format), beside every key's value.
 NAME_DEFAULT = "{board}/{manufacturer_code:04x}-{image_type:04x}-{file_version:08x}-{board}{suffix}.zigbee"
+MATTER_NAME_DEFAULT = "{board}/{vendor_id:04x}-{product_id:04x}-{version:08x}-{board}.ota"
 
 _BOARD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 
@@ -58,13 +61,16 @@ class ImageSpec(_Open):
     board: Annotated[str, BeforeValidator(_board)]
     payload: str = Field(min_length=1)
     variants: list[VariantSpec] = []
+    # A Matter OTA image of the same payload beside the Zigbee files: ``matter`` options
+    # under their settings names (checked by MatterSettings itself), plus ``name``.
+    matter: dict[str, Any] | None = None
 
 
 class IndexSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._+-][A-Za-z0-9._+/-]*$")
-    format: Literal["z2m", "zigpy"] = "z2m"
+    format: Literal["z2m", "zigpy", "dcl"] = "z2m"  # dcl: the Matter images' ledger documents
     images: str | list[str] = "variant == ''"
 
 
@@ -88,4 +94,13 @@ class BuildSettings(CommandSettings):
     workers: int | None = option("images built at a time; default: the machine's cores", None, ge=1, le=256)
 
 
-__all__ = ["ALIASES", "NAME_DEFAULT", "BuildSettings", "ImageSpec", "IndexSpec", "Manifest", "VariantSpec"]
+__all__ = [
+    "ALIASES",
+    "MATTER_NAME_DEFAULT",
+    "NAME_DEFAULT",
+    "BuildSettings",
+    "ImageSpec",
+    "IndexSpec",
+    "Manifest",
+    "VariantSpec",
+]

@@ -46,12 +46,13 @@ class XbeeFsSettings(SigningSettings):
 
 
 class KeygenSettings(CommandSettings):
-    """Create a P-256 key pair for XBee3 file-system signing.
+    """Create a P-256 key pair for XBee3 file-system or GBL signing.
 
-    On disk: prints the public key, the device's ATFK command and, on purpose, the private
+    On disk: prints the public key, the device's ATFK command, the Silicon Labs token lines
+    (MFG_SIGNED_BOOTLOADER_KEY_X/_Y) and, on purpose, the private
     key as one line of base64 to paste into a CI secret: run it on a trusted machine, not
     in a CI log.  In a PKCS#11 token (--key-uri): the private key never leaves the token;
-    only the public key and the ATFK line are printed.
+    only the public key, the ATFK line and the token lines are printed.
     """
 
     private_out: Path | None = option(

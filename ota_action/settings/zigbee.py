@@ -6,14 +6,16 @@ import enum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
 
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.options import rules
 from ota_action.options import zigbee_rules as zr
 from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, lines_of, option
+from ota_action.settings.gbl import GblOptions
 from ota_action.values import TagSpec, parse_file_version
+from ota_action.versions import VersionScheme, release_version
 
 
 class Prepare(enum.StrEnum):
@@ -33,6 +35,15 @@ def _version(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
         return VersionFrom.PAYLOAD
     return value if isinstance(value, int | VersionFrom) else parse_file_version(value)
+
+
+def _scheme(value: Any) -> Any:
+    if value is None or isinstance(value, VersionScheme):
+        return value
+    try:
+        return VersionScheme(str(value).strip().lower())
+    except ValueError:
+        raise ValueError("must be dotted, ncs or integer") from None
 
 
 def _prepare(value: Any) -> Any:
@@ -65,17 +76,40 @@ HeaderStringHex = Annotated[bytes, BeforeValidator(zr.string_hex)]
 Variant = Annotated[IntegrityVariant, BeforeValidator(zr.variant)]
 
 
-class ZbotaSettings(CommandSettings):
-    """Build a Zigbee OTA upgrade file (ZigBee 095264r23)."""
+class ZbotaSettings(GblOptions):
+    """Build a Zigbee OTA upgrade file (ZigBee 095264r23). With --gbl the upgrade image
+    (tag 0x0000) is first built into a Silicon Labs GBL3 file with gbl's options
+    (--sign, --compress, --encrypt-key-env, --address, --app-version and the key sources)."""
 
     outfile: Path = option("output OTA file (its directory is created)", cli=Cli(("-o",)))
     mfg_id: U16 = option("manufacturer code, e.g. 0x1234", cli=Cli(("-m",)))
     image_type: U16 = option("image type, e.g. 0x0001", cli=Cli(("-i",)))
+    version_scheme: Annotated[VersionScheme | None, BeforeValidator(_scheme)] = option(
+        "how a release version such as 1.2.3 given to -v becomes the 32-bit file version: dotted "
+        "(a byte per part, 1.2.3 is 0x01020300), ncs (nRF Connect SDK: major<<24|minor<<16|patch) "
+        "or integer; integers are always taken as they are",
+        None,
+        Cli(metavar="SCHEME"),
+    )
     version: Annotated[int | VersionFrom, BeforeValidator(_version)] = option(
-        "file version: dotted a.b.c.d (each 0-255), an integer such as 0x01000001, or 'payload' "
-        "to take it from the upgrade image (a Telink image's own version)",
+        "file version: dotted a.b.c.d (each 0-255), an integer such as 0x01000001, a release "
+        "version such as 1.2.3 with --version-scheme, or 'payload' to take it from the upgrade "
+        "image (a Telink image's own version)",
         cli=Cli(("-v",)),
     )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _by_scheme(cls, value: Any, info: ValidationInfo) -> Any:
+        """With ``version_scheme`` (validated first: it is declared first), a release
+        version is read by that scheme (:func:`ota_action.versions.release_version`)."""
+        scheme = info.data.get("version_scheme")
+        if scheme is None or not isinstance(value, str | int) or isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
+            return value
+        return release_version(value, scheme)
+
     tags: TagSpecs = option(
         "sub-element TAG_ID:FILE_OR_LENGTH; an integer after the colon makes a NULL tag of "
         "that many fill bytes; a .hex file is converted to its binary image (repeatable)",
@@ -123,6 +157,11 @@ class ZbotaSettings(CommandSettings):
     )
     allow_nested_ota: bool = option(
         "allow an upgrade image that is itself a Zigbee OTA file (wrapped twice; refused otherwise)", False
+    )
+    gbl: bool = option(
+        "build the upgrade image (tag 0x0000: .hex, .s37, ELF, or a raw binary with --address) into a "
+        "GBL3 file first, as the gbl command does, and wrap that: .s37 to signed GBL to OTA in one run",
+        False,
     )
 
 

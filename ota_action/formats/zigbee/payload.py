@@ -14,6 +14,10 @@ NXP JN51xx (the 12-byte boot image record
 magic), TI OAD (the 8-byte image id), MCUboot (magic 0x96F3B83D, Nordic NCS) and
 Espressif app images (0xE9 plus the app descriptor magic 0xABCD5432 at offset 32).
 
+An upgrade image that is a build's file — Intel HEX or S-record text (a whole first record
+line), or an ELF (its identification bytes) — is ``firmware-file`` and invalid (finding
+``payload``): a device's bootloader cannot run the text or the ELF container.
+
 Each kind is its own typed class (:mod:`.payload_types`).  Everything is read with
 bounded reads: only the first 112 bytes here, the walks stream.
 """
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from ota_action.formats.firmware.kinds import FirmwareKind, kind_by_content
 from ota_action.formats.mcuboot import image as mcuboot
 from ota_action.formats.telink import image as telink
 from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.payload_types import (
     EspPayload,
+    FirmwareFilePayload,
     McubootPayload,
     Payload,
     PayloadFormat,
@@ -46,6 +52,7 @@ TI = PayloadFormat.TI
 MCUBOOT = PayloadFormat.MCUBOOT
 ESP = PayloadFormat.ESP
 ZIGBEE_OTA = PayloadFormat.ZIGBEE_OTA
+FIRMWARE_FILE = PayloadFormat.FIRMWARE_FILE
 UNKNOWN = PayloadFormat.UNKNOWN
 
 NXP_MAGIC = bytes.fromhex("123456781122334455667788")
@@ -69,6 +76,13 @@ def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
     if len(head) >= telink.HEAD_SIZE and telink.is_telink(head):
         found = telink.check_telink_stream(chunks(f, offset, offset + length), length)
         return TelinkPayload(TELINK, offset, length, found.problem, found)
+    kind = kind_by_content(head)
+    if kind is not None:
+        problem = (
+            f"is {kind.value} {'data' if kind is FirmwareKind.ELF else 'text'}, a build's file rather "
+            "than the binary image a device installs (zbota converts .hex, .s37 and ELF files to it)"
+        )
+        return FirmwareFilePayload(FIRMWARE_FILE, offset, length, problem, kind=kind.value)
     return _described(f, head, offset, length)
 
 

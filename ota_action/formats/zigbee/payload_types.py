@@ -30,6 +30,7 @@ class PayloadFormat(enum.StrEnum):
     MCUBOOT = "mcuboot"
     ESP = "esp"
     ZIGBEE_OTA = "zigbee-ota"
+    FIRMWARE_FILE = "firmware-file"  # Intel HEX or S-record text, or an ELF: a build file, not an image
     UNKNOWN = "unknown"
 
 
@@ -169,6 +170,28 @@ class TelinkPayload(Payload):
 
     def finding_code(self) -> str:
         return "payload"  # one verdict, as on the device: it boots the image or it does not
+
+
+@dataclass(frozen=True)
+class FirmwareFilePayload(Payload):
+    """An upgrade image that is a build's *file* (Intel HEX or S-record text, an ELF) instead
+    of the binary image made from it: a bootloader cannot run it, so the file is invalid.
+
+    ``kind`` names the format as messages name it (``Intel HEX``, ``Motorola S-record``,
+    ``ELF``); the check is by content only (:func:`ota_action.formats.firmware.kinds.kind_by_content`:
+    a whole first record line, or the ELF identification bytes)."""
+
+    kind: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return False
+
+    def _details(self) -> list[tuple[str, Any]]:
+        return [("file_format", self.kind)]
+
+    def finding_code(self) -> str:
+        return "payload"
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,8 @@ def nested_ota(payload: Payload) -> Iterator[Finding]:
 
 
 def payload_check(payload: Payload) -> Iterator[Finding]:
-    """``payload-crc``, ``payload-structure`` (GBL, EBL) or ``payload`` (Telink): the kind says."""
+    """``payload-crc``, ``payload-structure`` (GBL, EBL) or ``payload`` (Telink, a HEX,
+    S-record or ELF file as the image): the kind says."""
     code = payload.finding_code()
     if payload.valid is False and code is not None:
         yield Finding.error(code, f"the upgrade image at offset {payload.offset}: {payload.problem}")

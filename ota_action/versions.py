@@ -13,7 +13,8 @@ release for a hub to offer it.  Three schemes, each what real tools write:
 
 A leading ``v`` and semver build metadata (``+build.7``, which semver says never orders
 releases) are ignored; a pre-release (``-rc.1``) has no place in the u32 and is refused.
-Pure: text in, an integer or a ValueError with the reason out.
+Pure: text in, an integer or a ValueError with the reason out; on the ground floor, so the
+settings models (`zbota --version-scheme`) and `build` share this one implementation.
 """
 
 from __future__ import annotations
@@ -63,4 +64,19 @@ def file_version(text: str, scheme: VersionScheme) -> int:
     return number
 
 
-__all__ = ["VersionScheme", "file_version"]
+def release_version(value: str | int, scheme: VersionScheme) -> int:
+    """What ``-v VALUE --version-scheme SCHEME`` means: a release version (text with a dot,
+    or a leading ``v``) read by ``scheme``; an integer (``0x01020300``, ``16909056``, or any
+    value under ``integer``) taken as it is, so naming a scheme never changes what an
+    integer version means."""
+    if isinstance(value, int):
+        if not 0 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"{value} does not fit in 32 bits")
+        return value
+    text = value.strip()
+    if scheme is VersionScheme.INTEGER or ("." not in text and text[:1] not in ("v", "V")):
+        return file_version(text, VersionScheme.INTEGER)
+    return file_version(text, scheme)
+
+
+__all__ = ["VersionScheme", "file_version", "release_version"]
