@@ -28,8 +28,13 @@ HEAVY = (
     "asyncio",
     "email",
     "ota_action.settings",
-    "ota_action.formats.firmware",
+    # the firmware readers (verify needs only formats.firmware.kinds, the small table of
+    # first bytes that tells a build's text file put where a binary belongs)
     "ota_action.formats.firmware.intelhex",
+    "ota_action.formats.firmware.srecord",
+    "ota_action.formats.firmware.elf",
+    "ota_action.formats.firmware.read",
+    "ota_action.formats.firmware.merge",
     "ota_action.results.combine",
     "ota_action.formats.xbee",  # the XBee and key modules are for --public-key only
     "ota_action.signing.keys",
