@@ -37,9 +37,9 @@ object the single-file result prints, and ``ok`` covers the whole batch.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ota_action.lazy import lazy_names
 from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
 
 if TYPE_CHECKING:
@@ -58,16 +58,7 @@ _HOMES = {
     "summary": ("ElementRow", "OtaSummary"),
     "xbee": ("KeygenResult", "XbeeFsResult"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [

@@ -11,8 +11,9 @@ claims) and :class:`ota_action.errors.InputError` (a value cannot be written).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ota_action.lazy import lazy_names
 
 if TYPE_CHECKING:
     from ota_action.formats.zigbee.checks import Finding, Level, check_image
@@ -43,16 +44,7 @@ _HOMES = {
     "image": ("IntegrityResult", "ParsedImage", "build_image", "parse_image"),
     "integrity": ("IntegrityVariant", "aes_mmo", "integrity_code"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [
