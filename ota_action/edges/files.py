@@ -129,10 +129,13 @@ def open_input(path: Path, *, field: str, max_size: int | None = None, found: bo
             )
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    # Outside the try: once the file object owns the descriptor, only it may close it. A
+    # signal landing inside fdopen must not close the number twice (the second close
+    # would hit whatever file reused it: "Bad file descriptor" on a later read).
+    return os.fdopen(fd, "rb")
 
 
 def input_size(path: Path, *, field: str) -> int:
