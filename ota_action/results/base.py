@@ -87,6 +87,15 @@ def _wrapped(line: str) -> str:
     )
 
 
+def verdict_data(data: dict[str, object], ok: bool, signature: str | None = None) -> dict[str, object]:
+    """What ``verify`` adds to the keys of a description: the ``--public-key`` verdict
+    (when one was asked for) and ``valid``; every verify result of every format uses it."""
+    if signature is not None:
+        data["signature"] = signature
+    data["valid"] = ok
+    return data
+
+
 @dataclass(frozen=True, kw_only=True)
 class Result:
     """What a command did, in every view a door may want.

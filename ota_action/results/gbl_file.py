@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ota_action.formats.zigbee.payload_types import SilabsPayload
-from ota_action.results.base import Result, md_escape, md_table
+from ota_action.results.base import Result, md_escape, md_table, verdict_data
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,11 +67,7 @@ class GblVerifyResult(GblInspectResult):
     signature: str | None = None
 
     def data(self) -> dict[str, object]:
-        out = super().data()
-        if self.signature is not None:
-            out["signature"] = self.signature
-        out["valid"] = self.ok
-        return out
+        return verdict_data(super().data(), self.ok, self.signature)
 
     def lines(self) -> list[str]:
         return [*super().lines(), *([f"GBL signature: {self.signature}"] if self.signature else [])]

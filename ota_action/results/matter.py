@@ -18,7 +18,16 @@ from ota_action.formats.matter.header import FILE_IDENTIFIER, PREFIX_SIZE, Matte
 from ota_action.formats.matter.image import ParsedMatter, WrittenImage
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
-from ota_action.results.base import FileWritten, Result, hex_text, md_escape, md_table, plural, relative_to
+from ota_action.results.base import (
+    FileWritten,
+    Result,
+    hex_text,
+    md_escape,
+    md_table,
+    plural,
+    relative_to,
+    verdict_data,
+)
 from ota_action.results.ota import payload_text, sha_markdown
 
 FORMAT = "matter"  # the batch's layout column and the "format" key
@@ -280,7 +289,7 @@ class MatterVerifyResult(MatterInspectResult):
     describes_only: ClassVar[bool] = False
 
     def data(self) -> dict[str, object]:
-        return {**super().data(), "valid": self.ok}
+        return verdict_data(super().data(), self.ok)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from ota_action.results.base import (
     Result,
     hex_text,
     md_escape,
+    verdict_data,
 )
 from ota_action.results.summary import OtaSummary
 
@@ -182,11 +183,7 @@ class VerifyResult(InspectResult):
     signature: str | None = None
 
     def data(self) -> dict[str, object]:
-        out = super().data()
-        if self.signature is not None:
-            out["signature"] = self.signature
-        out["valid"] = self.ok
-        return out
+        return verdict_data(super().data(), self.ok, self.signature)
 
     def lines(self) -> list[str]:
         lines = super().lines()
