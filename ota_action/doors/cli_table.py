@@ -8,6 +8,7 @@ differs, so a field added to a model without rerunning this cannot ship.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 import types
@@ -139,7 +140,9 @@ def build() -> dict[str, CommandOptions]:
             for kind in ("validators", "field_validators", "root_validators", "model_validators")
         )
         light = not hooks and all(f.kind is not Kind.OTHER for f in fields)
-        doc = (model.__doc__ or spec.summary).strip()
+        # cleandoc: Python 3.13 dedents docstrings when it compiles them, 3.11 and 3.12 do
+        # not; the table must be the same text whichever Python writes or checks it.
+        doc = inspect.cleandoc(model.__doc__) if model.__doc__ else spec.summary.strip()
         table[name] = CommandOptions(doc, fields, frozenset(model.secret_fields), light)
     return table
 

@@ -7,7 +7,7 @@ from ota_action.options.fields import CommandOptions, FieldSpec, Kind
 
 TABLE: dict[str, CommandOptions] = {
     'zbota': CommandOptions(
-        doc="Build a Zigbee OTA upgrade file (ZigBee 095264r23). With --gbl the upgrade image\n    (tag 0x0000) is first built into a Silicon Labs GBL3 file with gbl's options\n    (--sign, --compress, --encrypt-key-env, --address, --app-version and the key sources).",
+        doc="Build a Zigbee OTA upgrade file (ZigBee 095264r23). With --gbl the upgrade image\n(tag 0x0000) is first built into a Silicon Labs GBL3 file with gbl's options\n(--sign, --compress, --encrypt-key-env, --address, --app-version and the key sources).",
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='key_env', description='NAME of the environment variable holding the private key (PEM or one-line base64)', flag='--key-env', metavar='NAME', default_shown='OTA_SIGNING_KEY', env='OTA_KEY_ENV', rules=('ota_action.settings.signing:_env_name',)),
@@ -51,7 +51,7 @@ TABLE: dict[str, CommandOptions] = {
         light=False,
     ),
     'inspect': CommandOptions(
-        doc='Decode an OTA file and print every header field and sub-element; or, given several\n    files, folders or globs, one line per file and a total.',
+        doc='Decode an OTA file and print every header field and sub-element; or, given several\nfiles, folders or globs, one line per file and a total.',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='image', description='OTA files to read: files, folders (searched recursively for *.ota, *.zigbee, *.ota.signed, *.fw, *.sbl-ota, *.bin) or globs', flag='FILE', metavar='FILE', positional=True, many=True, required=True, env='OTA_IMAGE', kind=Kind.PATH, rules=('ota_action.options.rules:image_paths',), item_rules=('ota_action.options.rules:image_path',)),
@@ -60,7 +60,7 @@ TABLE: dict[str, CommandOptions] = {
         light=True,
     ),
     'verify': CommandOptions(
-        doc='Check an OTA file: sizes, sub-element walk, integrity code, vendor layouts, containers,\n    trailers and payload CRCs (and signatures); or many at once, one line per file.',
+        doc='Check an OTA file: sizes, sub-element walk, integrity code, vendor layouts, containers,\ntrailers and payload CRCs (and signatures); or many at once, one line per file.',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='image', description='OTA files to check: files, folders (searched recursively for *.ota, *.zigbee, *.ota.signed, *.fw, *.sbl-ota, *.bin) or globs', flag='FILE', metavar='FILE', positional=True, many=True, required=True, env='OTA_IMAGE', kind=Kind.PATH, rules=('ota_action.options.rules:image_paths',), item_rules=('ota_action.options.rules:image_path',)),
@@ -83,7 +83,7 @@ TABLE: dict[str, CommandOptions] = {
         light=False,
     ),
     'xbee-fs': CommandOptions(
-        doc='Build a signed Digi XBee3 file-system OTA file from xbfs.bin (ATFS GET /sys/xbfs.bin).\n\n    The P-256 signing key comes from an environment variable (a CI secret: PEM, PEM with\n    literal \\n, or one line of base64 of PEM or DER), from --key-file, from a PKCS#11\n    token (--key-uri) or from a signer command (--sign-command); never from the command line.',
+        doc='Build a signed Digi XBee3 file-system OTA file from xbfs.bin (ATFS GET /sys/xbfs.bin).\n\nThe P-256 signing key comes from an environment variable (a CI secret: PEM, PEM with\nliteral \\n, or one line of base64 of PEM or DER), from --key-file, from a PKCS#11\ntoken (--key-uri) or from a signer command (--sign-command); never from the command line.',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='key_env', description='NAME of the environment variable holding the private key (PEM or one-line base64)', flag='--key-env', metavar='NAME', default_shown='OTA_SIGNING_KEY', env='OTA_KEY_ENV', rules=('ota_action.settings.signing:_env_name',)),
@@ -106,7 +106,7 @@ TABLE: dict[str, CommandOptions] = {
         light=False,
     ),
     'keygen': CommandOptions(
-        doc="Create a P-256 key pair for XBee3 file-system or GBL signing.\n\n    On disk: prints the public key, the device's ATFK command, the Silicon Labs token lines\n    (MFG_SIGNED_BOOTLOADER_KEY_X/_Y) and, on purpose, the private\n    key as one line of base64 to paste into a CI secret: run it on a trusted machine, not\n    in a CI log.  In a PKCS#11 token (--key-uri): the private key never leaves the token;\n    only the public key, the ATFK line and the token lines are printed.",
+        doc="Create a P-256 key pair for XBee3 file-system or GBL signing.\n\nOn disk: prints the public key, the device's ATFK command, the Silicon Labs token lines\n(MFG_SIGNED_BOOTLOADER_KEY_X/_Y) and, on purpose, the private\nkey as one line of base64 to paste into a CI secret: run it on a trusted machine, not\nin a CI log.  In a PKCS#11 token (--key-uri): the private key never leaves the token;\nonly the public key, the ATFK line and the token lines are printed.",
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='private_out', description='private key file to create (PKCS#8 PEM, mode 0600; never overwritten); or give --key-uri', flag='--private-out', metavar='PATH', env='OTA_PRIVATE_OUT', kind=Kind.PATH, optional=True),
@@ -118,7 +118,7 @@ TABLE: dict[str, CommandOptions] = {
         light=True,
     ),
     'gbl': CommandOptions(
-        doc='Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary\n    with --address): application tags, optionally compressed, encrypted and signed.\n\n    The AES key comes from the environment variable --encrypt-key-env names (32 hex\n    digits); the P-256 signing key from OTA_SIGNING_KEY, --key-env or --key-file, as for\n    xbee-fs; never from the command line.',
+        doc='Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary\nwith --address): application tags, optionally compressed, encrypted and signed.\n\nThe AES key comes from the environment variable --encrypt-key-env names (32 hex\ndigits); the P-256 signing key from OTA_SIGNING_KEY, --key-env or --key-file, as for\nxbee-fs; never from the command line.',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='key_env', description='NAME of the environment variable holding the private key (PEM or one-line base64)', flag='--key-env', metavar='NAME', default_shown='OTA_SIGNING_KEY', env='OTA_KEY_ENV', rules=('ota_action.settings.signing:_env_name',)),
@@ -141,7 +141,7 @@ TABLE: dict[str, CommandOptions] = {
         light=False,
     ),
     'mcuboot': CommandOptions(
-        doc="Make an MCUboot image from an application binary (the NCS flow): header, hash and,\n    with --sign, an ECDSA P-256 signature, with imgtool's own code.  Wrap the result with\n    zbota -t 0x0000:IMAGE for a Zigbee OTA file.",
+        doc="Make an MCUboot image from an application binary (the NCS flow): header, hash and,\nwith --sign, an ECDSA P-256 signature, with imgtool's own code.  Wrap the result with\nzbota -t 0x0000:IMAGE for a Zigbee OTA file.",
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='key_env', description='NAME of the environment variable holding the private key (PEM or one-line base64)', flag='--key-env', metavar='NAME', default_shown='OTA_SIGNING_KEY', env='OTA_KEY_ENV', rules=('ota_action.settings.signing:_env_name',)),
@@ -168,7 +168,7 @@ TABLE: dict[str, CommandOptions] = {
         light=False,
     ),
     'index': CommandOptions(
-        doc='Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files, or the\n    Distributed Compliance Ledger documents of Matter OTA images (--format dcl).',
+        doc='Write the Zigbee2MQTT (zigbee-OTA index.json) or zigpy index entries for OTA files, or the\nDistributed Compliance Ledger documents of Matter OTA images (--format dcl).',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='files', description='OTA files to index: files, globs, or directories searched recursively for *.ota, *.zigbee, *.ota.signed, *.fw, *.sbl-ota, *.bin (none only with --check --merge)', flag='FILE|DIR', metavar='FILE|DIR', positional=True, many=True, default_shown='[]', env='OTA_FILES', kind=Kind.PATH, default=(), rules=('ota_action.options.rules:lines',)),
@@ -236,7 +236,7 @@ TABLE: dict[str, CommandOptions] = {
         light=True,
     ),
     'matter': CommandOptions(
-        doc='Build a Matter OTA software update image (Matter Core specification, "OTA Software\n    Update File Format") from PAYLOAD (a raw binary, a GBL, an MCUboot image...), given\n    --vendor-id, --product-id, --version and --version-string. Or, with --from-image\n    IN.ota instead of PAYLOAD, rewrap that image: its payload and every header value not\n    given are kept, and the digest is computed again.',
+        doc='Build a Matter OTA software update image (Matter Core specification, "OTA Software\nUpdate File Format") from PAYLOAD (a raw binary, a GBL, an MCUboot image...), given\n--vendor-id, --product-id, --version and --version-string. Or, with --from-image\nIN.ota instead of PAYLOAD, rewrap that image: its payload and every header value not\ngiven are kept, and the digest is computed again.',
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='outfile', description='output Matter OTA image (its directory is created)', flag='--outfile', flags=('-o',), metavar='OUTFILE', required=True, env='OTA_OUTFILE', kind=Kind.PATH),
