@@ -34,6 +34,34 @@ IMPORT_BREAKDOWN = (
 )
 
 
+def xbee_checker(image: bytes, out: Path, public_der: Callable[[], bytes]) -> Callable[[], str | None]:
+    """A check of an xbee-fs output: it holds the padded image, then a signature of it
+    that ``public_der``'s key verifies (every xbee-fs figure is checked so)."""
+
+    def check() -> str | None:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        if not out.is_file():
+            return "no output file"
+        padded = image + b"\xff" * (-len(image) % XBEE_BLOCK)
+        data = out.read_bytes()
+        where = data.find(padded)
+        if where < 0:
+            return "output does not contain the padded image"
+        key = serialization.load_der_public_key(public_der())
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            return "not an EC key"
+        try:
+            key.verify(data[where + len(padded) :], padded, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            return "the signature after the padded image does not verify"
+        return None
+
+    return check
+
+
 def startup(repeats: int, log: Callable[[str], None], *, breakdown: bool = True) -> list[Figure]:
     """Bare interpreter vs ``ota-action --version``, and (``breakdown``) what zbota's imports cost.
 
@@ -190,22 +218,13 @@ def xbee_fs(work: Path, size: int, repeats: int, log: Callable[[str], None]) -> 
     env = tools.child_env(OTA_SIGNING_KEY=pem)
     argv: list[str | Path] = [*tools.ota_action(), "xbee-fs", image, "--outfile", out, "--version", "0x1234"]
 
-    def check() -> str | None:
-        if not out.is_file():
-            return "no output file"
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-
-        padded = image_data + b"\xff" * (-len(image_data) % XBEE_BLOCK)
-        data = out.read_bytes()
-        where = data.find(padded)
-        if where < 0:
-            return "output does not contain the padded image"
-        try:
-            key.public_key().verify(data[where + len(padded) :], padded, ec.ECDSA(hashes.SHA256()))
-        except InvalidSignature:
-            return "the signature after the padded image does not verify"
-        return None
+    check = xbee_checker(
+        image_data,
+        out,
+        lambda: key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+    )
 
     log(f"xbee-fs {size} bytes x{repeats}")
     whole = measure_process(

@@ -17,35 +17,10 @@ from pathlib import Path
 from bench import tools
 from bench.inputs import random_bytes
 from bench.measure import UNAVAILABLE, Figure, measure_process
+from bench.processes import xbee_checker
 from bench.softhsm import MODULE, PIN, make_softhsm, uri
 
-XBEE_BLOCK = 2048
 SECTION = "signing"
-
-
-def _checker(image: bytes, out: Path, public_der: Callable[[], bytes]) -> Callable[[], str | None]:
-    def check() -> str | None:
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        if not out.is_file():
-            return "no output file"
-        padded = image + b"\xff" * (-len(image) % XBEE_BLOCK)
-        data = out.read_bytes()
-        where = data.find(padded)
-        if where < 0:
-            return "output does not contain the padded image"
-        key = serialization.load_der_public_key(public_der())
-        if not isinstance(key, ec.EllipticCurvePublicKey):
-            return "not an EC key"
-        try:
-            key.verify(data[where + len(padded) :], padded, ec.ECDSA(hashes.SHA256()))
-        except InvalidSignature:
-            return "the signature after the padded image does not verify"
-        return None
-
-    return check
 
 
 def run(work: Path, size: int, repeats: int, log: Callable[[str], None]) -> list[Figure]:
@@ -73,7 +48,9 @@ def run(work: Path, size: int, repeats: int, log: Callable[[str], None]) -> list
         figure = Figure(SECTION, f"xbee-fs, {name}", size_bytes=size)
         target = work / out
         argv = [*base, "--outfile", target, *extra]
-        figures.append(measure_process(figure, argv, repeats, env=env, check=_checker(image, target, public)))
+        figures.append(
+            measure_process(figure, argv, repeats, env=env, check=xbee_checker(image, target, public))
+        )
 
     one(
         "in-memory key", "memory.fsota", [], tools.child_env(OTA_SIGNING_KEY=pem.decode()), lambda: public_der
