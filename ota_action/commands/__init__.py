@@ -9,7 +9,7 @@ that result type.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ota_action.secret import NO_SECRETS, KeyMaterial
@@ -50,15 +50,16 @@ SecretFinder = Callable[[S, Mapping[str, str], KeyMaterial], KeyMaterial]
 
 
 @dataclass(frozen=True)
-class Command(Generic[S, R]):
-    """A command's parts, once imported: its settings model and its runner.
+class Runner(Generic[S, R]):
+    """What runs a command once its settings are valid: the runner, and for a command that
+    signs its secret finder.  It needs no settings model, so a light command (validated by
+    the option table, ``ota_action.options.light``) gets its key material the same way.
 
-    ``find_secrets`` is set for a command that signs: given the settings, the
-    environment and what the door already holds (an Action input), it returns the key
-    material the runner gets.  Other runners take no secrets, and a door refuses any.
+    ``find_secrets``, given the settings, the environment and what the door already holds
+    (an Action input), returns the key material the runner gets.  Other runners take no
+    secrets, and a door refuses any.
     """
 
-    settings: type[S]
     runner: Callable[[S, KeyMaterial], R]
     find_secrets: SecretFinder[S] | None = None
 
@@ -74,6 +75,16 @@ class Command(Generic[S, R]):
     def run(self, settings: S, secrets: KeyMaterial = NO_SECRETS) -> R:
         return self.runner(settings, secrets)
 
+    def with_model(self, settings: type[S]) -> Command[S, R]:
+        return Command(self.runner, self.find_secrets, settings=settings)
+
+
+@dataclass(frozen=True)
+class Command(Runner[S, R]):
+    """A command's parts, once imported: its settings model and its runner."""
+
+    settings: type[S] = field(kw_only=True)
+
 
 def _without_secrets(run: Callable[[S], R]) -> Callable[[S, KeyMaterial], R]:
     def runner(settings: S, _secrets: KeyMaterial) -> R:
@@ -82,127 +93,149 @@ def _without_secrets(run: Callable[[S], R]) -> Callable[[S, KeyMaterial], R]:
     return runner
 
 
-def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
+# Each command's runner alone (imports its command module, never its settings model), and
+# its parts with the model: one registration of each runner and secret finder.
+
+
+def _zbota_runner() -> Runner[ZbotaSettings, ZbotaResult]:
     from ota_action.commands import zbota
+
+    return Runner(zbota.run, zbota.key_material)  # secrets only for --gbl --sign
+
+
+def _zbota() -> Command[ZbotaSettings, ZbotaResult]:
     from ota_action.settings.zigbee import ZbotaSettings
 
-    return Command(ZbotaSettings, zbota.run, zbota.key_material)  # secrets only for --gbl --sign
+    return _zbota_runner().with_model(ZbotaSettings)
+
+
+def _inspect_runner() -> Runner[
+    InspectSettings, InspectResult | MatterInspectResult | GblInspectResult | BatchResult
+]:
+    from ota_action.commands.inspect import run_inspect
+
+    return Runner(_without_secrets(run_inspect))
 
 
 def _inspect() -> Command[
     InspectSettings, InspectResult | MatterInspectResult | GblInspectResult | BatchResult
 ]:
-    from ota_action.commands.inspect import run_inspect
     from ota_action.settings.zigbee import InspectSettings
 
-    return Command(InspectSettings, _without_secrets(run_inspect))
+    return _inspect_runner().with_model(InspectSettings)
+
+
+def _verify_runner() -> Runner[
+    VerifySettings, VerifyResult | MatterInspectResult | GblInspectResult | BatchResult
+]:
+    from ota_action.commands.inspect import run_verify
+
+    return Runner(_without_secrets(run_verify))
 
 
 def _verify() -> Command[VerifySettings, VerifyResult | MatterInspectResult | GblInspectResult | BatchResult]:
-    from ota_action.commands.inspect import run_verify
     from ota_action.settings.zigbee import VerifySettings
 
-    return Command(VerifySettings, _without_secrets(run_verify))
+    return _verify_runner().with_model(VerifySettings)
 
 
 def _combine() -> Command[CombineSettings, CombineResult]:
     from ota_action.commands import combine
     from ota_action.settings.combine import CombineSettings
 
-    return Command(CombineSettings, _without_secrets(combine.run))
+    return Command(_without_secrets(combine.run), settings=CombineSettings)
 
 
 def _xbee_fs() -> Command[XbeeFsSettings, XbeeFsResult]:
     from ota_action.commands import xbee_fs
     from ota_action.settings.xbee import XbeeFsSettings
 
-    return Command(XbeeFsSettings, xbee_fs.run, xbee_fs.key_material)
+    return Command(xbee_fs.run, xbee_fs.key_material, settings=XbeeFsSettings)
+
+
+def _keygen_runner() -> Runner[KeygenSettings, KeygenResult]:
+    from ota_action.commands import keygen
+
+    return Runner(keygen.run, keygen.key_material)
 
 
 def _keygen() -> Command[KeygenSettings, KeygenResult]:
-    from ota_action.commands import keygen
     from ota_action.settings.xbee import KeygenSettings
 
-    return Command(KeygenSettings, keygen.run, keygen.key_material)
+    return _keygen_runner().with_model(KeygenSettings)
+
+
+def _gbl_runner() -> Runner[GblSettings, GblResult]:
+    from ota_action.commands import gbl
+
+    return Runner(gbl.run, gbl.key_material)
 
 
 def _gbl() -> Command[GblSettings, GblResult]:
-    from ota_action.commands import gbl
     from ota_action.settings.gbl import GblSettings
 
-    return Command(GblSettings, gbl.run, gbl.key_material)
+    return _gbl_runner().with_model(GblSettings)
 
 
 def _mcuboot() -> Command[McubootSettings, McubootResult]:
     from ota_action.commands import mcuboot
     from ota_action.settings.mcuboot import McubootSettings
 
-    return Command(McubootSettings, mcuboot.run, mcuboot.key_material)
+    return Command(mcuboot.run, mcuboot.key_material, settings=McubootSettings)
 
 
 def _index() -> Command[IndexSettings, IndexResult]:
     from ota_action.commands import index
     from ota_action.settings.fleet import IndexSettings
 
-    return Command(IndexSettings, _without_secrets(index.run))
+    return Command(_without_secrets(index.run), settings=IndexSettings)
 
 
 def _build() -> Command[BuildSettings, BuildResult]:
     from ota_action.commands import build
     from ota_action.settings.manifest import BuildSettings
 
-    return Command(BuildSettings, _without_secrets(build.run))
+    return Command(_without_secrets(build.run), settings=BuildSettings)
 
 
 def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:
     from ota_action.commands import extract
     from ota_action.settings.fleet import ExtractSettings
 
-    return Command(ExtractSettings, _without_secrets(extract.run))
+    return Command(_without_secrets(extract.run), settings=ExtractSettings)
+
+
+def _rewrap_runner() -> Runner[RewrapSettings, RewrapResult]:
+    from ota_action.commands import rewrap
+
+    return Runner(_without_secrets(rewrap.run))
 
 
 def _rewrap() -> Command[RewrapSettings, RewrapResult]:
-    from ota_action.commands import rewrap
     from ota_action.settings.fleet import RewrapSettings
 
-    return Command(RewrapSettings, _without_secrets(rewrap.run))
+    return _rewrap_runner().with_model(RewrapSettings)
 
 
 def _matter() -> Command[MatterSettings, MatterResult]:
     from ota_action.commands import matter
     from ota_action.settings.matter import MatterSettings
 
-    return Command(MatterSettings, _without_secrets(matter.run))
-
-
-def _zbota_runner() -> Callable[[Any], Result]:
-    from ota_action.commands import zbota
-
-    return zbota.run
-
-
-def _verify_runner() -> Callable[[Any], Result]:
-    from ota_action.commands.inspect import run_verify
-
-    return run_verify
-
-
-def _inspect_runner() -> Callable[[Any], Result]:
-    from ota_action.commands.inspect import run_inspect
-
-    return run_inspect
+    return Command(_without_secrets(matter.run), settings=MatterSettings)
 
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A command's name and summary, its parts' loader and, for a read-only command whose
-    fields the option table can check without pydantic, its runner alone (``light_runner``:
-    it takes the validated field values, ``ota_action.options.light.FieldValues``)."""
+    """A command's name and summary, its parts' loader and, for a command whose runner
+    takes the light loader's field values (``ota_action.options.light.FieldValues``: no
+    model methods, no settings import), its runner alone (``light_runner``).  The option
+    table decides whether the fields can be checked without pydantic; both must hold for
+    a command to start without it."""
 
     name: str
     summary: str
     load: Callable[[], Command[Any, Any]]
-    light_runner: Callable[[], Callable[[Any], Any]] | None = None
+    light_runner: Callable[[], Runner[Any, Any]] | None = None
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -220,13 +253,19 @@ COMMANDS: dict[str, CommandSpec] = {
         ),
         CommandSpec("combine", "merge Intel HEX files into one, refusing conflicting bytes", _combine),
         CommandSpec("xbee-fs", "build a signed Digi XBee3 file-system OTA file from xbfs.bin", _xbee_fs),
-        CommandSpec("keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen),
-        CommandSpec("gbl", "build a Silicon Labs GBL3 file: compressed, encrypted, signed", _gbl),
+        CommandSpec(
+            "keygen", "create a P-256 key pair for XBee3 file-system signing", _keygen, _keygen_runner
+        ),
+        CommandSpec(
+            "gbl", "build a Silicon Labs GBL3 file: compressed, encrypted, signed", _gbl, _gbl_runner
+        ),
         CommandSpec("mcuboot", "make a signed MCUboot image from an application binary (imgtool)", _mcuboot),
         CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
         CommandSpec("build", "build every image of a fleet manifest (FLEET.toml) and its indexes", _build),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
-        CommandSpec("rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap),
+        CommandSpec(
+            "rewrap", "change an OTA file's header values and keep its sub-elements", _rewrap, _rewrap_runner
+        ),
         CommandSpec("matter", "build a Matter OTA software update image from a payload", _matter),
     )
 }

@@ -10,15 +10,20 @@ the ``xbee-fs`` image.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ota_action.edges.files import input_size, open_input
 from ota_action.errors import InputError
-from ota_action.formats.firmware.binary import FilledImage, filled_image
-from ota_action.formats.firmware.image import Firmware
-from ota_action.formats.firmware.kinds import FirmwareKind
-from ota_action.formats.firmware.read import read_firmware, sniff
+from ota_action.formats.firmware.kinds import FirmwareKind, sniff
 from ota_action.formats.zigbee.image import FileSource
 from ota_action.values import FirmwareInput
+
+if TYPE_CHECKING:
+    from ota_action.formats.firmware.binary import FilledImage
+    from ota_action.formats.firmware.image import Firmware
+
+# The readers (Intel HEX, S-record, ELF) and the binary image builder are imported when a
+# file needs them: a raw binary tag (``zbota -t 0:app.bin``) is only sniffed and streamed.
 
 
 def file_kind(path: Path, *, field: str) -> FirmwareKind:
@@ -29,6 +34,8 @@ def file_kind(path: Path, *, field: str) -> FirmwareKind:
 
 def read_firmware_file(given: FirmwareInput | Path, *, field: str = "files") -> Firmware:
     """Parse one firmware file of any kind as a stream (raw binary needs its address)."""
+    from ota_action.formats.firmware.read import read_firmware
+
     spec = given if isinstance(given, FirmwareInput) else FirmwareInput(given)
     try:
         with open_input(spec.path, field=field) as f:
@@ -49,11 +56,16 @@ def converted_image(path: Path, *, fill: int = 0xFF, field: str = "tags") -> Fil
         kind = sniff(f, name=str(path), field=field)
         if kind is FirmwareKind.BINARY:
             return None
+        from ota_action.formats.firmware.binary import filled_image
+        from ota_action.formats.firmware.read import read_firmware
+
         return filled_image(read_firmware(f, name=str(path), field=field), fill=fill, field=field)
 
 
 def firmware_image(path: Path, *, fill: int = 0xFF, field: str = "tags") -> FilledImage:
     """A firmware file's binary image in memory-light form (tests, ``xbee-fs`` checks)."""
+    from ota_action.formats.firmware.binary import filled_image
+
     return filled_image(read_firmware_file(path, field=field), fill=fill, field=field)
 
 

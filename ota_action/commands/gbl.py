@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ota_action import safe_text
 from ota_action.commands import firmware_files, key_sources
@@ -29,9 +30,11 @@ from ota_action.formats.gbl import GblApplication, build_gbl
 from ota_action.formats.gbl.build import AES_KEY_SIZE, DigestSign
 from ota_action.results.gbl import GblResult
 from ota_action.secret import NO_SECRETS, KeyMaterial, Secret
-from ota_action.settings.gbl import GblOptions, GblSettings
 from ota_action.signing import public
 from ota_action.signing.port import DigestSigner, sign_checked
+
+if TYPE_CHECKING:
+    from ota_action.settings.gbl import GblOptions, GblSettings
 
 MAX_IMAGE = 64 << 20  # far above any EFR32/EFR32xG flash; a bigger input is a mistake
 _TOKEN = re.compile(r"^\s*TOKEN_MFG_SECURE_BOOTLOADER_KEY\s*:\s*", re.IGNORECASE)

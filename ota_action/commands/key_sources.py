@@ -28,12 +28,13 @@ from ota_action import safe_text
 from ota_action.edges import files
 from ota_action.errors import InputError
 from ota_action.secret import KeyMaterial, Secret
-from ota_action.settings.signing import SigningSettings
 from ota_action.signing import keys, public
 from ota_action.signing.port import DigestSigner, check_expected
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+    from ota_action.settings.signing import SigningSettings
 
 PIN_VARIABLE = "OTA_PKCS11_PIN"
 # Variables a signer command never inherits: the secrets this tool reads, and runner tokens.

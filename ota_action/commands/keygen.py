@@ -23,12 +23,13 @@ from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.results import KeygenResult
 from ota_action.secret import KeyMaterial, Secret
-from ota_action.settings.xbee import KeygenSettings
 from ota_action.signing import keys as signing
 from ota_action.signing import public
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+    from ota_action.settings.xbee import KeygenSettings
 
 
 def _refuse_existing(path: Path, field: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ota_action.commands import aes_backend
 from ota_action.edges import files, log, same_file
@@ -22,10 +23,12 @@ from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.containers import find_container
 from ota_action.formats.zigbee.image import parse_file
 from ota_action.formats.zigbee.rewrap import HeaderChanges, plan_rewrap, write_rewrap
+from ota_action.options.zigbee_rules import chosen_header_string
 from ota_action.results.fleet import RewrapResult
 from ota_action.results.summary import OtaSummary
-from ota_action.settings.fleet import RewrapSettings
-from ota_action.settings.zigbee import chosen_header_string
+
+if TYPE_CHECKING:
+    from ota_action.settings.fleet import RewrapSettings
 
 
 def changes_of(settings: RewrapSettings) -> HeaderChanges:

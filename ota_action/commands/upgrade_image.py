@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ota_action.errors import InputError
-from ota_action.formats.telink import image as telink
 from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
 from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.image import Source
-from ota_action.settings.zigbee import Prepare, VersionFrom, ZbotaSettings
+from ota_action.options.zigbee_rules import Prepare, VersionFrom
+
+if TYPE_CHECKING:
+    from ota_action.settings.zigbee import ZbotaSettings
 
 HEAD = 64
 _OTA_MAGIC = MAGIC.to_bytes(4, "little")
@@ -71,7 +74,9 @@ def _refuse_nested(source: Source, head: bytes, allow: bool) -> None:
 
 
 def _telink(source: Source, head: bytes) -> Source:
-    prepared = telink.TelinkPrepared(source, head)
+    from ota_action.formats.telink import image as telink  # only for --prepare telink
+
+    prepared = telink.TelinkPrepared(source, head[: telink.HEAD_SIZE])
     if prepared.already_prepared:
         found = telink.check_telink_stream(source.chunks(), source.length)
         if found.problem is not None:
@@ -92,7 +97,7 @@ def prepare_elements(settings: ZbotaSettings, elements: Elements) -> tuple[Eleme
         head = head_of(source)
         _refuse_nested(source, head, settings.allow_nested_ota)
         if settings.prepare is Prepare.TELINK:
-            source = _telink(source, head[: telink.HEAD_SIZE])
+            source = _telink(source, head)
             out[index] = (tag, source)
         if version is None:
             version = _version_of(head)
@@ -105,6 +110,8 @@ def prepare_elements(settings: ZbotaSettings, elements: Elements) -> tuple[Eleme
 
 
 def _version_of(head: bytes) -> int:
+    from ota_action.formats.telink import image as telink  # only for -v payload
+
     found = telink.file_version(head)
     if found is None:
         raise InputError(

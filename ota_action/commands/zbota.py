@@ -13,20 +13,18 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ota_action.commands import aes_backend, firmware_files, key_sources
-from ota_action.commands import gbl as gbl_command
-from ota_action.commands.gbl import BuiltGbl
+from ota_action.commands import aes_backend, firmware_files
 from ota_action.commands.upgrade_image import prepare_elements
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
 from ota_action.formats.firmware.kinds import FirmwareKind
-from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.elements import (
     IMAGE_INTEGRITY_CODE,
     PADDING,
     UPGRADE_IMAGE,
     check_writable_tags,
 )
+from ota_action.formats.zigbee.findings import Finding
 from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.image import FillSource, Source, plan_image, write_image
 from ota_action.formats.zigbee.integrity import IntegrityVariant
@@ -37,7 +35,18 @@ from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.values import TagSpec
 
 if TYPE_CHECKING:
+    from ota_action.commands.gbl import BuiltGbl
     from ota_action.settings.zigbee import ZbotaSettings
+
+# gbl's options, and their defaults: zbota refuses them without --gbl.  (The GBL builder,
+# pygbl and the key sources are imported only by a run that builds a GBL.)
+_GBL_DEFAULTS: dict[str, object] = {
+    "sign": False,
+    "address": None,
+    "app_version": 0,
+    "compress": None,
+    "encrypt_key_env": None,
+}
 
 
 def _is_firmware_text(spec: TagSpec) -> bool:
@@ -111,6 +120,8 @@ def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: Key
                 field=handed[0].field,
             )
         return NO_SECRETS
+    from ota_action.commands import key_sources
+
     return key_sources.key_material(settings, environ, given)
 
 
@@ -118,7 +129,7 @@ def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, 
     """With ``--gbl``, the upgrade image's file built into a GBL3 (checked, signature
     verified) by ``gbl``'s own builder; the GBL options without ``--gbl`` are refused."""
     if not settings.gbl:
-        given = settings.gbl_options_given()
+        given = [name for name, default in _GBL_DEFAULTS.items() if getattr(settings, name) != default]
         if given:
             raise InputError("makes a GBL; give --gbl to build the upgrade image into one", field=given[0])
         return None
@@ -129,6 +140,8 @@ def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, 
         )
     if settings.prepare is not None:
         raise InputError("applies to a Telink image; a GBL is built with --gbl instead", field="prepare")
+    from ota_action.commands import gbl as gbl_command
+
     return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags")
 
 

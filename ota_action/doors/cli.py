@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from ota_action import __version__
-from ota_action.commands import COMMANDS, CommandSpec
+from ota_action.commands import COMMANDS, CommandSpec, Runner
 from ota_action.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -308,14 +308,17 @@ def _settings(
 ) -> tuple[Any, Callable[[Any], Result]]:
     """The validated settings and the runner: without pydantic for a light command (the
     models' own rules run by :mod:`ota_action.options.light`), else by its model."""
+    command: Runner[Any, Result]
     if options.light and spec.light_runner is not None:
         from ota_action.options.light import load_light
 
-        return load_light(options, parsed, warn=warn), spec.light_runner()
-    from ota_action.settings import load
+        command = spec.light_runner()
+        settings: Any = load_light(options, parsed, warn=warn)
+    else:
+        from ota_action.settings import load
 
-    command = spec.load()
-    settings = load(command.settings, parsed, warn=warn)
+        command = model = spec.load()
+        settings = load(model.settings, parsed, warn=warn)
     # Secrets travel as objects: --key-env / --passphrase-env name where they are.
     secrets = command.secrets(settings, os.environ)
     return settings, lambda s: command.run(s, secrets)

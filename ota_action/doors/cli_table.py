@@ -8,6 +8,7 @@ differs, so a field added to a model without rerunning this cannot ship.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from annotated_types import MinLen
+from annotated_types import Ge, Gt, Le, Lt, MinLen
 from pydantic import BeforeValidator
 from pydantic.fields import FieldInfo
 from pydantic_settings import NoDecode
@@ -27,7 +28,16 @@ from ota_action.options.fields import CommandOptions, FieldSpec, Kind
 
 TABLE_FILE = Path(__file__).resolve().parent.parent / "options" / "table.py"
 LIGHT_RULES = "ota_action.options."
-_KINDS = {bool: Kind.BOOL, Path: Kind.PATH, str: Kind.STR, int: Kind.INT, bytes: Kind.BYTES}
+_KINDS = {
+    bool: Kind.BOOL,
+    Path: Kind.PATH,
+    str: Kind.STR,
+    int: Kind.INT,
+    float: Kind.FLOAT,
+    bytes: Kind.BYTES,
+}
+# A number's limits, in the order pydantic-core checks them (the first that fails is reported).
+_BOUNDS = ((Le, "le"), (Lt, "lt"), (Ge, "ge"), (Gt, "gt"))
 
 
 def _ref(function: Any) -> str:
@@ -42,7 +52,7 @@ def _rules(metadata: typing.Iterable[Any]) -> tuple[tuple[str, ...], bool]:
     for item in metadata:
         if isinstance(item, BeforeValidator):
             rules.append(_ref(item.func))
-        elif item is not NoDecode and not isinstance(item, NoDecode | MinLen):
+        elif item is not NoDecode and not isinstance(item, NoDecode | MinLen | Le | Lt | Ge | Gt):
             plain = plain and type(item).__module__.startswith("ota_action")  # HexDigits and such
     return tuple(reversed(rules)), plain
 
@@ -54,6 +64,23 @@ def _kind(annotation: Any) -> tuple[Kind, str]:
     if isinstance(annotation, type) and annotation.__module__.startswith("ota_action"):
         return Kind.INSTANCE, f"{annotation.__module__}:{annotation.__qualname__}"
     return Kind.OTHER, ""
+
+
+def _union(annotation: Any) -> tuple[Kind, str, tuple[Kind, ...]]:
+    """``int | VersionFrom``: kind UNION, its one INSTANCE member's class and the members'
+    kinds; OTHER when a member is not one the light loader knows, or two are instances."""
+    found = [_kind(a) for a in get_args(annotation)]
+    refs = [ref for _, ref in found if ref]
+    if any(kind is Kind.OTHER for kind, _ in found) or len(refs) > 1:
+        return Kind.OTHER, "", ()
+    return Kind.UNION, "".join(refs), tuple(kind for kind, _ in found)
+
+
+def _bounds(metadata: typing.Iterable[Any]) -> tuple[tuple[str, int | float], ...]:
+    items = list(metadata)
+    return tuple(
+        (name, getattr(item, name)) for cls, name in _BOUNDS for item in items if isinstance(item, cls)
+    )
 
 
 def _shape(info: FieldInfo) -> dict[str, Any]:
@@ -77,14 +104,23 @@ def _shape(info: FieldInfo) -> dict[str, Any]:
         # rule here passes None through, so running it first is the same.
         inner, inner_plain = _rules(annotation.__metadata__)
         rules, plain, annotation = rules + inner, plain and inner_plain, get_args(annotation)[0]
-    kind, type_ref = _kind(annotation) if plain else (Kind.OTHER, "")
+    members: tuple[Kind, ...] = ()
+    if not plain:
+        kind, type_ref = Kind.OTHER, ""
+    elif get_origin(annotation) in (Union, types.UnionType):
+        kind, type_ref, members = _union(annotation)
+    else:
+        kind, type_ref = _kind(annotation)
+    bounds = _bounds(info.metadata)
+    if bounds and kind not in (Kind.INT, Kind.FLOAT):
+        kind = Kind.OTHER
     refs_light = all(r.startswith(LIGHT_RULES) and "<" not in r for r in rules + item_rules)
     default = None if info.is_required() else info.default
     if isinstance(default, list):
         default = tuple(default)
     if isinstance(default, Enum) and type_ref:
         default = default.value  # the light loader calls the class on it
-    if not refs_light or not isinstance(default, bool | int | str | tuple | type(None)):
+    if not refs_light or not isinstance(default, bool | int | float | str | tuple | type(None)):
         kind = Kind.OTHER
     if kind is Kind.OTHER:
         default = None  # only the light loader reads it
@@ -96,8 +132,10 @@ def _shape(info: FieldInfo) -> dict[str, Any]:
         "rules": rules,
         "item_rules": item_rules,
         "default": default,
-        "type_ref": type_ref if kind is Kind.INSTANCE else "",
+        "type_ref": type_ref if kind in (Kind.INSTANCE, Kind.UNION) else "",
         "min_length": min_length,
+        "bounds": bounds if kind is not Kind.OTHER else (),
+        "members": members if kind is Kind.UNION else (),
     }
 
 
@@ -128,18 +166,40 @@ def field_spec(name: str, info: FieldInfo) -> FieldSpec:
     )
 
 
+def _data_rules(model: Any) -> tuple[dict[str, list[str]], bool]:
+    """Each field's cross-field rules, in the order pydantic runs them (a before
+    ``field_validator`` runs ahead of the field's own rules, the last defined first), and
+    whether the model has no other validator: only those made by
+    :func:`ota_action.settings.data_rule` carry a pydantic-free rule the table can name."""
+    decorators = model.__pydantic_decorators__
+    others = any(getattr(decorators, kind) for kind in ("validators", "root_validators", "model_validators"))
+    found: dict[str, list[str]] = {}
+    for validator in reversed(list(decorators.field_validators.values())):
+        rule = getattr(validator.func, "rule", None)
+        if rule is None or validator.info.mode != "before" or not _ref(rule).startswith(LIGHT_RULES):
+            others = True
+            continue
+        for name in validator.info.fields:
+            found.setdefault(name, []).append(_ref(rule))
+    return found, not others
+
+
+def _with_data_rules(spec: FieldSpec, refs: list[str]) -> FieldSpec:
+    if not refs or spec.kind is Kind.OTHER:
+        return spec
+    return dataclasses.replace(spec, rules=(*refs, *spec.rules), data_rules=tuple(refs))
+
+
 def build() -> dict[str, CommandOptions]:
     """Every command's options, from its settings model."""
     table: dict[str, CommandOptions] = {}
     for name, spec in COMMANDS.items():
         model = spec.load().settings
-        fields = tuple(field_spec(n, i) for n, i in model.model_fields.items())
-        decorators = model.__pydantic_decorators__
-        hooks = any(
-            getattr(decorators, kind)
-            for kind in ("validators", "field_validators", "root_validators", "model_validators")
+        data_rules, plain = _data_rules(model)
+        fields = tuple(
+            _with_data_rules(field_spec(n, i), data_rules.get(n, [])) for n, i in model.model_fields.items()
         )
-        light = not hooks and all(f.kind is not Kind.OTHER for f in fields)
+        light = plain and all(f.kind is not Kind.OTHER for f in fields)
         # cleandoc: Python 3.13 dedents docstrings when it compiles them, 3.11 and 3.12 do
         # not; the table must be the same text whichever Python writes or checks it.
         doc = inspect.cleandoc(model.__doc__) if model.__doc__ else spec.summary.strip()
@@ -150,6 +210,8 @@ def build() -> dict[str, CommandOptions]:
 def _value(value: object) -> str:
     if isinstance(value, Kind):
         return f"Kind.{value.name}"
+    if isinstance(value, tuple) and value and all(isinstance(v, Kind) for v in value):
+        return f"({', '.join(_value(v) for v in value)},)"
     if isinstance(value, frozenset):
         return f"frozenset({sorted(value)!r})" if value else "frozenset()"
     return repr(value)

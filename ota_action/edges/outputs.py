@@ -18,10 +18,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import signal
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -218,7 +216,7 @@ def _link_in(fd: int, path: Path, *, replace: bool) -> None:
         except FileExistsError:
             if not replace:
                 raise
-        tmp = f"{TEMP_PREFIX}{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        tmp = f"{TEMP_PREFIX}{os.urandom(4).hex()}{TEMP_SUFFIX}"  # secrets.token_hex(4), minus an import
         os.link(source, tmp, dst_dir_fd=folder, follow_symlinks=True)
         try:
             os.replace(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
@@ -276,6 +274,8 @@ def _unnamed_output(fd: int, path: Path, field: str, mode: int, *, replace: bool
 @contextlib.contextmanager
 def _named_output(path: Path, field: str, mode: int, guard: _Guard) -> Iterator[BinaryIO]:
     """:func:`atomic_output` without ``O_TMPFILE``: a named temporary renamed into place."""
+    import tempfile  # only where there is no O_TMPFILE: not a start-up cost of every write
+
     tmp = ""
     try:
         with guard.defer():

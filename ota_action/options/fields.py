@@ -14,7 +14,9 @@ class Kind(Enum):
     STR = "str"
     INT = "int"
     BYTES = "bytes"
+    FLOAT = "float"  # pydantic's lax number, then ``bounds``
     INSTANCE = "instance"  # what the rules return must be an instance of ``type_ref``
+    UNION = "union"  # one of ``members`` (an INSTANCE member is of ``type_ref``), as smart mode picks
     OTHER = "other"
 
 
@@ -43,6 +45,13 @@ class FieldSpec:
     item_rules: tuple[str, ...] = ()  # run on each item of a list, in order
     type_ref: str = ""  # "module:Class" of an INSTANCE field (an enum's default is its value)
     min_length: int = 0  # a list needs at least this many items
+    # A number's limits as the model declares them, in the order pydantic checks them:
+    # (("le", 3600), ("gt", 0)).
+    bounds: tuple[tuple[str, int | float], ...] = ()
+    members: tuple[Kind, ...] = ()  # the kinds of a UNION, in the order it is declared
+    # The rules among ``rules`` that also take the fields validated before this one, as
+    # ``rule(value, data)``: a cross-field rule, which the model's field_validator calls.
+    data_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

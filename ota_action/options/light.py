@@ -1,10 +1,12 @@
-"""Validate a read-only command's fields without pydantic, by the models' own rules.
+"""Validate a light command's fields without pydantic, by the models' own rules.
 
 Only commands the generated table marks ``light`` come here: each of their fields is a
-bool, a path, a string, an integer, bytes or an instance of one of our classes (or a
-list of them) whose validators live in :mod:`ota_action.options` (``rules``,
-``zigbee_rules``).  The rules run in the order pydantic runs them, the
-type conversion is pydantic's (lax mode), and problems become the same InputError
+bool, a path, a string, an integer, a float with its bounds, bytes, an instance of one of
+our classes (an enum), a union of an integer and one such class, or a list of them, whose
+validators live in :mod:`ota_action.options` (``rules``, ``zigbee_rules``); a rule across
+fields (``--version`` read by ``--version-scheme``) gets the fields validated before it,
+as pydantic's ``info.data``.  The rules run in the order pydantic runs them, the type
+conversion is pydantic's lax mode (:mod:`ota_action.options.lax`), and problems become the same InputError
 :func:`ota_action.settings.load` raises; ``tests/test_options.py`` feeds both loaders
 the same values and compares the results.
 """
@@ -14,23 +16,13 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ota_action.options.env import from_environment
 from ota_action.options.fields import CommandOptions, FieldSpec, Kind
+from ota_action.options.lax import Problem, check_bounds, convert
 from ota_action.options.problems import decimal_warnings, field_problem
-
-_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-
-
-class Problem(ValueError):
-    """A value that is not of its field's type (pydantic's wording), at ``item``."""
-
-    def __init__(self, message: str, item: int | None = None) -> None:
-        super().__init__(message)
-        self.item = item
 
 
 class FieldValues:
@@ -46,57 +38,63 @@ class FieldValues:
         return f"FieldValues({', '.join(sorted(self.__dict__))})"
 
 
-def _rule(ref: str) -> Callable[[Any], Any]:
+def _rule(ref: str) -> Callable[..., Any]:
     module, _, name = ref.partition(":")
-    function: Callable[[Any], Any] = getattr(importlib.import_module(module), name)
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
     return function
 
 
-def _convert(kind: Kind, value: Any) -> Any:
-    if kind is Kind.BOOL:
-        if isinstance(value, bool):
+def _instance(type_ref: str, value: Any) -> Any:
+    cls = _rule(type_ref)
+    if isinstance(cls, type) and isinstance(value, cls):
+        return value
+    raise Problem(f"Input should be an instance of {type_ref.rpartition(':')[2]}")
+
+
+_EXACT = {Kind.INT: int, Kind.FLOAT: float, Kind.STR: str, Kind.BOOL: bool, Kind.BYTES: bytes}
+
+
+def _union(spec: FieldSpec, value: Any) -> Any:
+    """Smart mode: a member the value already is exactly (an int that is not a bool, an
+    instance of ``type_ref``) wins; else the first member that converts it; else the first
+    member's error, counted once per member as pydantic reports them."""
+    cls = _rule(spec.type_ref) if spec.type_ref else None
+    for kind in spec.members:
+        if kind is Kind.INSTANCE and isinstance(cls, type) and isinstance(value, cls):
             return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        raise Problem("Input should be a valid boolean, unable to interpret input")
-    if kind is Kind.PATH:
-        if isinstance(value, str | os.PathLike):
-            return Path(value)
-        raise Problem("Input is not a valid path")
-    if kind is Kind.STR:
-        if isinstance(value, str):
+        if type(value) is _EXACT.get(kind):
             return value
-        raise Problem("Input should be a valid string")
-    if kind is Kind.INT:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise Problem("Input should be a valid integer")
-    if kind is Kind.BYTES:
-        if isinstance(value, bytes):
-            return value
-        if isinstance(value, str):
-            return value.encode()
-        raise Problem("Input should be a valid bytes")
-    raise TypeError(f"the light loader cannot check a field of kind {kind}")  # the table is wrong
+    problems: list[Problem] = []
+    for kind in spec.members:
+        try:
+            return _instance(spec.type_ref, value) if kind is Kind.INSTANCE else convert(kind, value)
+        except Problem as exc:
+            problems.append(exc)
+    raise Problem(str(problems[0]), count=len(problems))
 
 
 def _item(spec: FieldSpec, value: Any) -> Any:
     for ref in spec.item_rules:
         value = _rule(ref)(value)
     if spec.kind is Kind.INSTANCE:
-        cls = _rule(spec.type_ref)
-        if isinstance(cls, type) and isinstance(value, cls):
-            return value
-        raise Problem(f"Input should be an instance of {spec.type_ref.rpartition(':')[2]}")
-    return _convert(spec.kind, value)
+        return _instance(spec.type_ref, value)
+    if spec.kind is Kind.UNION:
+        return _union(spec, value)
+    converted = convert(spec.kind, value)
+    if spec.bounds:
+        check_bounds(converted, spec.bounds)
+    return converted
 
 
-def check_field(spec: FieldSpec, value: Any) -> Any:
-    """The value of one field after its rules and conversion, or Problem / ValueError."""
+def check_field(spec: FieldSpec, value: Any, data: Mapping[str, Any] | None = None) -> Any:
+    """The value of one field after its rules and conversion, or Problem / ValueError.
+
+    ``data`` holds the fields validated before this one, for its cross-field rules."""
     for ref in spec.rules:
-        value = _rule(ref)(value)
+        if ref in spec.data_rules:
+            value = _rule(ref)(value, MappingProxyType(dict(data or {})))
+        else:
+            value = _rule(ref)(value)
     if value is None and spec.optional:
         return None
     if not spec.many:
@@ -151,25 +149,26 @@ def load_light(
             sources=sources,
         )
     result: dict[str, Any] = {}
-    problems: list[tuple[str, int | None, str]] = []
+    problems: list[tuple[str, Problem]] = []
     for spec in options.fields:
         if spec.name not in merged:
             if spec.required:
-                problems.append((spec.name, None, "is required"))
+                problems.append((spec.name, Problem("is required")))
             else:
                 result[spec.name] = _default(spec)
             continue
         try:
-            result[spec.name] = check_field(spec, merged[spec.name])
+            result[spec.name] = check_field(spec, merged[spec.name], result)
         except ValueError as exc:
-            problems.append((spec.name, exc.item if isinstance(exc, Problem) else None, str(exc)))
+            problem = exc if isinstance(exc, Problem) else Problem(str(exc))
+            problems.append((spec.name, problem))
     if problems:
-        name, item, message = problems[0]
+        name, first = problems[0]
         raise field_problem(
             name,
-            item,
-            message,
-            more=len(problems) - 1,
+            first.item,
+            str(first),
+            more=sum(p.count for _, p in problems) - 1,
             merged=merged,
             secret_fields=options.secret_fields,
             sources=sources,

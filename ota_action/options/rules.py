@@ -8,11 +8,12 @@ the option's name.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from ota_action.safe_text import cannot_be_path
-from ota_action.values import split_lines
+from ota_action.values import parse_int, split_lines
 
 
 def image_path(value: Any) -> Any:
@@ -40,3 +41,36 @@ def lines(value: Any) -> Any:
     """Newline-separated text (an Action input, ``OTA_PUBLIC_KEY``) becomes one item a line;
     a list (a repeated option) is kept."""
     return split_lines(value) if isinstance(value, str) else value
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def env_name(value: Any) -> Any:
+    """The NAME of an environment variable (``--key-env``, ``--encrypt-key-env``): a value
+    pasted there by mistake is refused, and never shown (these fields are secret-adjacent)."""
+    if isinstance(value, str) and not _ENV_NAME.fullmatch(value.strip()):
+        raise ValueError("must be the NAME of an environment variable (letters, digits, _), not its value")
+    return value.strip() if isinstance(value, str) else value
+
+
+def address(value: Any) -> Any:
+    """A 32-bit flash address (``--address 0x08006000``), decimal or 0x-hex."""
+    return value if value is None or isinstance(value, int) else parse_int(value, bits=32)
+
+
+def compression(value: Any) -> Any:
+    """``--compress``: a :class:`~ota_action.formats.gbl.build.Compression`, any case.
+
+    The enum lives with the GBL builder, which imports ``pygbl`` (~40 ms): it is imported
+    here only when a value is given, and then the run builds a compressed GBL anyway."""
+    if value is None:
+        return None
+    from ota_action.formats.gbl.build import Compression
+
+    if isinstance(value, Compression):
+        return value
+    try:
+        return Compression(str(value).strip().lower())
+    except ValueError:
+        raise ValueError("must be " + " or ".join(c.value for c in Compression)) from None

@@ -7,11 +7,26 @@ same function checks a value whichever loader runs it.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
 from typing import Any
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.values import parse_eui64, parse_file_version, parse_int, parse_tag_spec, split_lines
+from ota_action.versions import VersionScheme, release_version
+
+
+class Prepare(enum.StrEnum):
+    """A vendor's fix-ups applied to the upgrade image (tag 0x0000) before it is wrapped."""
+
+    TELINK = "telink"
+
+
+class VersionFrom(enum.StrEnum):
+    """Where ``-v`` may say the file version comes from instead of giving it."""
+
+    PAYLOAD = "payload"
 
 
 def uint8(value: Any) -> Any:
@@ -89,6 +104,45 @@ def variant(value: Any) -> Any:
         return IntegrityVariant(text)
     except ValueError:
         raise ValueError("must be " + ", ".join(v.value for v in IntegrityVariant)) from None
+
+
+def prepare(value: Any) -> Any:
+    if value is None or isinstance(value, Prepare):
+        return value
+    try:
+        return Prepare(str(value).strip().lower())
+    except ValueError:
+        raise ValueError("must be " + ", ".join(p.value for p in Prepare)) from None
+
+
+def version_scheme(value: Any) -> Any:
+    if value is None or isinstance(value, VersionScheme):
+        return value
+    try:
+        return VersionScheme(str(value).strip().lower())
+    except ValueError:
+        raise ValueError("must be dotted, ncs or integer") from None
+
+
+def _is_payload(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD
+
+
+def version(value: Any) -> Any:
+    """``payload`` (any case) takes the version from the upgrade image; anything else is a number."""
+    if _is_payload(value):
+        return VersionFrom.PAYLOAD
+    return value if isinstance(value, int | VersionFrom) else parse_file_version(value)
+
+
+def version_by_scheme(value: Any, data: Mapping[str, Any]) -> Any:
+    """With ``version_scheme`` (validated first: it is declared first, and ``data`` holds the
+    fields validated so far), a release version is read by that scheme
+    (:func:`ota_action.versions.release_version`); it runs before :func:`version`."""
+    scheme = data.get("version_scheme")
+    if scheme is None or not isinstance(value, str | int) or isinstance(value, bool) or _is_payload(value):
+        return value
+    return release_version(value, scheme)
 
 
 # Devices known to check a non-standard integrity code (corpus MANIFEST, reference/integrity.md).

@@ -19,9 +19,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -73,6 +73,20 @@ def option(description: str, default: Any = ..., cli: Cli | None = None, **kwarg
     """A settings field with its help text and command-line spelling in one place."""
     extra = {"cli": cli or Cli()}
     return Field(default, description=description, json_schema_extra=extra, **kwargs)  # type: ignore[arg-type]
+
+
+def data_rule(field: str, rule: Callable[[Any, Mapping[str, Any]], Any]) -> Any:
+    """The model's before-``field_validator`` for a cross-field rule of :mod:`ota_action.options`:
+    ``rule(value, data)``, ``data`` being the fields validated before ``field`` (pydantic's
+    ``info.data``).  The validator carries the rule (``.rule``), so the option table
+    generator records it and the light loader runs the same function; a validator without
+    one keeps its command on the pydantic path."""
+
+    def check(cls: type[Any], value: Any, info: ValidationInfo) -> Any:
+        return rule(value, info.data)
+
+    cast(Any, check).rule = rule
+    return field_validator(field, mode="before")(classmethod(check))
 
 
 def cli_of(info: FieldInfo) -> Cli:

@@ -9,28 +9,14 @@ signing key's variable or file (``--key-env``, ``--key-file``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BeforeValidator
 
-from ota_action.formats.gbl import Compression
+from ota_action.formats.gbl.build import Compression
+from ota_action.options import rules
 from ota_action.settings import U32, Cli, option
 from ota_action.settings.signing import EnvName, SigningSettings
-from ota_action.values import parse_int
-
-
-def _compression(value: Any) -> Any:
-    if value is None or isinstance(value, Compression):
-        return value
-    text = str(value).strip().lower()
-    try:
-        return Compression(text)
-    except ValueError:
-        raise ValueError("must be " + " or ".join(c.value for c in Compression)) from None
-
-
-def _address(value: Any) -> Any:
-    return value if value is None or isinstance(value, int) else parse_int(value, bits=32)
 
 
 class GblOptions(SigningSettings):
@@ -42,13 +28,13 @@ class GblOptions(SigningSettings):
         "--sign-command)",
         False,
     )
-    address: Annotated[int | None, BeforeValidator(_address)] = option(
+    address: Annotated[int | None, BeforeValidator(rules.address)] = option(
         "flash address of a raw binary input, e.g. 0x08006000 (a .hex carries its own)",
         None,
         Cli(metavar="ADDR"),
     )
     app_version: U32 = option("application version in the application info tag", 0)
-    compress: Annotated[Compression | None, BeforeValidator(_compression)] = option(
+    compress: Annotated[Compression | None, BeforeValidator(rules.compression)] = option(
         "compress the program data: lzma or lz4", None, Cli(metavar="ALGORITHM")
     )
     encrypt_key_env: EnvName | None = option(
@@ -57,18 +43,6 @@ class GblOptions(SigningSettings):
         Cli(metavar="NAME"),
     )
     secret_fields: ClassVar[frozenset[str]] = SigningSettings.secret_fields | {"encrypt_key_env"}
-
-    def gbl_options_given(self) -> list[str]:
-        """The GBL options set to other than their defaults (``zbota`` refuses them without
-        ``--gbl``)."""
-        defaults = {
-            "sign": False,
-            "address": None,
-            "app_version": 0,
-            "compress": None,
-            "encrypt_key_env": None,
-        }
-        return [name for name, value in defaults.items() if getattr(self, name) != value]
 
 
 class GblSettings(GblOptions):

@@ -19,25 +19,17 @@ fields name where a key is (a variable, a file, a token) or how to ask for a sig
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BeforeValidator
 
+from ota_action.options import rules
 from ota_action.settings import Cli, CommandSettings, option
 
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_SIGN_TIMEOUT = 60.0
 
-
-def _env_name(value: Any) -> Any:
-    if isinstance(value, str) and not _ENV_NAME.fullmatch(value.strip()):
-        raise ValueError("must be the NAME of an environment variable (letters, digits, _), not its value")
-    return value.strip() if isinstance(value, str) else value
-
-
-EnvName = Annotated[str, BeforeValidator(_env_name)]
+EnvName = Annotated[str, BeforeValidator(rules.env_name)]
 
 
 class SigningSettings(CommandSettings):

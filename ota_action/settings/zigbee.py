@@ -2,59 +2,30 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, ValidationInfo, field_validator
+from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.options import rules
 from ota_action.options import zigbee_rules as zr
-from ota_action.settings import U8, U16, Cli, CommandSettings, Eui64, HeaderString, lines_of, option
+from ota_action.options.zigbee_rules import Prepare, VersionFrom
+from ota_action.settings import (
+    U8,
+    U16,
+    Cli,
+    CommandSettings,
+    Eui64,
+    HeaderString,
+    data_rule,
+    lines_of,
+    option,
+)
 from ota_action.settings.gbl import GblOptions
-from ota_action.values import TagSpec, parse_file_version
-from ota_action.versions import VersionScheme, release_version
-
-
-class Prepare(enum.StrEnum):
-    """A vendor's fix-ups applied to the upgrade image (tag 0x0000) before it is wrapped."""
-
-    TELINK = "telink"
-
-
-class VersionFrom(enum.StrEnum):
-    """Where ``-v`` may say the file version comes from instead of giving it."""
-
-    PAYLOAD = "payload"
-
-
-def _version(value: Any) -> Any:
-    """``payload`` (any case) takes the version from the upgrade image; anything else is a number."""
-    if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
-        return VersionFrom.PAYLOAD
-    return value if isinstance(value, int | VersionFrom) else parse_file_version(value)
-
-
-def _scheme(value: Any) -> Any:
-    if value is None or isinstance(value, VersionScheme):
-        return value
-    try:
-        return VersionScheme(str(value).strip().lower())
-    except ValueError:
-        raise ValueError("must be dotted, ncs or integer") from None
-
-
-def _prepare(value: Any) -> Any:
-    if value is None or isinstance(value, Prepare):
-        return value
-    text = str(value).strip().lower()
-    try:
-        return Prepare(text)
-    except ValueError:
-        raise ValueError("must be " + ", ".join(p.value for p in Prepare)) from None
-
+from ota_action.values import TagSpec
+from ota_action.versions import VersionScheme
 
 # Each path is validated by itself, so an error points at the offending item, not the list.
 ImagePaths = Annotated[
@@ -84,31 +55,22 @@ class ZbotaSettings(GblOptions):
     outfile: Path = option("output OTA file (its directory is created)", cli=Cli(("-o",)))
     mfg_id: U16 = option("manufacturer code, e.g. 0x1234", cli=Cli(("-m",)))
     image_type: U16 = option("image type, e.g. 0x0001", cli=Cli(("-i",)))
-    version_scheme: Annotated[VersionScheme | None, BeforeValidator(_scheme)] = option(
+    version_scheme: Annotated[VersionScheme | None, BeforeValidator(zr.version_scheme)] = option(
         "how a release version such as 1.2.3 given to -v becomes the 32-bit file version: dotted "
         "(a byte per part, 1.2.3 is 0x01020300), ncs (nRF Connect SDK: major<<24|minor<<16|patch) "
         "or integer; integers are always taken as they are",
         None,
         Cli(metavar="SCHEME"),
     )
-    version: Annotated[int | VersionFrom, BeforeValidator(_version)] = option(
+    version: Annotated[int | VersionFrom, BeforeValidator(zr.version)] = option(
         "file version: dotted a.b.c.d (each 0-255), an integer such as 0x01000001, a release "
         "version such as 1.2.3 with --version-scheme, or 'payload' to take it from the upgrade "
         "image (a Telink image's own version)",
         cli=Cli(("-v",)),
     )
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _by_scheme(cls, value: Any, info: ValidationInfo) -> Any:
-        """With ``version_scheme`` (validated first: it is declared first), a release
-        version is read by that scheme (:func:`ota_action.versions.release_version`)."""
-        scheme = info.data.get("version_scheme")
-        if scheme is None or not isinstance(value, str | int) or isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() == VersionFrom.PAYLOAD:
-            return value
-        return release_version(value, scheme)
+    # A release version (1.2.3) is read by --version-scheme: a rule across two fields.
+    _by_scheme = data_rule("version", zr.version_by_scheme)
 
     tags: TagSpecs = option(
         "sub-element TAG_ID:FILE_OR_LENGTH; an integer after the colon makes a NULL tag of "
@@ -149,7 +111,7 @@ class ZbotaSettings(GblOptions):
         "allow a tag id more than once (some real files repeat 0x0000 or a manufacturer tag)", False
     )
     crc_trailer: bool = option("append Salus' CRC-32 trailer (zlib, little-endian) after the image", False)
-    prepare: Annotated[Prepare | None, BeforeValidator(_prepare)] = option(
+    prepare: Annotated[Prepare | None, BeforeValidator(zr.prepare)] = option(
         "apply a vendor's OTA fix-ups to the upgrade image (tag 0x0000) first: telink (pad to 16 "
         "bytes, size at 0x18, magic 5D 02, CRC-32); an image already prepared is only checked",
         None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from typing import BinaryIO
 
 from ota_action.errors import InputError
 
@@ -90,3 +91,13 @@ def identify(name: str, head: bytes, *, field: str) -> FirmwareKind:
             value=name,
         )
     return found or named or FirmwareKind.BINARY
+
+
+def sniff(f: BinaryIO, *, name: str, field: str) -> FirmwareKind:
+    """The kind of an open, seekable stream (it is rewound)."""
+    try:
+        head = f.read(SNIFF_BYTES)
+        f.seek(0)
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", field=field, value=name) from None
+    return identify(name, head, field=field)

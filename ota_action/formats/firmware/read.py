@@ -14,21 +14,11 @@ from ota_action.errors import InputError
 from ota_action.formats.firmware.elf import read_elf
 from ota_action.formats.firmware.image import Firmware
 from ota_action.formats.firmware.intelhex import read_hex
-from ota_action.formats.firmware.kinds import SNIFF_BYTES, FirmwareKind, identify
+from ota_action.formats.firmware.kinds import FirmwareKind, sniff
 from ota_action.formats.firmware.segments import ADDRESS_LIMIT
 from ota_action.formats.firmware.srecord import read_srec
 
 _BLOCK = 1 << 20
-
-
-def sniff(f: BinaryIO, *, name: str, field: str) -> FirmwareKind:
-    """The kind of an open, seekable stream (it is rewound)."""
-    try:
-        head = f.read(SNIFF_BYTES)
-        f.seek(0)
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", field=field, value=name) from None
-    return identify(name, head, field=field)
 
 
 def read_binary(f: BinaryIO, address: int, *, name: str, field: str) -> Firmware:
