@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from ota_action.formats.zigbee.containers import Container
 from ota_action.formats.zigbee.findings import Level
 from ota_action.formats.zigbee.layouts import STANDARD
-from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
-from ota_action.formats.zigbee.payload import Payload
-from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload, signature_subject
-from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
     Result,
@@ -23,11 +18,20 @@ from ota_action.results.base import (
 )
 from ota_action.results.summary import OtaSummary
 
+if TYPE_CHECKING:
+    from ota_action.formats.zigbee.containers import Container
+    from ota_action.formats.zigbee.payload import Payload
+    from ota_action.formats.zigbee.trailers import Trailer
+
+# The payload readers are imported by the text that shows a payload, not by this module:
+# zbota's summary has none, and they cost its start-up ~7 ms (docs/speed.md).
 _hex = hex_text
 
 
 def payload_text(payload: Payload) -> str:
     """``gbl at offset 62 (330 bytes), CRC-32 0x3689D075 matches``: one payload in a line."""
+    from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload
+
     text = f"{payload.format} at offset {payload.offset} ({payload.length} bytes)"
     if isinstance(payload, SilabsPayload) and payload.features:
         text += f", {', '.join(payload.features)}"
@@ -77,7 +81,10 @@ class VendorFacts:
             out.append(("Container", f"{c.kind}: OTA file of {c.length} bytes at offset {c.offset}{trailer}"))
         if self.layout != STANDARD:
             out.append(("Layout", self.layout))
-        out += [("Payload", payload_text(p)) for p in self.payloads if p.format != UNKNOWN_PAYLOAD]
+        if self.payloads:
+            from ota_action.formats.zigbee.payload import UNKNOWN
+
+            out += [("Payload", payload_text(p)) for p in self.payloads if p.format != UNKNOWN]
         return out
 
 
@@ -188,6 +195,8 @@ class VerifyResult(InspectResult):
     def lines(self) -> list[str]:
         lines = super().lines()
         if self.signature:
+            from ota_action.formats.zigbee.payload_types import signature_subject
+
             subject = signature_subject(self.vendor.payloads)
             lines.append(f"{subject} signature: {self.signature}")
         return lines
