@@ -9,7 +9,7 @@ that result type.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ota_action.secret import NO_SECRETS, KeyMaterial
@@ -49,19 +49,16 @@ R = TypeVar("R", bound="Result")
 SecretFinder = Callable[[S, Mapping[str, str], KeyMaterial], KeyMaterial]
 
 
-@dataclass(frozen=True)
-class Runner(Generic[S, R]):
-    """What runs a command once its settings are valid: the runner, and for a command that
-    signs its secret finder.  It needs no settings model, so a light command (validated by
-    the option table, ``ota_action.options.light``) gets its key material the same way.
+class Runs(Generic[S, R]):
+    """What a door does once a command's settings are valid: find its secrets and run it.
 
-    ``find_secrets``, given the settings, the environment and what the door already holds
-    (an Action input), returns the key material the runner gets.  Other runners take no
-    secrets, and a door refuses any.
+    ``find_secrets`` is set for a command that signs: given the settings, the
+    environment and what the door already holds (an Action input), it returns the key
+    material the runner gets.  Other runners take no secrets, and a door refuses any.
     """
 
     runner: Callable[[S, KeyMaterial], R]
-    find_secrets: SecretFinder[S] | None = None
+    find_secrets: SecretFinder[S] | None
 
     @property
     def signs(self) -> bool:
@@ -75,15 +72,27 @@ class Runner(Generic[S, R]):
     def run(self, settings: S, secrets: KeyMaterial = NO_SECRETS) -> R:
         return self.runner(settings, secrets)
 
-    def with_model(self, settings: type[S]) -> Command[S, R]:
-        return Command(self.runner, self.find_secrets, settings=settings)
+
+@dataclass(frozen=True)
+class Command(Runs[S, R]):
+    """A command's parts, once imported: its settings model, its runner and secret finder."""
+
+    settings: type[S]
+    runner: Callable[[S, KeyMaterial], R]
+    find_secrets: SecretFinder[S] | None = None
 
 
 @dataclass(frozen=True)
-class Command(Runner[S, R]):
-    """A command's parts, once imported: its settings model and its runner."""
+class Runner(Runs[S, R]):
+    """A command's runner and secret finder without its settings model: what the CLI's
+    light path runs (settings validated by the option table, ``ota_action.options.light``),
+    so a light command that signs gets its key material exactly as on the model path."""
 
-    settings: type[S] = field(kw_only=True)
+    runner: Callable[[S, KeyMaterial], R]
+    find_secrets: SecretFinder[S] | None = None
+
+    def with_model(self, settings: type[S]) -> Command[S, R]:
+        return Command(settings, self.runner, self.find_secrets)
 
 
 def _without_secrets(run: Callable[[S], R]) -> Callable[[S, KeyMaterial], R]:
@@ -143,14 +152,14 @@ def _combine() -> Command[CombineSettings, CombineResult]:
     from ota_action.commands import combine
     from ota_action.settings.combine import CombineSettings
 
-    return Command(_without_secrets(combine.run), settings=CombineSettings)
+    return Command(CombineSettings, _without_secrets(combine.run))
 
 
 def _xbee_fs() -> Command[XbeeFsSettings, XbeeFsResult]:
     from ota_action.commands import xbee_fs
     from ota_action.settings.xbee import XbeeFsSettings
 
-    return Command(xbee_fs.run, xbee_fs.key_material, settings=XbeeFsSettings)
+    return Command(XbeeFsSettings, xbee_fs.run, xbee_fs.key_material)
 
 
 def _keygen_runner() -> Runner[KeygenSettings, KeygenResult]:
@@ -181,28 +190,28 @@ def _mcuboot() -> Command[McubootSettings, McubootResult]:
     from ota_action.commands import mcuboot
     from ota_action.settings.mcuboot import McubootSettings
 
-    return Command(mcuboot.run, mcuboot.key_material, settings=McubootSettings)
+    return Command(McubootSettings, mcuboot.run, mcuboot.key_material)
 
 
 def _index() -> Command[IndexSettings, IndexResult]:
     from ota_action.commands import index
     from ota_action.settings.fleet import IndexSettings
 
-    return Command(_without_secrets(index.run), settings=IndexSettings)
+    return Command(IndexSettings, _without_secrets(index.run))
 
 
 def _build() -> Command[BuildSettings, BuildResult]:
     from ota_action.commands import build
     from ota_action.settings.manifest import BuildSettings
 
-    return Command(_without_secrets(build.run), settings=BuildSettings)
+    return Command(BuildSettings, _without_secrets(build.run))
 
 
 def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:
     from ota_action.commands import extract
     from ota_action.settings.fleet import ExtractSettings
 
-    return Command(_without_secrets(extract.run), settings=ExtractSettings)
+    return Command(ExtractSettings, _without_secrets(extract.run))
 
 
 def _rewrap_runner() -> Runner[RewrapSettings, RewrapResult]:
@@ -221,7 +230,7 @@ def _matter() -> Command[MatterSettings, MatterResult]:
     from ota_action.commands import matter
     from ota_action.settings.matter import MatterSettings
 
-    return Command(_without_secrets(matter.run), settings=MatterSettings)
+    return Command(MatterSettings, _without_secrets(matter.run))
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,8 @@ def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, 
         if given:
             raise InputError("makes a GBL; give --gbl to build the upgrade image into one", field=given[0])
         return None
+    from ota_action.commands import gbl as gbl_command  # with pygbl and the key sources: --gbl only
+
     specs = [t for t in settings.tags if t.tag == UPGRADE_IMAGE]
     if len(specs) != 1 or specs[0].path is None:
         raise InputError(
@@ -140,8 +142,6 @@ def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, 
         )
     if settings.prepare is not None:
         raise InputError("applies to a Telink image; a GBL is built with --gbl instead", field="prepare")
-    from ota_action.commands import gbl as gbl_command
-
     return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags")
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from ota_action import __version__
-from ota_action.commands import COMMANDS, CommandSpec, Runner
+from ota_action.commands import COMMANDS, CommandSpec, Runs
 from ota_action.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -308,7 +308,7 @@ def _settings(
 ) -> tuple[Any, Callable[[Any], Result]]:
     """The validated settings and the runner: without pydantic for a light command (the
     models' own rules run by :mod:`ota_action.options.light`), else by its model."""
-    command: Runner[Any, Result]
+    command: Runs[Any, Result]
     if options.light and spec.light_runner is not None:
         from ota_action.options.light import load_light
 
