@@ -61,10 +61,10 @@ def spelled(field_name: str) -> str:
     return SPELLING.get(field_name, field_name)
 
 
-def problem(label: str, message: str, key: str | None = None) -> InputError:
-    """An error naming the image and the manifest key, never the value (a key pasted
-    into the manifest by mistake must not be printed)."""
-    where = f"image {label}" + (f": key {key!r}" if key else "")
+def problem(label: str, message: str, key: str | None = None, path: str | None = None) -> InputError:
+    """An error naming the image and the manifest key; of the values only a path is shown
+    (a key pasted into the manifest by mistake is refused before, never printed)."""
+    where = f"image {label}" + (f": key {key!r}" if key else "") + (f" = {path!r}" if path else "")
     return InputError(f"{where}: {message}", field=FIELD)
 
 
@@ -249,7 +249,8 @@ def labelled(label: str, signing: JobSigning, exc: InputError) -> InputError:
         return exc
     if not signing.from_manifest(exc.field):
         return InputError(f"image {label}: {exc.base_message}", field=exc.field, hint=exc.hint)
-    return problem(label, exc.message, spelled(exc.field or ""))
+    path = exc.value if exc.field in _PATHS and not safe_text.looks_like_secret(exc.value or "") else None
+    return problem(label, exc.message, spelled(exc.field or ""), path)
 
 
 def open_all(
