@@ -18,6 +18,7 @@ import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -53,10 +54,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hsm: SoftHsm) -> It
     for name, key in KEYS.items():
         (tmp_path / "keys" / f"{name}.pem").write_bytes(key.pem())
         (tmp_path / "keys" / f"{name}.pub").write_bytes(key.public_pem())
-    token = serialization.load_der_public_key(hsm.public_key_der(TOKEN, "xbee"))
-    (tmp_path / "keys" / "pkcs11.pub").write_bytes(
-        token.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+    for label, name in (("xbee", "pkcs11"), ("second", "pkcs11-second")):
+        token = serialization.load_der_public_key(hsm.public_key_der(TOKEN, label))
+        (tmp_path / "keys" / f"{name}.pub").write_bytes(
+            token.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
     (tmp_path / "keys" / "printer.py").write_text(PRINTER, encoding="utf-8")
     monkeypatch.setenv("OTA_SIGNING_KEY", KEYS["env"].pem().decode())
     monkeypatch.setenv("FLEET_KEY", KEYS["key_env"].pem().decode())
@@ -123,13 +125,23 @@ def _built(result_out: str) -> dict[str, Path]:
     return {f["board"] + (f"/{f['variant']}" if f["variant"] else ""): Path(f["file"]) for f in files}
 
 
+def _count_logins(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    opens: list[int] = []
+    real_open = pkcs11.open_signer
+
+    def counting(*args: Any, **kwargs: Any) -> pkcs11.Pkcs11Signer:
+        opens.append(1)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(pkcs11, "open_signer", counting)
+    return opens
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_each_key_source_signs_the_whole_fleet(
     project: Path, source: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opens = []
-    real_open = pkcs11.open_signer
-    monkeypatch.setattr(pkcs11, "open_signer", lambda *a, **k: opens.append(1) or real_open(*a, **k))
+    opens = _count_logins(monkeypatch)
     variants = 'variants = [{ suffix = "-forced", version = 0xFFFFFFFF }]'
     manifest = _manifest(project, _source(source, project), _image("A", 1, variants), _image("B", 2))
     result = run_cli("build", manifest, "--json", "--verbose")
@@ -183,6 +195,20 @@ def test_the_runs_options_are_the_default_an_image_overrides(
     assert _commander_verifies(project, _built(result.out)["A"], project / "keys" / "key_env.pub")
 
 
+def test_two_keys_of_one_token_share_its_login(project: Path) -> None:
+    """python-pkcs11 logs in per token for the process: the second key's session must not
+    log in again (UserAlreadyLoggedIn), and the two sign from the pool one at a time."""
+    labels = ("xbee", "second")
+    images = [_image(f"B{i}", i + 1, f'key_uri = "{uri(TOKEN, labels[i % 2])}"') for i in range(6)]
+    result = run_cli("build", _manifest(project, "", *images), "--json")
+    assert result.code == 0, result.err
+    built = _built(result.out)
+    for i in range(6):
+        public = project / "keys" / ("pkcs11.pub", "pkcs11-second.pub")[i % 2]
+        assert _commander_verifies(project, built[f"B{i}"], public)
+    assert not _commander_verifies(project, built["B1"], project / "keys" / "pkcs11.pub")
+
+
 BAD = [
     ('key_env = "NOT_SET_ANYWHERE"', "image B: key 'key_env': no signing key: environment variable NOT_SET"),
     ('key_file = "keys/missing.pem"', "/keys/missing.pem': file does not exist"),
@@ -219,9 +245,7 @@ def test_a_bad_source_names_the_image_and_the_key_and_writes_nothing(
 
 def test_a_wrong_pin_is_tried_once_and_never_shown(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTA_PKCS11_PIN", "0000-wrong-" + PIN)
-    opens = []
-    real_open = pkcs11.open_signer
-    monkeypatch.setattr(pkcs11, "open_signer", lambda *a, **k: opens.append(1) or real_open(*a, **k))
+    opens = _count_logins(monkeypatch)
     images = [_image(f"B{i}", i + 1) for i in range(3)]
     manifest = _manifest(project, _source("pkcs11", project), *images)
     result = run_cli("build", manifest, "--verbose")

@@ -327,8 +327,9 @@ def _signing(jobs: list[Job]) -> list[tuple[str, ZbotaSettings, JobSigning]]:
 
 def key_material(settings: BuildSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
     """The secrets of every image that signs (the door masks each before the run)."""
-    _, jobs, _ = plan(settings)
-    return build_signing.fleet_keys(settings, [zb for _, zb, _ in _signing(jobs)], environ, given)
+    planned = plan(settings)
+    signing = [zb for _, zb, _ in _signing(planned[1])]
+    return build_signing.fleet_keys(settings, signing, environ, given, planned)
 
 
 def _zbota_job(job: Job, signer: OpenedSigner | None) -> Any:
@@ -336,7 +337,8 @@ def _zbota_job(job: Job, signer: OpenedSigner | None) -> Any:
 
 
 def run(settings: BuildSettings, secrets: KeyMaterial = NO_SECRETS) -> BuildResult:
-    manifest, jobs, outdir = plan(settings)
+    planned = secrets.plan_for(settings) if isinstance(secrets, FleetKeys) else None
+    manifest, jobs, outdir = planned if isinstance(planned, tuple) else plan(settings)
     mjobs = _matter_plan(manifest, jobs, settings, outdir)
     for spec in manifest.index:  # every index is checked before anything is written
         if spec.format == "dcl":
