@@ -29,7 +29,7 @@ from tests.conftest import need_tool, run_cli
 from tests.softhsm import PIN, TOKEN, SoftHsm, shared_softhsm, uri
 from tests.test_gbl import ADDRESS, DATA, parse
 from tests.test_sign_command import PRINTER
-from tests.xbee_keys import KeyForms, new_key
+from tests.xbee_keys import PASSPHRASE, KeyForms, new_key
 
 KEYS = {name: new_key() for name in ("env", "key_env", "key_file", "command", "other")}
 SOURCES = ("env", "key_env", "key_file", "pkcs11", "command")
@@ -111,7 +111,7 @@ def _commander_verifies(tmp_path: Path, ota: Path, public: Path) -> bool:
 def _secrets() -> dict[str, bytes]:
     found = {"pin": PIN.encode()}
     for name, key in KEYS.items():
-        found |= {f"{name} {form}": value for form, value in key.secrets().items() if form != "passphrase"}
+        found |= {f"{name} {form}": value for form, value in key.secrets().items()}
     return found
 
 
@@ -193,6 +193,16 @@ def test_the_runs_options_are_the_default_an_image_overrides(
     result = run_cli("build", manifest, "--key-env", "FLEET_KEY", "--json", "-o", project / "again")
     assert result.code == 0, result.err
     assert _commander_verifies(project, _built(result.out)["A"], project / "keys" / "key_env.pub")
+    other = project / "keys" / "other.pub"
+    result = run_cli(
+        "build", manifest, "--key-env", "FLEET_KEY", "--expect-public-key", other, "-o", project / "no"
+    )
+    assert result.code == 2
+    assert (
+        "--expect-public-key: image A: environment variable FLEET_KEY holds the key with fingerprint"
+        in result.err
+    )
+    assert not (project / "no").exists()
 
 
 def test_two_keys_of_one_token_share_its_login(project: Path) -> None:
@@ -207,6 +217,37 @@ def test_two_keys_of_one_token_share_its_login(project: Path) -> None:
         public = project / "keys" / ("pkcs11.pub", "pkcs11-second.pub")[i % 2]
         assert _commander_verifies(project, built[f"B{i}"], public)
     assert not _commander_verifies(project, built["B1"], project / "keys" / "pkcs11.pub")
+
+
+def test_an_encrypted_key_file_is_decrypted_once_with_the_images_passphrase(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ota_action.signing import keys
+
+    (project / "keys" / "encrypted.pem").write_bytes(KEYS["key_file"].pem(password=PASSPHRASE))
+    monkeypatch.setenv("MG_PASS", PASSPHRASE)
+    loads: list[int] = []
+    real_load = keys.load_private_key
+
+    def counting(*args: Any, **kwargs: Any) -> keys.LoadedKey:
+        loads.append(1)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(keys, "load_private_key", counting)
+    source = 'key_file = "keys/encrypted.pem"\npassphrase_env = "MG_PASS"'
+    variants = 'variants = [{ suffix = "-forced", version = 0xFFFFFFFF }]'
+    result = run_cli("build", _manifest(project, source, _image("A", 1, variants), _image("B", 2)), "--json")
+    assert result.code == 0, result.err
+    for path in _built(result.out).values():
+        assert _commander_verifies(project, path, project / "keys" / "key_file.pub")
+    assert len(loads) == 1  # one scrypt/PBKDF2 for three images
+    _scan("stdout and stderr", (result.out + result.err).encode())
+    monkeypatch.setenv("MG_PASS", "not-" + PASSPHRASE)
+    result = run_cli("build", _manifest(project, source, _image("A", 1)), "-o", project / "wrong")
+    assert result.code == 2
+    assert "image A: key 'key_file'" in result.err
+    assert "MG_PASS" in result.err
+    _scan("stderr", result.err.encode())
 
 
 BAD = [
