@@ -250,6 +250,21 @@ def test_an_encrypted_key_file_is_decrypted_once_with_the_images_passphrase(
     _scan("stderr", result.err.encode())
 
 
+def test_the_expected_public_key_may_be_written_in_the_manifest(project: Path) -> None:
+    """A public key is no secret: its PEM (or FK hex) may stand in the manifest itself."""
+    pem = KEYS["key_file"].public_pem().decode()
+    point = KEYS["key_file"].point().hex()
+    for expected in (f'"""\n{pem}"""', f'"{point}"'):
+        source = f'key_file = "keys/key_file.pem"\nexpect_public_key = {expected}'
+        result = run_cli("build", _manifest(project, source, _image("A", 1)), "--json")
+        assert result.code == 0, result.err
+        assert _commander_verifies(project, _built(result.out)["A"], project / "keys" / "key_file.pub")
+    source = f'key_file = "keys/key_file.pem"\nexpect_public_key = "{KEYS["other"].point().hex()}"'
+    result = run_cli("build", _manifest(project, source, _image("A", 1)), "-o", project / "no")
+    assert result.code == 2
+    assert "image A: key 'expect_public_key': key-file holds the key with fingerprint" in result.err
+
+
 BAD = [
     ('key_env = "NOT_SET_ANYWHERE"', "image B: key 'key_env': no signing key: environment variable NOT_SET"),
     ('key_file = "keys/missing.pem"', "/keys/missing.pem': file does not exist"),

@@ -102,6 +102,16 @@ def _rebased(name: str, value: Any, base: Path) -> Any:
     return str(base / value)
 
 
+def _secret_in(name: str, value: str) -> bool:
+    """Whether a source key's value looks like key material (a public key, as PEM or the
+    130 hex digits of FK, is not; a variable name is checked by its own rule)."""
+    if name == "key_env":
+        return False
+    if name == "expect_public_key" and "PRIVATE" not in value.upper():
+        return False
+    return safe_text.looks_like_secret(value)
+
+
 def _table(raw: Mapping[str, Any], where: str, label: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in raw.items():
@@ -110,7 +120,7 @@ def _table(raw: Mapping[str, Any], where: str, label: str) -> dict[str, Any]:
             continue
         if name in found:
             raise problem(label, f"{where} gives both {spelled(name)!r} and {name!r}: they are one key", key)
-        if name != "key_env" and isinstance(value, str) and safe_text.looks_like_secret(value):
+        if isinstance(value, str) and _secret_in(name, value):
             raise problem(
                 label,
                 f"in {where} looks like key material, not a path or a name; a key never goes in the "
