@@ -299,6 +299,17 @@ def test_a_bad_source_names_the_image_and_the_key_and_writes_nothing(
     assert not (project / "dist").exists()
 
 
+def test_a_signer_failing_while_its_image_is_built_names_the_image(project: Path) -> None:
+    """A signer command fails only when asked for a signature, on a worker: the error
+    still names the image and the key, and shows nothing the command printed."""
+    failing = f'sign_command = "echo {PIN}; exit 9"\nexpect_public_key = "keys/command.pub"'
+    result = run_cli("build", _manifest(project, "", _image("A", 1, failing)))
+    assert result.code == 2
+    assert "image A: key 'sign_command': exited with status 9; its output is not shown" in result.err
+    assert PIN not in result.err
+    assert not list((project / "dist").rglob("*.zigbee"))
+
+
 def test_a_wrong_pin_is_tried_once_and_never_shown(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTA_PKCS11_PIN", "0000-wrong-" + PIN)
     opens = _count_logins(monkeypatch)
