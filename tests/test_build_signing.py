@@ -279,6 +279,7 @@ BAD = [
     ("key_file = \"{pem}\"", "image B: key 'key_file': in the image's table looks like key material"),
     (f'pin = "{PIN}"', "image B: key 'pin': is neither a zbota nor an index option; a key or a PIN never"),
     ("signing_key = \"{pem}\"", "image B: key 'signing_key': is neither"),
+    ("gbl = false\nsign = true", "image B: key 'sign': makes a GBL: give gbl = true"),
     ('gbl = false\nkey_file = "keys/key_file.pem"',
      "image B: key 'key_file': names a key source, but the image signs nothing"),
 ]  # fmt: skip

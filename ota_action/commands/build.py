@@ -163,8 +163,10 @@ def _job(
     zb_values["outfile"] = str(outdir / "placeholder.ota")
     zb = validated(ZbotaSettings, {**zb_values, **signing.values}, label)
     if not zb.gbl:  # [defaults]' GBL options are for the images that make a GBL
-        inherited = [n for n in zb.gbl_options_given() if n not in tables[-1]]
-        zb = zb.model_copy(update={n: ZbotaSettings.model_fields[n].default for n in inherited})
+        given = zb.gbl_options_given()
+        if own := [n for n in given if n in tables[-1]]:  # refused before anything is written
+            raise _problem(label, "makes a GBL: give gbl = true to build the payload into one", own[0])
+        zb = zb.model_copy(update={n: ZbotaSettings.model_fields[n].default for n in given})
     if not (zb.gbl and zb.sign):
         zb = build_signing.strip_unsigned(label, zb, signing)
     name = _file_name(template, merged, zb, board=spec.board, suffix=suffix)
