@@ -114,7 +114,9 @@ def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: Key
     return key_sources.key_material(settings, environ, given)
 
 
-def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, BuiltGbl] | None:
+def _gbl_image(
+    settings: ZbotaSettings, secrets: KeyMaterial, signer: key_sources.OpenedSigner | None
+) -> tuple[TagSpec, BuiltGbl] | None:
     """With ``--gbl``, the upgrade image's file built into a GBL3 (checked, signature
     verified) by ``gbl``'s own builder; the GBL options without ``--gbl`` are refused."""
     if not settings.gbl:
@@ -129,7 +131,7 @@ def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, 
         )
     if settings.prepare is not None:
         raise InputError("applies to a Telink image; a GBL is built with --gbl instead", field="prepare")
-    return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags")
+    return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags", signer=signer)
 
 
 def _gbl_described(spec: TagSpec, built: BuiltGbl, settings: ZbotaSettings) -> dict[str, str]:
@@ -145,7 +147,14 @@ def _gbl_described(spec: TagSpec, built: BuiltGbl, settings: ZbotaSettings) -> d
     }
 
 
-def run(settings: ZbotaSettings, secrets: KeyMaterial = NO_SECRETS) -> ZbotaResult:
+def run(
+    settings: ZbotaSettings,
+    secrets: KeyMaterial = NO_SECRETS,
+    *,
+    signer: key_sources.OpenedSigner | None = None,
+) -> ZbotaResult:
+    """``signer``: an opened key source for ``--gbl --sign`` (``build`` shares one between
+    its images) instead of the one ``settings`` and ``secrets`` name."""
     logger = log.get()
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
@@ -155,7 +164,7 @@ def run(settings: ZbotaSettings, secrets: KeyMaterial = NO_SECRETS) -> ZbotaResu
         allow_reserved=settings.allow_reserved_tag,
         allow_duplicate=settings.allow_duplicate_tag,
     )
-    gbl = _gbl_image(settings, secrets)  # before any OTA byte: a wrong key writes nothing
+    gbl = _gbl_image(settings, secrets, signer)  # before any OTA byte: a wrong key writes nothing
     header_string = chosen_header_string(settings.string, settings.string_hex) or b""
     variant_findings = _variant_warnings(settings)
     backend = aes_backend() if settings.integrity else None
