@@ -115,7 +115,7 @@ def test_the_derivation_sees_every_option() -> None:
     assert used["mfg-id"] == {"zbota", "xbee-fs", "rewrap"}
     assert used["on-overlap"] == {"combine"}
     assert used["image"] >= {"inspect", "verify", "xbee-fs"}
-    assert used["signing-key"] == {"xbee-fs", "gbl", "mcuboot", "zbota"}
+    assert used["signing-key"] == {"xbee-fs", "gbl", "mcuboot", "zbota", "build"}
     assert "json-output" not in used
     assert not set(NOT_IN_ACTION) & set(ACTION_COMMANDS)
 

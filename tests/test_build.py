@@ -204,3 +204,31 @@ def test_the_action_builds_a_fleet_from_its_manifest_input(tmp_path: Path) -> No
         "out/zha.json",
     ]
     assert len(_entries(fake.workspace / "out" / "index_router.json")) == 4
+
+
+def test_a_telink_fleet_is_the_projects_own_files_from_prepare_and_the_payloads_version(
+    tmp_path: Path,
+) -> None:
+    """Issue 24's custom-firmware project: each board's compiler output, fixed up by
+    ``prepare = "telink"`` and versioned by its own header (``version = "payload"``), is the
+    byte-identical file the project's 12-line script and writer make (tests/test_telink.py)."""
+    from tests.test_telink import IMAGE_TYPE, MFG, application, ota_file, project_script
+
+    lines = ["[defaults]", f"manufacturer_code = {MFG:#x}", f"image_type = {IMAGE_TYPE:#x}"]
+    lines += ['prepare = "telink"', 'version = "payload"']
+    boards = {"TS0001": (5003, 0x10013001), "TS0002": (4096, 0x10023001), "TS0003": (77, 0x20003001)}
+    for board, (size, version) in boards.items():
+        (tmp_path / f"{board}.bin").write_bytes(application(size, version))
+        lines += ["[[image]]", f'board = "{board}"', f'payload = "{board}.bin"', f'model_id = "{board}"']
+        lines += ['variants = [{ suffix = "-forced", version = 0xFFFFFFFF, index = "forced" }]']
+    (tmp_path / "FLEET.toml").write_text("\n".join(lines) + "\n")
+    result = run_cli("build", tmp_path / "FLEET.toml", "--json")
+    assert result.code == 0, result.err
+    files = {(f["board"], f["variant"]): f for f in json.loads(result.out)["files"]}
+    for board, (size, version) in boards.items():
+        prepared = project_script(application(size, version))
+        own = Path(files[board, ""]["file"])
+        assert own.name == f"{MFG:04x}-{IMAGE_TYPE:04x}-{version:08x}-{board}.zigbee"
+        assert own.read_bytes() == ota_file(prepared, version=version)
+        forced = Path(files[board, "forced"]["file"]).read_bytes()
+        assert forced == ota_file(prepared, version=0xFFFFFFFF)

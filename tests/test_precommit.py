@@ -8,7 +8,9 @@ a valid OTA file passes, a corrupted one fails the commit naming it, and a paylo
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,10 +43,18 @@ def _git(repo: Path, *args: str) -> None:
 
 def test_hook_definitions_name_existing_commands() -> None:
     hooks = YAML(typ="safe").load(HOOKS.read_text(encoding="utf-8"))
-    assert [h["id"] for h in hooks] == ["ota-verify"]
+    assert [h["id"] for h in hooks] == ["ota-verify", "ota-index-check"]
     for hook in hooks:
         assert hook["language"] == "python"
-        assert hook["entry"].split()[0] == "ota-action"
+    assert hooks[0]["entry"] == "ota-action verify"
+    program, flag, module, name = hooks[1]["entry"].split()
+    assert (program, flag, module) == ("python", "-m", "ota_action.doors.hooks")
+    assert name in importlib.import_module(module).HOOKS
+    index_files = re.compile(hooks[1]["files"])
+    for path in ("index.json", "ota/index.json", "Index1.JSON", "fw/zigpy-index.json"):
+        assert index_files.search(path), path
+    for path in ("package.json", "index.json.bak", "indexes/app.ota"):
+        assert not index_files.search(path), path
 
 
 def test_verify_hook_fails_a_commit_with_a_corrupt_ota_file(tmp_path: Path) -> None:
@@ -81,3 +91,39 @@ def test_verify_hook_fails_a_commit_with_a_corrupt_ota_file(tmp_path: Path) -> N
     passed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+
+
+def test_index_hook_fails_a_commit_whose_index_no_longer_describes_its_files(tmp_path: Path) -> None:
+    repo = tmp_path / "firmware"
+    (repo / "ota").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    _ota(repo / "ota" / "lamp.ota", "1.0.0.1")
+    _ota(repo / "ota" / "plug.zigbee", "1.0.0.1")
+    for name in ("index.json", "zigpy-index.json"):
+        fmt = "z2m" if name == "index.json" else "zigpy"
+        subprocess.run(
+            [sys.executable, "-m", "ota_action", "index", "--format", fmt, "-o", str(repo / "ota" / name),
+             str(repo / "ota" / "lamp.ota"), str(repo / "ota" / "plug.zigbee"), "--quiet"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+    _git(repo, "add", ".")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.pop("OTA_TEST_CORPUS", None)
+    pre_commit = shutil.which("pre-commit", path=env["PATH"])
+    assert pre_commit is not None
+    run = [pre_commit, "try-repo", str(ROOT), "ota-index-check", "--all-files", "--color", "never"]
+    passed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    _ota(repo / "ota" / "plug.zigbee", "1.0.0.2")  # rebuilt, the indexes not rewritten
+    _git(repo, "add", "-A")
+    failed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    stale = [line for line in failed.stdout.splitlines() if line.startswith("error: plug.zigbee")]
+    assert len(stale) == 2, failed.stdout  # one per index
+    assert "the index says" in stale[0] or "is not the index's" in stale[0]
+    assert "ota/index.json" in failed.stdout
+    assert "ota/zigpy-index.json" in failed.stdout

@@ -204,7 +204,7 @@ def _build() -> Command[BuildSettings, BuildResult]:
     from ota_action.commands import build
     from ota_action.settings.manifest import BuildSettings
 
-    return Command(BuildSettings, _without_secrets(build.run))
+    return Command(BuildSettings, build.run, build.key_material)  # secrets only for images that sign
 
 
 def _extract() -> Command[ExtractSettings, ExtractResult | MatterExtractResult]:

@@ -10,6 +10,9 @@
    output is an input.
 3. The jobs run on a thread pool (all cores by default): the hashing and AES-MMO release
    the interpreter lock, and one process starts once.
+   An image that signs a GBL (``gbl`` and ``sign`` true) takes its key source from the
+   manifest or the run's options (:mod:`~ota_action.commands.build_signing`); each
+   source is opened once, before anything is written, and shared by its images.
 4. Each ``[[index]]`` is made from the files its ``images`` selection names, with the
    identity rules of ``index --merge`` (a collision names both images) and the check of
    ``index --check`` (a cross-board offer or an unreachable image fails the build), then
@@ -23,18 +26,22 @@ import hashlib
 import os
 import string
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from ota_action import settings as settings_pkg
+from ota_action.commands import build_signing, matter, zbota
 from ota_action.commands import index as index_command
-from ota_action.commands import matter, zbota
 from ota_action.commands.build_matter import MatterJob, dcl_index, matter_jobs
+from ota_action.commands.build_signing import SECRET_LOOKING, FleetKeys, JobSigning
+from ota_action.commands.key_sources import OpenedSigner
 from ota_action.commands.upgrade_image import file_version_of
 from ota_action.edges import files, log, same_file
 from ota_action.errors import InputError
@@ -43,6 +50,7 @@ from ota_action.publish import matching, schema
 from ota_action.publish.index import FileFacts, IndexFormat, index_entry
 from ota_action.publish.merge import MergeKind, entry_name, plan_merge
 from ota_action.results.fleet import BuildResult, BuiltFile, WrittenIndex
+from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.settings.fleet import IndexSettings
 from ota_action.settings.manifest import (
     ALIASES,
@@ -76,6 +84,7 @@ class Job:
     variant: str  # "" for the image itself
     zbota: ZbotaSettings
     index: IndexSettings
+    signing: JobSigning | None = None  # for an image that signs a GBL
 
     @property
     def label(self) -> str:
@@ -125,29 +134,57 @@ def _file_name(template: str, values: dict[str, Any], zb: ZbotaSettings, *, boar
 
 
 def _job(
-    spec: ImageSpec, variant: VariantSpec | None, defaults: dict[str, Any], base: Path, outdir: Path
+    spec: ImageSpec,
+    variant: VariantSpec | None,
+    defaults: dict[str, Any],
+    paths: tuple[Path, Path],
+    fleet: Mapping[str, Any],
 ) -> Job:
-    merged = {**defaults, **spec.options(), **({} if variant is None else variant.options())}
+    base, outdir = paths
+    tables = [defaults, spec.options(), *([] if variant is None else [variant.options()])]
+    merged = {key: value for table in tables for key, value in table.items()}
     suffix = "" if variant is None else variant.suffix
     label = spec.board if variant is None else f"{spec.board} (variant {variant.name})"
+    signing = build_signing.resolve(fleet, tables, base, label)
     template = str(merged.pop("name", NAME_DEFAULT))
     zb_values: dict[str, Any] = {}
     ix_values: dict[str, Any] = {}
     for key, value in merged.items():
         field = ALIASES.get(key, key)
+        if key in build_signing.MANIFEST_KEYS:
+            continue
         if field in _INDEX_KEYS:
             ix_values[field] = value
         elif field in ZbotaSettings.model_fields and field not in ("outfile", "tags", "json_output"):
             zb_values[field] = value
         elif key not in _LAYOUT_KEYS:
-            raise _problem(label, "is neither a zbota nor an index option", key, value)
+            raise _unknown(label, key, value)
     zb_values["tags"] = [f"0x0000:{base / spec.payload}"]
     zb_values["outfile"] = str(outdir / "placeholder.ota")
-    zb = validated(ZbotaSettings, zb_values, label)
+    zb = validated(ZbotaSettings, {**zb_values, **signing.values}, label)
+    if not zb.gbl:  # [defaults]' GBL options are for the images that make a GBL
+        given = zb.gbl_options_given()
+        if own := [n for n in given if n in tables[-1]]:  # refused before anything is written
+            raise _problem(label, "makes a GBL: give gbl = true to build the payload into one", own[0])
+        zb = zb.model_copy(update={n: ZbotaSettings.model_fields[n].default for n in given})
+    if not (zb.gbl and zb.sign):
+        zb = build_signing.strip_unsigned(label, zb, signing)
     name = _file_name(template, merged, zb, board=spec.board, suffix=suffix)
     zb = zb.model_copy(update={"outfile": outdir / name})
     ix = validated(IndexSettings, {**ix_values, "files": [str(zb.outfile)], "outfile": "index.json"}, label)
-    return Job(spec.board, "" if variant is None else variant.name, zb, ix)
+    signs = signing if zb.gbl and zb.sign else None
+    return Job(spec.board, "" if variant is None else variant.name, zb, ix, signs)
+
+
+def _unknown(label: str, key: str, value: Any) -> InputError:
+    if not SECRET_LOOKING.search(key):
+        return _problem(label, "is neither a zbota nor an index option", key, value)
+    return _problem(  # a PIN or a key typed into the manifest: never shown
+        label,
+        "is neither a zbota nor an index option; a key or a PIN never goes in the manifest: a key "
+        "comes from the variable key_env names or the file key_file names, a PIN from OTA_PKCS11_PIN",
+        key,
+    )
 
 
 def validated(model: Any, values: dict[str, Any], label: str) -> Any:
@@ -155,7 +192,8 @@ def validated(model: Any, values: dict[str, Any], label: str) -> Any:
         return settings_pkg.load(model, values, environ={})
     except InputError as exc:
         key = next((k for k, f in ALIASES.items() if f == exc.field), exc.field)
-        raise _problem(label, exc.message, key, exc.value) from None
+        value = None if exc.field in getattr(model, "secret_fields", ()) else exc.value
+        raise _problem(label, exc.message, key, value) from None
 
 
 def plan(settings: BuildSettings) -> tuple[Manifest, list[Job], Path]:
@@ -163,8 +201,9 @@ def plan(settings: BuildSettings) -> tuple[Manifest, list[Job], Path]:
     base = settings.manifest.parent
     outdir = settings.outdir if settings.outdir is not None else base / "dist"
     defaults = manifest.defaults.options()
+    fleet = build_signing.fleet_values(settings)
     jobs = [
-        _job(spec, variant, defaults, base, outdir)
+        _job(spec, variant, defaults, (base, outdir), fleet)
         for spec in manifest.image
         for variant in (None, *spec.variants)
     ]
@@ -284,16 +323,40 @@ def _dcl_selection(spec: IndexSpec, mjobs: list[MatterJob]) -> list[MatterJob]:
     return chosen
 
 
-def run(settings: BuildSettings) -> BuildResult:
-    manifest, jobs, outdir = plan(settings)
+def _signing(jobs: list[Job]) -> list[tuple[str, ZbotaSettings, JobSigning]]:
+    return [(job.label, job.zbota, job.signing) for job in jobs if job.signing is not None]
+
+
+def key_material(settings: BuildSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
+    """The secrets of every image that signs (the door masks each before the run)."""
+    planned = plan(settings)
+    signing = [zb for _, zb, _ in _signing(planned[1])]
+    return build_signing.fleet_keys(settings, signing, environ, given, planned)
+
+
+def _zbota_job(job: Job, signer: OpenedSigner | None) -> Any:
+    return build_signing.guarded(job.label, job.signing, lambda: zbota.run(job.zbota, signer=signer))
+
+
+def run(settings: BuildSettings, secrets: KeyMaterial = NO_SECRETS) -> BuildResult:
+    planned = secrets.plan_for(settings) if isinstance(secrets, FleetKeys) else None
+    manifest, jobs, outdir = planned if isinstance(planned, tuple) else plan(settings)
     mjobs = _matter_plan(manifest, jobs, settings, outdir)
     for spec in manifest.index:  # every index is checked before anything is written
         if spec.format == "dcl":
             _dcl_selection(spec, mjobs)
         else:
             _entries(spec, jobs, outdir, planned=True)
-    tasks: list[tuple[Callable[[Any], Any], Any]] = [(zbota.run, job.zbota) for job in jobs]
-    built = _build_all(tasks + [(matter.run, m.matter) for m in mjobs], settings.workers)
+    signing = _signing(jobs)
+    keys = secrets if isinstance(secrets, FleetKeys) else None
+    if keys is None:  # a caller that did not ask the door: the environment's
+        keys = build_signing.fleet_keys(settings, [zb for _, zb, _ in signing], os.environ, secrets)
+    with ExitStack() as stack:
+        opened = iter(build_signing.open_all(signing, keys, stack))  # before any file is written
+        tasks: list[tuple[Callable[[Any], Any], Any]] = [
+            (partial(_zbota_job, signer=next(opened) if job.signing else None), job) for job in jobs
+        ]
+        built = _build_all(tasks + [(matter.run, m.matter) for m in mjobs], settings.workers)
     rows = tuple(
         BuiltFile(job.board, job.variant, r.outfile, r.size, r.sha256, file_version_of(job.zbota))
         for job, r in zip(jobs, built, strict=False)
@@ -314,4 +377,4 @@ def run(settings: BuildSettings) -> BuildResult:
     )
 
 
-__all__ = ["Job", "plan", "run"]
+__all__ = ["Job", "key_material", "plan", "run"]

@@ -121,10 +121,19 @@ class BuiltGbl:
     fingerprint: str | None  # the signing key's, when signed
 
 
-def build(settings: GblOptions, path: Path, secrets: KeyMaterial, *, field: str = "image") -> BuiltGbl:
+def build(
+    settings: GblOptions,
+    path: Path,
+    secrets: KeyMaterial,
+    *,
+    field: str = "image",
+    signer: key_sources.OpenedSigner | None = None,
+) -> BuiltGbl:
     """The GBL of the firmware at ``path`` with ``settings``' options (``gbl`` and
     ``zbota --gbl``).  A signed GBL is read back with ``pygbl`` and its signature verified
-    with the signer's public key before it is returned, so nothing unverifiable is written."""
+    with the signer's public key before it is returned, so nothing unverifiable is written.
+    ``signer``: a key source the caller opened and closes (``build`` opens each once for
+    all its images) instead of the one ``settings`` and ``secrets`` name."""
     if not settings.sign and (settings.key_file is not None):
         raise InputError("signs with this key only together with --sign", field="key_file")
     address, data = _segments(settings, path, field)
@@ -133,7 +142,7 @@ def build(settings: GblOptions, path: Path, secrets: KeyMaterial, *, field: str 
     with ExitStack() as stack:
         sign = None
         if settings.sign:
-            opened = key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
+            opened = signer or key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
             signer_key = opened.signer.public_key()
             fingerprint = public.fingerprint(signer_key)
             sign = _sign_with(opened.signer, opened.blame)

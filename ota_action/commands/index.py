@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ota_action.commands import batch
+from ota_action.commands import batch, index_files
 from ota_action.edges import files, locking, log, same_file
 from ota_action.errors import OPTION, FormatError, Hint, InputError, plain_spelling
 from ota_action.formats.zigbee.checks import Finding
@@ -116,8 +116,9 @@ def relative_path(path: Path, base: Path, *, url: bool = False) -> str | bytes:
     return text
 
 
-def facts_of(path: Path) -> FileFacts:
-    with files.open_input(path, field="files") as f:
+def facts_of(path: Path, *, field: str = "files", found: bool = False) -> FileFacts:
+    """One file's facts; ``found``: its name came from a file (an index), not the user."""
+    with files.open_input(path, field=field, found=found) as f:
         size = os.fstat(f.fileno()).st_size
         container = find_container(f, size)
         f.seek(0)
@@ -322,10 +323,13 @@ def _merge_and_write(
     planned = _plan(settings, existing, entries, fmt, findings)
     merged = list(planned.entries)
     _unique_urls(entries, merged, fmt)
-    devices = 0
+    devices = compared = 0
     if settings.check:
         findings += matching.findings(merged, fmt)
         devices = matching.count_devices(merged, fmt)
+        if merge_path is not None:
+            local, compared = index_files.findings(existing, fmt, merge_path.parent)
+            findings += local
     written = None
     if settings.outfile is not None and not settings.check:
         with files.atomic_output(settings.outfile) as out:
@@ -342,6 +346,7 @@ def _merge_and_write(
         merged_into=merge_path,
         check=settings.check,
         devices_checked=devices,
+        local_files_checked=compared,
         actions=tuple(MergeRow(a.kind.value, a.describe()) for a in planned.actions),
         findings=tuple(findings),
     )

@@ -29,24 +29,16 @@ from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.formats.zigbee.image import FillSource, Source, plan_image, write_image
 from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.formats.zigbee.sources import BytesSource
+from ota_action.options.rules import gbl_options_given
 from ota_action.options.zigbee_rules import VARIANT_DEVICES, chosen_header_string
 from ota_action.results import OtaSummary, ZbotaResult
 from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.values import TagSpec
 
 if TYPE_CHECKING:
+    from ota_action.commands import key_sources
     from ota_action.commands.gbl import BuiltGbl
     from ota_action.settings.zigbee import ZbotaSettings
-
-# gbl's options, and their defaults: zbota refuses them without --gbl.  (The GBL builder,
-# pygbl and the key sources are imported only by a run that builds a GBL.)
-_GBL_DEFAULTS: dict[str, object] = {
-    "sign": False,
-    "address": None,
-    "app_version": 0,
-    "compress": None,
-    "encrypt_key_env": None,
-}
 
 
 def _is_firmware_text(spec: TagSpec) -> bool:
@@ -125,11 +117,13 @@ def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: Key
     return key_sources.key_material(settings, environ, given)
 
 
-def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, BuiltGbl] | None:
+def _gbl_image(
+    settings: ZbotaSettings, secrets: KeyMaterial, signer: key_sources.OpenedSigner | None
+) -> tuple[TagSpec, BuiltGbl] | None:
     """With ``--gbl``, the upgrade image's file built into a GBL3 (checked, signature
     verified) by ``gbl``'s own builder; the GBL options without ``--gbl`` are refused."""
     if not settings.gbl:
-        given = [name for name, default in _GBL_DEFAULTS.items() if getattr(settings, name) != default]
+        given = gbl_options_given(settings)
         if given:
             raise InputError("makes a GBL; give --gbl to build the upgrade image into one", field=given[0])
         return None
@@ -142,7 +136,7 @@ def _gbl_image(settings: ZbotaSettings, secrets: KeyMaterial) -> tuple[TagSpec, 
         )
     if settings.prepare is not None:
         raise InputError("applies to a Telink image; a GBL is built with --gbl instead", field="prepare")
-    return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags")
+    return specs[0], gbl_command.build(settings, specs[0].path, secrets, field="tags", signer=signer)
 
 
 def _gbl_described(spec: TagSpec, built: BuiltGbl, settings: ZbotaSettings) -> dict[str, str]:
@@ -158,7 +152,14 @@ def _gbl_described(spec: TagSpec, built: BuiltGbl, settings: ZbotaSettings) -> d
     }
 
 
-def run(settings: ZbotaSettings, secrets: KeyMaterial = NO_SECRETS) -> ZbotaResult:
+def run(
+    settings: ZbotaSettings,
+    secrets: KeyMaterial = NO_SECRETS,
+    *,
+    signer: key_sources.OpenedSigner | None = None,
+) -> ZbotaResult:
+    """``signer``: an opened key source for ``--gbl --sign`` (``build`` shares one between
+    its images) instead of the one ``settings`` and ``secrets`` name."""
     logger = log.get()
     started = time.perf_counter()
     files.check_output_path(settings.outfile)
@@ -168,7 +169,7 @@ def run(settings: ZbotaSettings, secrets: KeyMaterial = NO_SECRETS) -> ZbotaResu
         allow_reserved=settings.allow_reserved_tag,
         allow_duplicate=settings.allow_duplicate_tag,
     )
-    gbl = _gbl_image(settings, secrets)  # before any OTA byte: a wrong key writes nothing
+    gbl = _gbl_image(settings, secrets, signer)  # before any OTA byte: a wrong key writes nothing
     header_string = chosen_header_string(settings.string, settings.string_hex) or b""
     variant_findings = _variant_warnings(settings)
     backend = aes_backend() if settings.integrity else None

@@ -74,3 +74,19 @@ def compression(value: Any) -> Any:
         return Compression(str(value).strip().lower())
     except ValueError:
         raise ValueError("must be " + " or ".join(c.value for c in Compression)) from None
+
+
+# gbl's options and their defaults: without --gbl, zbota refuses them and build drops
+# the fleet defaults' ones (the settings model and the light loader's values alike).
+GBL_OPTION_DEFAULTS: dict[str, object] = {
+    "sign": False,
+    "address": None,
+    "app_version": 0,
+    "compress": None,
+    "encrypt_key_env": None,
+}
+
+
+def gbl_options_given(settings: object) -> list[str]:
+    """The GBL options ``settings`` set to other than their defaults."""
+    return [name for name, default in GBL_OPTION_DEFAULTS.items() if getattr(settings, name) != default]

@@ -61,6 +61,7 @@ class IndexResult(Result):
     merged_into: Path | None = None
     check: bool = False
     devices_checked: int = 0  # --check: devices of the index whose offered file was simulated
+    local_files_checked: int = 0  # --check: files beside the index compared with their entries
     actions: tuple[MergeRow, ...] = ()
     kit_files: tuple[Path, ...] = ()  # --format zigpy-ota: every file written into the folder
 
@@ -73,6 +74,7 @@ class IndexResult(Result):
             "merge": None if self.merged_into is None else str(self.merged_into),
             "check": self.check,
             "devices_checked": self.devices_checked,
+            "local_files_checked": self.local_files_checked,
             "files": [str(p) for p in self.files[:end]],
             "files_total": len(self.files),
             "entries": list(self.entries[:end]),
@@ -113,6 +115,11 @@ class IndexResult(Result):
                 f"Checked {_entries(self.entries_total)}{where} for Zigbee2MQTT and ZHA: "
                 f"{plural(self.devices_checked, 'device')}, {verdict}; nothing written"
             )
+            if self.local_files_checked:
+                lines.append(
+                    f"Compared {plural(self.local_files_checked, 'local file')} with the entries "
+                    "naming them (size and digest)"
+                )
         return lines
 
     def markdown_body(self) -> list[str]:

@@ -44,6 +44,11 @@ class GblOptions(SigningSettings):
     )
     secret_fields: ClassVar[frozenset[str]] = SigningSettings.secret_fields | {"encrypt_key_env"}
 
+    def gbl_options_given(self) -> list[str]:
+        """The GBL options set to other than their defaults (``zbota`` refuses them without
+        ``--gbl``): :func:`ota_action.options.rules.gbl_options_given`."""
+        return rules.gbl_options_given(self)
+
 
 class GblSettings(GblOptions):
     """Build a Silicon Labs GBL3 upgrade image from a firmware build (.hex, or a raw binary

@@ -21,9 +21,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from ota_action.settings import Cli, CommandSettings, option
+from ota_action.settings import Cli, option
+from ota_action.settings.signing import SigningSettings
 
-ALIASES = {"manufacturer_code": "mfg_id"}  # manifest key -> zbota settings field
+# manifest key -> zbota settings field (key_uri: the CLI's --key-uri, gbl's word for it)
+ALIASES = {"manufacturer_code": "mfg_id", "key_uri": "signing_key_uri"}
 # The placeholders a file-name template may use (str.format), beside every key's value.
 NAME_DEFAULT = "{board}/{manufacturer_code:04x}-{image_type:04x}-{file_version:08x}-{board}{suffix}.zigbee"
 MATTER_NAME_DEFAULT = "{board}/{vendor_id:04x}-{product_id:04x}-{version:08x}-{board}.ota"
@@ -82,8 +84,11 @@ class Manifest(BaseModel):
     index: list[IndexSpec] = []
 
 
-class BuildSettings(CommandSettings):
-    """Build every image of a fleet manifest (FLEET.toml) and its indexes, in one process."""
+class BuildSettings(SigningSettings):
+    """Build every image of a fleet manifest (FLEET.toml) and its indexes, in one process.
+    The key-source options (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri,
+    --sign-command...) are the fleet's default for the GBL images that sign (gbl and sign
+    true in the manifest) and name no key source of their own."""
 
     manifest: Path = option("the fleet manifest (TOML)", cli=Cli(positional=True, metavar="FLEET.toml"))
     outdir: Path | None = option(

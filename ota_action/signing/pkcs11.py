@@ -105,6 +105,10 @@ def login(token: Any, pin: Secret | None, uri: Pkcs11Uri, *, field: str, rw: boo
     where = pin.source if pin is not None else ""
     try:
         return token.open(rw=rw, user_pin=None if pin is None else pin.reveal())
+    except exceptions.UserAlreadyLoggedIn:
+        # Login is per token for the whole process (PKCS#11 v2.40 5.6): another session of
+        # ours (``build`` signing with two keys of one token) logged in; this one shares it.
+        return _open_again(token, rw, uri, field)
     except exceptions.PinIncorrect:
         raise InputError(
             f"the PIN in {where} is not the PIN of the token of {uri.shown()}", field=field
@@ -115,6 +119,15 @@ def login(token: Any, pin: Secret | None, uri: Pkcs11Uri, *, field: str, rw: boo
         ) from None
     except (exceptions.PinLenRange, exceptions.PinInvalid):
         raise InputError(f"the PIN in {where} is not a valid PIN for this token", field=field) from None
+    except Exception as exc:
+        raise InputError(
+            f"cannot open a session on the token of {uri.shown()} ({type(exc).__name__})", field=field
+        ) from None
+
+
+def _open_again(token: Any, rw: bool, uri: Pkcs11Uri, field: str) -> Any:
+    try:
+        return token.open(rw=rw)
     except Exception as exc:
         raise InputError(
             f"cannot open a session on the token of {uri.shown()} ({type(exc).__name__})", field=field
