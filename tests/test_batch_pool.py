@@ -38,6 +38,12 @@ def _single_threaded() -> Iterator[None]:
     assert not forked._LIVE  # every worker reaped
 
 
+@pytest.fixture
+def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool for a handful of items, so a test need not write hundreds of files."""
+    monkeypatch.setattr(parallel, "MIN_POOL_ITEMS", 4)
+
+
 def _in_worker() -> bool:
     return os.getpid() != PARENT
 
@@ -47,6 +53,7 @@ def _slow_square(n: int) -> tuple[int, int]:
     return n * n, os.getpid()
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_results_come_back_in_input_order_from_worker_processes() -> None:
     out = list(stream_parallel(_slow_square, range(200), workers=3))
     assert [square for square, _pid in out] == [n * n for n in range(200)]
@@ -54,9 +61,17 @@ def test_results_come_back_in_input_order_from_worker_processes() -> None:
     assert len({pid for _square, pid in out}) == 3
 
 
-def test_a_few_items_are_read_in_process() -> None:
-    out = list(stream_parallel(_slow_square, range(parallel.MIN_POOL - 1), workers=3))
+def test_a_small_batch_is_read_in_process(tmp_path: Path) -> None:
+    out = list(stream_parallel(_slow_square, range(parallel.MIN_POOL_ITEMS - 1), workers=3))
     assert {pid for _square, pid in out} == {PARENT}
+    few = [write(tmp_path / f"{i}.ota", bytes(1000)) for i in range(10)]
+    assert {pid for _path, pid in stream_parallel(_pid, few, workers=2)} == {PARENT}
+    big = write(tmp_path / "big.ota", bytes(parallel.MIN_POOL_BYTES))
+    assert PARENT not in {pid for _path, pid in stream_parallel(_pid, [*few, big], workers=2)}
+
+
+def _pid(path: Path) -> tuple[Path, int]:
+    return path, os.getpid()
 
 
 def _dies_on_13(n: int) -> int:
@@ -65,12 +80,14 @@ def _dies_on_13(n: int) -> int:
     return n
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_a_worker_that_dies_loses_its_item_only() -> None:
     out = list(stream_parallel(_dies_on_13, range(40), workers=2, lost=lambda n, why: f"{n}: {why}"))
     assert out[13] == "13: the worker process reading it was killed (SIGKILL)"
     assert out[:13] + out[14:] == [n for n in range(40) if n != 13]  # the rest, on a new worker
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_without_lost_a_dead_worker_is_an_error_at_its_place() -> None:
     results = stream_parallel(_dies_on_13, range(40), workers=2)
     assert [next(results) for _ in range(13)] == list(range(13))
@@ -84,6 +101,7 @@ def _exit_on_5(n: int) -> int:
     return n
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_a_worker_that_exits_says_its_status() -> None:
     out = list(stream_parallel(_exit_on_5, range(10), workers=2, lost=lambda n, why: why))
     assert out[5] == "the worker process reading it stopped (exit status 3)"
@@ -95,6 +113,7 @@ def _raises_on_7(n: int) -> int:
     return n
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_an_exception_comes_back_whole_at_its_place() -> None:
     results = stream_parallel(_raises_on_7, range(30), workers=2)
     assert [next(results) for _ in range(7)] == list(range(7))
@@ -125,11 +144,13 @@ def _unpicklable(n: int) -> object:
     return (lambda: n) if n == 4 else n
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_a_result_that_cannot_travel_is_a_clear_error() -> None:
     with pytest.raises(RuntimeError, match="function could not be sent back from a worker"):
         list(stream_parallel(_unpicklable, range(10), workers=2))
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_an_abandoned_stream_leaves_no_process() -> None:
     results = stream_parallel(_slow_square, range(1000), workers=2)
     next(results)
@@ -152,13 +173,15 @@ def test_memory_window_bounds_what_is_read_ahead() -> None:
 
     results = stream_parallel(_slow_square, items(), workers=2)
     next(results)
-    assert len(taken) <= parallel.WINDOW + 2
+    assert len(taken) <= max(parallel.MIN_POOL_ITEMS, parallel.WINDOW) + 1  # the look-ahead, or the window
+    assert forked._LIVE  # in the pool
     results.close()
 
 
 # --- through the CLI ----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_a_file_whose_worker_dies_is_its_own_error_and_the_rest_verify(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +204,7 @@ def test_a_file_whose_worker_dies_is_its_own_error_and_the_rest_verify(
     assert result.code == 2  # a file that could not be read, as a missing one
 
 
+@pytest.mark.usefixtures("small_pool")
 def test_pool_and_in_process_write_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(20):
         write(tmp_path / f"{i:02}.ota", bad() if i % 5 == 0 else good(i + 1, size=100 + 997 * i))
@@ -193,6 +217,7 @@ def test_pool_and_in_process_write_the_same_bytes(tmp_path: Path, monkeypatch: p
 
 def test_pool_and_in_process_agree_on_the_corpus(corpus_dir: object, monkeypatch: pytest.MonkeyPatch) -> None:
     folders = [str(corpus_dir(name)) for name in ("ota", "ota-vendor")]  # type: ignore[operator]
+    monkeypatch.setattr(parallel, "MIN_POOL_ITEMS", 4)
     pooled = run_cli("verify", *folders, "--json")
     assert len(pooled.out.splitlines()) >= 17
     monkeypatch.setattr(parallel, "cores", lambda: 1)
@@ -235,8 +260,8 @@ def test_verify_file_imports_no_pool_and_a_small_batch_no_threads(tmp_path: Path
     small = _modules("verify", tmp_path)
     assert "ota_action.edges.walk" in small
     assert small & {"concurrent.futures", "ota_action.commands.forked", "multiprocessing"} == set()
-    for i in range(parallel.MIN_POOL):
-        write(tmp_path / f"c{i}.ota", good(i + 3))
+    for i in range(4):  # what makes a batch worth a pool: its bytes
+        write(tmp_path / f"c{i}.ota", good(i + 3, size=parallel.MIN_POOL_BYTES // 4))
     big = _modules("verify", tmp_path)
     assert "ota_action.commands.forked" in big
     assert big & {"concurrent.futures", "multiprocessing"} == set()

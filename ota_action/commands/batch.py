@@ -149,4 +149,16 @@ def stream_parallel(
     """
     from ota_action.commands import parallel
 
-    return parallel.stream(work, items, workers=workers, lost=lost)
+    return parallel.stream(work, items, workers=workers, lost=lost, size=_file_size)
+
+
+def _file_size(item: object) -> int:
+    """Bytes of a :class:`Target` or a path (0 for anything else, or a file not there):
+    how the pool tells a small batch, read in-process, from one worth the cores."""
+    path = item.path if isinstance(item, Target) else item
+    if not isinstance(path, str | Path):
+        return 0
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0

@@ -5,8 +5,11 @@ soon as each is ready, holding at most :data:`WINDOW` of them (sent, running or 
 and not yet shown): 100,000 files take the memory of 64.  It picks one of three ways:
 
 - **in-process**, one item after another, when the machine has one core or the batch
-  has fewer than :data:`MIN_POOL` items (a few files: a pool would cost more than it
-  gains, and nothing more is imported);
+  is small: fewer than :data:`MIN_POOL_ITEMS` files holding less than
+  :data:`MIN_POOL_BYTES` in all (a pool's start, ~3-5 ms, and its first files in fresh
+  copy-on-write pages cost more than a second core gains there: 16 corpus files took
+  15 ms in-process and 20-30 ms in the pool, 64 took 53 and 37 ms), and nothing more is
+  imported;
 - **a fork pool** (:mod:`ota_action.commands.forked`) on Linux when no other thread is
   running: one worker process a core, each forked from this one, so it starts with
   everything already imported (a spawned or forkserver worker pays a fresh
@@ -30,14 +33,15 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from itertools import chain, islice
+from itertools import chain
 from typing import TypeVar
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 WINDOW = 64  # items read ahead of the one being shown: memory stays flat however many there are
-MIN_POOL = 4  # fewer items than this are read in-process: forking and pickling would cost more
+MIN_POOL_ITEMS = 256  # a batch this long, or ...
+MIN_POOL_BYTES = 8 << 20  # ... holding this many bytes, is worth a pool (see above)
 
 
 def cores() -> int:
@@ -58,17 +62,22 @@ def stream(
     *,
     workers: int | None = None,
     lost: Callable[[T, str], U] | None = None,
+    size: Callable[[T], int] | None = None,
 ) -> Generator[U, None, None]:
     """``work`` on every item, ``workers`` at a time (default: :func:`cores`), in input
     order.  ``lost(item, why)`` is the result of an item whose worker process died while
-    reading it (killed, out of memory); without it that item raises :class:`WorkerLost`.
-    An exception ``work`` raises is raised here, at that item's place."""
+    reading it (killed, out of memory); without it that item raises ``WorkerLost``.
+    An exception ``work`` raises is raised here, at that item's place.  ``size(item)``
+    (bytes) tells a small batch, read in-process; without it only the count does."""
     count = max(1, workers or cores())
     source = iter(items)
-    head = list(islice(source, MIN_POOL))
+    head: list[T] = []
+    big = False
+    if count > 1:
+        head, big = _look_ahead(source, size)
     every = chain(head, source)
     context = contextvars.copy_context()
-    if count == 1 or len(head) < MIN_POOL:
+    if count == 1 or not big:
         yield from (context.run(work, item) for item in every)
     elif fork_usable():
         from ota_action.commands import forked
@@ -76,6 +85,19 @@ def stream(
         yield from forked.stream(lambda item: context.run(work, item), every, count, lost, WINDOW)
     else:
         yield from _threads(work, every, count)
+
+
+def _look_ahead(source: Iterator[T], size: Callable[[T], int] | None) -> tuple[list[T], bool]:
+    """The first items, and whether the batch is big enough for a pool (a few hundred
+    names at most are held, and a stat each)."""
+    head: list[T] = []
+    total = 0
+    for item in source:
+        head.append(item)
+        total += size(item) if size else 0
+        if len(head) >= MIN_POOL_ITEMS or total >= MIN_POOL_BYTES:
+            return head, True
+    return head, False
 
 
 def _threads(work: Callable[[T], U], items: Iterator[T], count: int) -> Iterator[U]:
