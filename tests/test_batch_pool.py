@@ -289,3 +289,23 @@ def test_ctrl_c_ends_the_batch_and_its_workers_at_once(tmp_path: Path) -> None:
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)  # nothing of the group is left
+
+
+ABANDONED = (
+    "import time\n"
+    "from ota_action.commands import forked, parallel\n"
+    "results = parallel.stream(lambda n: time.sleep(0.01) or n, range(1000), workers=2)\n"
+    "next(results)\n"
+    "print(*sorted(forked._LIVE))\n"  # and exit with the stream neither finished nor closed
+)
+
+
+def test_workers_of_a_stream_left_open_at_exit_are_ended() -> None:
+    argv = [sys.executable, "-c", ABANDONED]
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

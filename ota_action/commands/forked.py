@@ -166,7 +166,8 @@ def _stop(workers: list[_Worker[T]], *, kill: bool) -> None:
             _kill(worker.pid)
     for worker in workers:
         os.close(worker.results)
-        os.waitpid(worker.pid, 0)
+        with contextlib.suppress(ChildProcessError):  # reaped at exit already
+            os.waitpid(worker.pid, 0)
         _LIVE.discard(worker.pid)
     workers.clear()
 
