@@ -23,6 +23,11 @@ and not yet shown): 100,000 files take the memory of 64.  It picks one of three 
 
 Each task runs in a copy of the caller's context, so workspace confinement (a context
 variable the Action sets) holds in every worker, thread or process.
+
+Measured on 1,341 corpus copies, 2 cores, whole process, interleaved (docs/speed.md
+"Batch verify"): threads 1.50 s, the fork pool 0.79 s, zigpy's parse-only 0.77 s, at
+load ~2; under heavier load the pool gains less (1.21 s at ~3.4), as the second core
+is not free.
 """
 
 from __future__ import annotations
