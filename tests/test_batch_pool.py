@@ -34,8 +34,10 @@ PARENT = os.getpid()
 def _single_threaded() -> Iterator[None]:
     if threading.active_count() != 1:
         pytest.skip("another thread runs here: the batch would use threads, not the fork pool")
+    open_fds = len(os.listdir("/proc/self/fd"))
     yield
     assert not forked._LIVE  # every worker reaped
+    assert len(os.listdir("/proc/self/fd")) == open_fds  # and every pipe closed
 
 
 @pytest.fixture
@@ -309,3 +311,13 @@ def test_workers_of_a_stream_left_open_at_exit_are_ended() -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+@pytest.mark.usefixtures("small_pool")
+def test_no_fork_possible_reads_every_item_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    out = list(stream_parallel(_slow_square, range(20), workers=2))
+    assert out == [(n * n, PARENT) for n in range(20)]

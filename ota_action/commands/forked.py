@@ -15,7 +15,8 @@ nothing else: a message is an 8-byte length and a pickle.
 - A worker that dies (killed, out of memory) ends its result pipe: the file it was
   reading becomes ``lost(item, why)``, the one queued behind it goes to another worker,
   and a new worker is forked in its place (if this process still runs no other thread;
-  else the rest are read here).
+  else the rest are read here).  A fork that fails (no process or descriptor left)
+  leaves one worker fewer; with none, the files are read in this process.
 - An exception the work raises is pickled back and raised at its item's place (its
   traceback stays in the worker); one that cannot be pickled becomes a RuntimeError
   naming its type.
@@ -127,9 +128,16 @@ def _flush() -> None:
 
 def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
     _flush()
-    task_read, task_write = os.pipe()
-    result_read, result_write = os.pipe()
-    pid = os.fork()
+    fds: list[int] = []
+    try:
+        fds += os.pipe()
+        fds += os.pipe()
+        pid = os.fork()
+    except OSError:  # out of processes or descriptors: the caller reads without this worker
+        for fd in fds:
+            os.close(fd)
+        raise
+    task_read, task_write, result_read, result_write = fds
     if pid == 0:  # the worker: never returns, never runs the parent's exit handlers
         status = 1
         try:
@@ -154,6 +162,8 @@ def _spawn(run: Callable[[T], Any], count: int, workers: list[_Worker[T]]) -> No
     try:
         for _ in range(count):
             workers.append(_fork(run, workers))
+    except OSError:
+        pass  # fewer workers (none: the files are read in this process, as a small batch)
     finally:
         gc.unfreeze()
 
@@ -252,7 +262,10 @@ class _Pool(Generic[T, U]):
             self.done[index] = (True, self.lost(item, why)) if self.lost else (False, WorkerLost(why))
             self.retry.extend(worker.held)
         if threading.active_count() == 1:
-            replacement = _fork(self.run, self.workers)
+            try:
+                replacement = _fork(self.run, self.workers)
+            except OSError:
+                return  # one worker fewer; with none left, give() reads here
             self.workers.append(replacement)
             self.poll.register(replacement.results, select.POLLIN)
 
