@@ -321,3 +321,10 @@ def test_no_fork_possible_reads_every_item_here(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(os, "fork", refuse)
     out = list(stream_parallel(_slow_square, range(20), workers=2))
     assert out == [(n * n, PARENT) for n in range(20)]
+
+
+def test_the_glob_test_without_the_walk_is_the_walks() -> None:
+    from ota_action.commands import batch
+    from ota_action.edges import walk
+
+    assert batch._MAGIC == walk._MAGIC

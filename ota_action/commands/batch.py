@@ -18,7 +18,7 @@ or folder with no OTA file) is one entry with its message; every other file is s
 read.  The files are read on every core by :mod:`ota_action.commands.parallel` (a fork
 pool on Linux, threads elsewhere, in-process for a few files; docs/speed.md "Batch
 verify"); results come back in input order, as soon as each is ready, and a batch of
-100,000 files holds a window of :data:`WINDOW` results, not all of them.
+100,000 files holds a window of 64 results (``parallel.WINDOW``), not all of them.
 
 This module is imported by ``verify FILE`` too (for :func:`is_batch`), so it imports
 neither the walk nor the pool: each is imported when a batch first needs it.
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
 FIELD = "image"
-WINDOW = 64  # files read ahead of the one being shown (parallel.WINDOW): memory stays flat
 _MAGIC = frozenset("*?[")  # what makes a path a glob (walk.has_magic, without importing the walk)
 
 T = TypeVar("T")
@@ -141,7 +140,7 @@ def stream_parallel(
     lost: Callable[[T, str], U] | None = None,
 ) -> Generator[U, None, None]:
     """``work`` on every item, ``workers`` at a time (default: the cores this process may
-    use), results in input order as soon as each is ready; at most :data:`WINDOW` held.
+    use), results in input order as soon as each is ready; at most ``parallel.WINDOW`` held.
 
     ``lost(item, why)`` stands for an item whose worker process died reading it; an
     exception ``work`` raises is raised at its item's place.  Each task runs in a copy
