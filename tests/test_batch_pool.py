@@ -212,6 +212,8 @@ def test_pool_and_in_process_write_the_same_bytes(tmp_path: Path, monkeypatch: p
         write(tmp_path / f"{i:02}.ota", bad() if i % 5 == 0 else good(i + 1, size=100 + 997 * i))
     pooled = run_cli("verify", tmp_path, "--json")
     text = run_cli("verify", tmp_path)
+    monkeypatch.setattr(parallel, "fork_usable", lambda: False)  # macOS, Windows: threads
+    assert run_cli("verify", tmp_path, "--json") == pooled
     monkeypatch.setattr(parallel, "cores", lambda: 1)
     assert run_cli("verify", tmp_path, "--json") == pooled
     assert run_cli("verify", tmp_path) == text
