@@ -271,10 +271,22 @@ def test_verify_file_imports_no_pool_and_a_small_batch_no_threads(tmp_path: Path
     assert big & {"concurrent.futures", "multiprocessing"} == set()
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:  # the field after the state: ppid
+            found.append(int(entry))
+    return found
+
+
 def test_ctrl_c_ends_the_batch_and_its_workers_at_once(tmp_path: Path) -> None:
-    data = good(size=2_000_000)  # ~0.1 s of AES-MMO each: the batch is mid-way when stopped
-    for i in range(60):
-        write(tmp_path / f"{i:02}.ota", data)
+    first = write(tmp_path / "000.ota", good(size=2_000_000))  # ~60 ms of AES-MMO each
+    for i in range(1, 300):  # links: 600 MB to verify, none of it on disk twice
+        os.link(first, tmp_path / f"{i:03}.ota")
     process = subprocess.Popen(
         [sys.executable, "-m", "ota_action", "verify", str(tmp_path), "--quiet"],
         cwd=ROOT,
@@ -282,7 +294,10 @@ def test_ctrl_c_ends_the_batch_and_its_workers_at_once(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while not _children(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the pool runs
+    assert _children(process.pid), "the batch never started its workers"
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends: the whole group
     started = time.monotonic()
     _, err = process.communicate(timeout=20)
