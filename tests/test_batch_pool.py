@@ -345,3 +345,20 @@ def test_the_glob_test_without_the_walk_is_the_walks() -> None:
     from ota_action.edges import walk
 
     assert batch._MAGIC == walk._MAGIC
+
+
+class _TwoArguments(Exception):
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")  # args is one string: loading it calls __init__ with one
+
+
+def _raises_unloadable(n: int) -> int:
+    if n == 2:
+        raise _TwoArguments("a", "b")
+    return n
+
+
+@pytest.mark.usefixtures("small_pool")
+def test_an_exception_that_cannot_be_loaded_is_named() -> None:
+    with pytest.raises(RuntimeError, match="_TwoArguments could not be sent back from a worker"):
+        list(stream_parallel(_raises_unloadable, range(10), workers=2))

@@ -99,7 +99,10 @@ def _call(run: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
 
 def _reply(outcome: tuple[bool, Any]) -> bytes:
     try:
-        return pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        if not outcome[0]:  # an exception whose __init__ wants other arguments fails to load
+            pickle.loads(data)  # noqa: S301 - our own pickle, tried here, not in the parent
+        return data
     except Exception as exc:  # a result or an exception that cannot travel: say which
         text = f"{type(outcome[1]).__name__} could not be sent back from a worker ({type(exc).__name__})"
         return pickle.dumps((False, RuntimeError(text)), pickle.HIGHEST_PROTOCOL)
