@@ -122,15 +122,17 @@ class _Worker(Generic[T]):
         self.held: collections.deque[tuple[int, T]] = collections.deque()  # (index, item), oldest first
 
 
-def _flush() -> None:
-    """Nothing buffered in this process may be written a second time by a worker."""
-    for stream in (sys.stdout, sys.stderr):
+def _flush(*streams: Any) -> None:
+    """Write out what is buffered; a stream that cannot be flushed is the output's
+    problem (its writer reports it), not the pool's."""
+    for stream in streams:
         if stream is not None:
-            stream.flush()
+            with contextlib.suppress(Exception):
+                stream.flush()
 
 
 def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
-    _flush()
+    _flush(sys.stdout, sys.stderr)  # nothing buffered here may be written twice
     fds: list[int] = []
     try:
         fds += os.pipe()
@@ -151,8 +153,7 @@ def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
             _serve(run, task_read, result_write)
             status = 0
         finally:
-            with contextlib.suppress(Exception):  # exiting anyway; the parent reports the file
-                _flush()  # what this worker logged; the parent flushed before the fork
+            _flush(sys.stderr)  # what this worker logged (it never writes the output)
             os._exit(status)
     os.close(task_read)
     os.close(result_write)
