@@ -15,34 +15,33 @@ judged by its name, and one that is no OTA file is skipped and counted, not an e
 
 A path that cannot be used (missing, not a regular file, outside the workspace, a glob
 or folder with no OTA file) is one entry with its message; every other file is still
-read.  Files are read by a thread pool of ``os.cpu_count()`` workers; results come back
-in input order, as soon as each is ready, whatever order they finish in: a batch of
-100,000 files holds a window of :data:`WINDOW` results, not all of them.  Threads, not
-processes: hashlib and zlib release the GIL on large buffers, but AES-MMO is a per-block
-Python loop that holds it, so two workers gain about 12% on 1300 real files (3.08 s ->
-2.72 s measured), and a process pool would pay an interpreter start-up per worker for
-the rest.
+read.  The files are read on every core by :mod:`ota_action.commands.parallel` (a fork
+pool on Linux, threads elsewhere, in-process for a few files; docs/speed.md "Batch
+verify"); results come back in input order, as soon as each is ready, and a batch of
+100,000 files holds a window of 64 results (``parallel.WINDOW``), not all of them.
+
+This module is imported by ``verify FILE`` too (for :func:`is_batch`), so it imports
+neither the walk nor the pool: each is imported when a batch first needs it.
 
 ``index`` finds its files with the same :func:`expand` (its ``field`` is ``files``).
 """
 
 from __future__ import annotations
 
-import collections
-import contextvars
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from ota_action.edges import walk
 from ota_action.errors import InputError
+
+if TYPE_CHECKING:
+    from ota_action.edges import walk
 
 SUFFIXES = (".ota", ".zigbee", ".ota.signed", ".fw", ".sbl-ota", ".bin")
 FIELD = "image"
-WINDOW = 64  # files read ahead of the one being shown: memory stays flat however many there are
+_MAGIC = frozenset("*?[")  # what makes a path a glob (walk.has_magic, without importing the walk)
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -63,7 +62,7 @@ class Target:
 
 def is_glob(path: Path) -> bool:
     text = str(path)
-    return walk.has_magic(text) and not os.path.lexists(text)
+    return bool(_MAGIC & set(text)) and not os.path.lexists(text)
 
 
 def is_batch(paths: Sequence[Path]) -> bool:
@@ -106,6 +105,8 @@ def expand(paths: Sequence[Path], *, field: str = FIELD) -> list[Target]:
 
 def _one_path(path: Path, field: str) -> Iterator[Target]:
     """A folder is walked, a glob expanded; anything else is a file named explicitly."""
+    from ota_action.edges import walk
+
     try:
         if is_glob(path):
             found = _found(walk.walk_glob(str(path), keep=has_ota_suffix, field=field))
@@ -131,26 +132,32 @@ def _found(walked: Iterator[walk.Found]) -> Iterator[Target]:
         yield Target(item.path, item.problem, found=True)
 
 
-def stream_parallel(work: Callable[[T], U], items: Iterable[T], workers: int | None = None) -> Iterator[U]:
-    """``work`` on every item, ``workers`` at a time (default: the machine's cores), results
-    in input order as soon as each is ready; at most :data:`WINDOW` are held at once.
+def stream_parallel(
+    work: Callable[[T], U],
+    items: Iterable[T],
+    workers: int | None = None,
+    *,
+    lost: Callable[[T, str], U] | None = None,
+) -> Generator[U, None, None]:
+    """``work`` on every item, ``workers`` at a time (default: the cores this process may
+    use), results in input order as soon as each is ready; at most ``parallel.WINDOW`` held.
 
-    Each task runs in a copy of the caller's context, so workspace confinement (a
-    context variable the Action sets) holds in every worker thread.
+    ``lost(item, why)`` stands for an item whose worker process died reading it; an
+    exception ``work`` raises is raised at its item's place.  Each task runs in a copy
+    of the caller's context (workspace confinement holds in every worker).
     """
-    workers = max(1, workers or os.cpu_count() or 1)
-    if workers == 1:
-        yield from map(work, items)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ota-read") as pool:
-        pending: collections.deque[Future[U]] = collections.deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(contextvars.copy_context().run, work, item))
-                if len(pending) >= max(WINDOW, 2 * workers):
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+    from ota_action.commands import parallel
+
+    return parallel.stream(work, items, workers=workers, lost=lost, size=_file_size)
+
+
+def _file_size(item: object) -> int:
+    """Bytes of a :class:`Target` or a path (0 for anything else, or a file not there):
+    how the pool tells a small batch, read in-process, from one worth the cores."""
+    path = item.path if isinstance(item, Target) else item
+    if not isinstance(path, str | Path):
+        return 0
+    try:
+        return os.stat(path).st_size
+    except (OSError, ValueError):
+        return 0

@@ -143,4 +143,7 @@ def _batch(
                 raise
             return FileProblem(_echoed(target), UNUSABLE, exc.message)
 
-    return stream_parallel(one, targets(paths))
+    def lost(target: Target, why: str) -> Entry:  # a worker process died on this file
+        return FileProblem(_echoed(target), UNUSABLE, f"could not be read: {why}")
+
+    return stream_parallel(one, targets(paths), lost=lost)
