@@ -34,7 +34,7 @@ def test_which_commands_start_without_pydantic() -> None:
     """The table (the generator's verdict on the fields) and a registered light runner
     (the command takes plain field values) together; docs/speed.md says what is left."""
     light = {name for name, options in TABLE.items() if options.light and COMMANDS[name].light_runner}
-    assert light == {"verify", "inspect", "zbota", "gbl", "keygen", "rewrap"}
+    assert light == {"verify", "inspect", "zbota", "gbl", "keygen", "rewrap", "index"}
 
 
 CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [

@@ -98,6 +98,21 @@ CASES: list[tuple[str, dict[str, Any], dict[str, str]]] = [
     ("rewrap", {"image": "a.ota", "outfile": "b.ota", "version": "1.2.3.4", "string_hex": "41"}, {}),
     ("rewrap", {"image": "a.ota", "outfile": "b.ota", "integrity_variant": "covers-tag-header"}, {}),
     ("rewrap", {"image": "a.ota", "outfile": "b.ota", "mfg_id": "0x10000"}, {}),
+    # index (the index --check hook): a Literal after its rule, lines of text, notes, URLs
+    ("index", {"check": True, "merge": "index.json"}, {}),
+    ("index", {"files": ["a.ota"], "outfile": "i.json", "format": " ZIGPY "}, {}),
+    ("index", {"files": ["a.ota"], "format": "hue"}, {}),
+    ("index", {}, {"OTA_FILES": "a.ota\nb.ota", "OTA_FORMAT": "zigpy-ota", "OTA_SPECIFICITY": "7"}),
+    ("index", {"files": ["a.ota"], "url_base": "https://example.com/ota", "root": "."}, {}),
+    ("index", {"files": ["a.ota"], "url_base": "ftp://example.com"}, {}),
+    ("index", {"files": ["a.ota"], "model_id": "TS0601", "manufacturer_names": ["_TZE200_a", "b"]}, {}),
+    ("index", {"files": ["a.ota"], "manufacturer_names": ["ok", "bad\u202eevil"]}, {}),
+    ("index", {"files": ["a.ota"]}, {"OTA_MANUFACTURER_NAME": "one\ntwo"}),
+    ("index", {"files": ["a.ota"], "release_notes": "line 1\r\nline 2\n"}, {}),
+    ("index", {"files": ["a.ota"], "release_notes": "x\x07"}, {}),
+    ("index", {"files": ["a.ota"], "specificity": "0x80000000"}, {}),
+    ("index", {"files": ["a.ota"], "min_file_version": "1.2.3.4", "max_file_version": "0x02000000"}, {}),
+    ("index", {"files": ["a.ota"], "force_update": "yes", "allow_downgrade": True}, {}),
 ]
 
 

@@ -267,3 +267,12 @@ def test_gbl_sign_with_the_key_in_the_environment(firmware: Path, signing_key: t
     body = signing_key[1].splitlines()[1]
     assert body not in result.stdout
     assert body not in result.stderr
+
+
+def test_index_check_loads_no_model(ota_file: Path) -> None:
+    """``index --check --merge INDEX`` is the ota-index-check pre-commit hook."""
+    index = ota_file.parent / "index.json"
+    assert run_cli("index", ota_file, "-o", index).code == 0
+    code, modules = imported("index", "--check", "--merge", index, ota_file)
+    assert code == 0
+    assert _loaded(modules, (*NO_MODEL, "cryptography")) == []

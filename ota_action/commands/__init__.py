@@ -193,11 +193,16 @@ def _mcuboot() -> Command[McubootSettings, McubootResult]:
     return Command(McubootSettings, mcuboot.run, mcuboot.key_material)
 
 
-def _index() -> Command[IndexSettings, IndexResult]:
+def _index_runner() -> Runner[IndexSettings, IndexResult]:
     from ota_action.commands import index
+
+    return Runner(_without_secrets(index.run))
+
+
+def _index() -> Command[IndexSettings, IndexResult]:
     from ota_action.settings.fleet import IndexSettings
 
-    return Command(IndexSettings, _without_secrets(index.run))
+    return _index_runner().with_model(IndexSettings)
 
 
 def _build() -> Command[BuildSettings, BuildResult]:
@@ -269,7 +274,12 @@ COMMANDS: dict[str, CommandSpec] = {
             "gbl", "build a Silicon Labs GBL3 file: compressed, encrypted, signed", _gbl, _gbl_runner
         ),
         CommandSpec("mcuboot", "make a signed MCUboot image from an application binary (imgtool)", _mcuboot),
-        CommandSpec("index", "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them", _index),
+        CommandSpec(
+            "index",
+            "write Zigbee2MQTT or zigpy index entries for OTA files, or merge them",
+            _index,
+            _index_runner,
+        ),
         CommandSpec("build", "build every image of a fleet manifest (FLEET.toml) and its indexes", _build),
         CommandSpec("extract", "take an OTA file apart into files zbota rebuilds it from", _extract),
         CommandSpec(

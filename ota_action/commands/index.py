@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ota_action.commands import batch, index_files
 from ota_action.edges import files, locking, log, same_file
@@ -49,7 +49,9 @@ from ota_action.publish.index import (
 )
 from ota_action.publish.merge import MergeError, MergeKind, MergeResult, entry_name, merge, plan_merge
 from ota_action.results.fleet import IndexResult, MergeRow
-from ota_action.settings.fleet import IndexSettings
+
+if TYPE_CHECKING:
+    from ota_action.settings.fleet import IndexSettings
 
 MAX_INDEX = 256 * 1024 * 1024  # bytes of an existing index read for --merge
 MAX_FILES = 100_000

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ota_action.commands.index import Found, discover, relative_path
 from ota_action.commands.matter_reading import read_matter_image
@@ -28,7 +28,9 @@ from ota_action.formats.zigbee.checks import Finding
 from ota_action.publish.dcl import dcl_fields
 from ota_action.publish.index import file_url
 from ota_action.results.fleet import IndexResult
-from ota_action.settings.fleet import IndexSettings
+
+if TYPE_CHECKING:
+    from ota_action.settings.fleet import IndexSettings
 
 # Options of the hub indexes a ledger document has no place for: refused, not ignored.
 _HUB_ONLY = (

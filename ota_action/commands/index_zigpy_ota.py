@@ -8,6 +8,7 @@ one name, an output that is one of the inputs, a folder that is a file.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ota_action.commands.index import Found, relative_path
 from ota_action.edges import files, same_file
@@ -16,7 +17,9 @@ from ota_action.formats.zigbee.checks import Finding
 from ota_action.publish import zigpy_ota
 from ota_action.publish.index import FileFacts, IndexOptions, file_url
 from ota_action.results.fleet import IndexResult
-from ota_action.settings.fleet import IndexSettings
+
+if TYPE_CHECKING:
+    from ota_action.settings.fleet import IndexSettings
 
 
 def write(

@@ -16,7 +16,7 @@ import types
 import typing
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MinLen
 from pydantic import BeforeValidator
@@ -105,10 +105,13 @@ def _shape(info: FieldInfo) -> dict[str, Any]:
         inner, inner_plain = _rules(annotation.__metadata__)
         rules, plain, annotation = rules + inner, plain and inner_plain, get_args(annotation)[0]
     members: tuple[Kind, ...] = ()
+    choices: tuple[str, ...] = ()
     if not plain:
         kind, type_ref = Kind.OTHER, ""
     elif get_origin(annotation) in (Union, types.UnionType):
         kind, type_ref, members = _union(annotation)
+    elif get_origin(annotation) is Literal and all(isinstance(a, str) for a in get_args(annotation)):
+        kind, type_ref, choices = Kind.LITERAL, "", get_args(annotation)
     else:
         kind, type_ref = _kind(annotation)
     bounds = _bounds(info.metadata)
@@ -136,6 +139,7 @@ def _shape(info: FieldInfo) -> dict[str, Any]:
         "min_length": min_length,
         "bounds": bounds if kind is not Kind.OTHER else (),
         "members": members if kind is Kind.UNION else (),
+        "choices": choices if kind is Kind.LITERAL else (),
     }
 
 

@@ -17,6 +17,7 @@ class Kind(Enum):
     FLOAT = "float"  # pydantic's lax number, then ``bounds``
     INSTANCE = "instance"  # what the rules return must be an instance of ``type_ref``
     UNION = "union"  # one of ``members`` (an INSTANCE member is of ``type_ref``), as smart mode picks
+    LITERAL = "literal"  # one of the strings ``choices``
     OTHER = "other"
 
 
@@ -49,6 +50,7 @@ class FieldSpec:
     # (("le", 3600), ("gt", 0)).
     bounds: tuple[tuple[str, int | float], ...] = ()
     members: tuple[Kind, ...] = ()  # the kinds of a UNION, in the order it is declared
+    choices: tuple[str, ...] = ()  # the values of a LITERAL, in the order it is declared
     # The rules among ``rules`` that also take the fields validated before this one, as
     # ``rule(value, data)``: a cross-field rule, which the model's field_validator calls.
     data_rules: tuple[str, ...] = ()

@@ -2,7 +2,8 @@
 
 Only commands the generated table marks ``light`` come here: each of their fields is a
 bool, a path, a string, an integer, a float with its bounds, bytes, an instance of one of
-our classes (an enum), a union of an integer and one such class, or a list of them, whose
+our classes (an enum), a union of an integer and one such class, one of a ``Literal``'s
+strings, or a list of them, whose
 validators live in :mod:`ota_action.options` (``rules``, ``zigbee_rules``); a rule across
 fields (``--version`` read by ``--version-scheme``) gets the fields validated before it,
 as pydantic's ``info.data``.  The rules run in the order pydantic runs them, the type
@@ -73,6 +74,14 @@ def _union(spec: FieldSpec, value: Any) -> Any:
     raise Problem(str(problems[0]), count=len(problems))
 
 
+def _literal(choices: tuple[str, ...], value: Any) -> str:
+    if isinstance(value, str) and value in choices:
+        return value
+    quoted = [f"'{c}'" for c in choices]
+    words = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    raise Problem(f"Input should be {words}")
+
+
 def _item(spec: FieldSpec, value: Any) -> Any:
     for ref in spec.item_rules:
         value = _rule(ref)(value)
@@ -80,6 +89,8 @@ def _item(spec: FieldSpec, value: Any) -> Any:
         return _instance(spec.type_ref, value)
     if spec.kind is Kind.UNION:
         return _union(spec, value)
+    if spec.kind is Kind.LITERAL:
+        return _literal(spec.choices, value)
     converted = convert(spec.kind, value)
     if spec.bounds:
         check_bounds(converted, spec.bounds)

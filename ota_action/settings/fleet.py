@@ -6,13 +6,13 @@ Field names are shared with ``zbota`` where the meaning is the same (``version``
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator
 from pydantic_settings import NoDecode
 
+from ota_action.options import index_rules as ir
 from ota_action.settings import (
     U8,
     U16,
@@ -25,70 +25,9 @@ from ota_action.settings import (
     option,
 )
 from ota_action.settings.zigbee import HeaderStringHex, Variant
-from ota_action.values import parse_int
-
-FORMATS = ("z2m", "zigpy", "zigpy-ota", "dcl")
-
-
-def _format(value: Any) -> Any:
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if text not in FORMATS:
-        raise ValueError("must be z2m, zigpy, zigpy-ota or dcl")
-    return text
-
-
-# What an index never carries from an option: C0 controls, DEL, C1 controls, bidi
-# embeddings/overrides/isolates and marks (an RLO shows "moc.elpmaxe" as "example.com"),
-# line/paragraph separators, the BOM, and surrogates (not text; UTF-8 cannot hold them).
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
-)
-
-
-def _url_base(value: Any) -> Any:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text) or _UNSAFE.search(text):
-        raise ValueError(
-            "must be an http(s) URL without spaces or control characters, e.g. https://example.com/ota"
-        )
-    return text
-
-
-def _text(value: Any) -> Any:
-    """One line of printable text (a model id, a manufacturer name) for an index hubs read."""
-    if value is None:
-        return None
-    text = str(value)
-    if not text or _UNSAFE.search(text) or len(text) > 256:
-        raise ValueError("must be one line of printable text (no control characters), at most 256 characters")
-    return text
-
-
-def _notes(value: Any) -> Any:
-    """Release notes: text of several lines (CRLF made LF), no other control characters."""
-    if value is None:
-        return None
-    text = str(value).replace("\r\n", "\n").strip("\n")
-    if not text or len(text) > 4096 or _UNSAFE.search(text.replace("\n", "").replace("\t", "")):
-        raise ValueError("must be printable text (several lines allowed), at most 4096 characters")
-    return text
-
-
-def _specificity(value: Any) -> Any:
-    if value is None:
-        return None
-    number = parse_int(value, bits=32)
-    if number > 0x7FFFFFFF:
-        raise ValueError("is out of range (0 to 2147483647)")
-    return number
-
 
 Paths = Annotated[list[Path], NoDecode, BeforeValidator(lines_of)]
-Line = Annotated[str, BeforeValidator(_text)]
+Line = Annotated[str, BeforeValidator(ir.line_text)]
 
 
 class IndexSettings(CommandSettings):
@@ -104,14 +43,16 @@ class IndexSettings(CommandSettings):
     outfile: Path | None = option(
         "index file to write (atomically); may be the --merge index itself", None, Cli(("-o",))
     )
-    format: Annotated[Literal["z2m", "zigpy", "zigpy-ota", "dcl"] | None, BeforeValidator(_format)] = option(
+    format: Annotated[
+        Literal["z2m", "zigpy", "zigpy-ota", "dcl"] | None, BeforeValidator(ir.index_format)
+    ] = option(
         "index format: z2m (zigbee-OTA index.json), zigpy ({firmwares: [...]}), zigpy-ota "
         "(-o is a folder: each file copied as MMMM-TTTT-VVVVVVVV_<sha3>.ota with its .yaml) "
         "or dcl (Matter images: a JSON list of Distributed Compliance Ledger model-version documents); "
         "default: the --merge index's, else z2m",
         None,
     )
-    url_base: Annotated[str | None, BeforeValidator(_url_base)] = option(
+    url_base: Annotated[str | None, BeforeValidator(ir.url_base)] = option(
         "URL the files are published under; without it entries give the file's path "
         "relative to the index file",
         None,
@@ -156,13 +97,13 @@ class IndexSettings(CommandSettings):
         "(z2m maxFileVersion, zigpy max_current_file_version)",
         None,
     )
-    release_notes: Annotated[str | None, BeforeValidator(_notes)] = option(
+    release_notes: Annotated[str | None, BeforeValidator(ir.notes)] = option(
         "release notes for the entries (z2m releaseNotes, zigpy release_notes)", None, Cli(metavar="TEXT")
     )
     force_update: bool = option(
         "z2m only: offer the file even to devices that report this version already (force: true)", False
     )
-    specificity: Annotated[int | None, BeforeValidator(_specificity)] = option(
+    specificity: Annotated[int | None, BeforeValidator(ir.specificity)] = option(
         "zigpy only: precedence of these entries among images that match a device", None
     )
 
