@@ -28,9 +28,9 @@ from ota_action.formats.zigbee.elements import (
 )
 from ota_action.formats.zigbee.findings import Finding
 from ota_action.formats.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
-from ota_action.formats.zigbee.image import ParsedImage
 from ota_action.formats.zigbee.integrity import MAX_INPUT, IntegrityVariant
 from ota_action.formats.zigbee.layouts import HueSblLayout, Layout, LayoutKind, TelinkEncryptedLayout
+from ota_action.formats.zigbee.parsed import ParsedImage
 from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat
 from ota_action.formats.zigbee.trailers import Trailer
 
