@@ -12,7 +12,7 @@ from ota_action.formats.zigbee.containers import Container
 from ota_action.formats.zigbee.layouts import STANDARD
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
-from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload, signature_subject
+from ota_action.formats.zigbee.payload_types import signature_subject
 from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
     FileWritten,
@@ -29,12 +29,7 @@ _hex = hex_text
 def payload_text(payload: Payload) -> str:
     """``gbl at offset 62 (330 bytes), CRC-32 0x3689D075 matches``: one payload in a line."""
     text = f"{payload.format} at offset {payload.offset} ({payload.length} bytes)"
-    if isinstance(payload, SilabsPayload) and payload.features:
-        text += f", {', '.join(payload.features)}"
-    if isinstance(payload, McubootPayload) and payload.version is not None:
-        text += f", version {payload.version}"
-        if payload.tlvs:
-            text += f", TLVs {' '.join(t.name for t in payload.tlvs)}"
+    text += "".join(f", {note}" for note in payload.notes())
     if payload.valid is True:
         return f"{text}, CRC-32 {payload.details.get('crc32_stored')} matches"
     if payload.valid is False:
