@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -69,6 +68,14 @@ def relative_to(path: Path, workspace: Path) -> str | None:
         return path.resolve().relative_to(workspace).as_posix()
     except ValueError:
         return None
+
+
+def _json(value: object, **options: Any) -> str:
+    """``json.dumps``, imported on first use: only ``--json`` and the Action print JSON, and
+    the module would cost every text run ~1 ms of start-up (issue 25)."""
+    import json
+
+    return json.dumps(value, **options)
 
 
 def finding_json(finding: Finding) -> dict[str, str]:
@@ -174,7 +181,7 @@ class Result:
 
     def json_text(self) -> str:
         """What ``--json`` prints: :meth:`to_json` indented (a batch prints JSON Lines)."""
-        return json.dumps(self.to_json(), indent=2) + "\n"
+        return _json(self.to_json(), indent=2) + "\n"
 
     def json_chunks(self) -> Iterator[str]:
         """:meth:`json_text` in pieces a door writes as they come (a batch: one file a line)."""
@@ -226,7 +233,7 @@ class Result:
         """The Action's step outputs, ``summary-json`` last."""
         return {
             **self.output_values(workspace),
-            "summary-json": json.dumps(self.to_json(), separators=(",", ":")),
+            "summary-json": _json(self.to_json(), separators=(",", ":")),
         }
 
 
