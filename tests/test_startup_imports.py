@@ -57,9 +57,11 @@ NOT_FOR_A_ZIGBEE_FILE = (
     "ota_action.results.batch",
     "ota_action.results.entries",
     "ota_action.formats.zigbee.payload_kinds",
+    "ota_action.formats.zigbee.silabs",
     "ota_action.formats.mcuboot",
     "ota_action.formats.telink.image",
     "ota_action.formats.zigbee.image",
+    "ota_action.results.zbota",
     "ota_action.formats.zigbee.sources",
     "ota_action.edges.outputs",
     "secrets",
@@ -176,7 +178,7 @@ def _ota_around(folder: Path, name: str, image: bytes) -> Path:
 def test_each_other_reader_and_payload_kind_is_imported_for_its_own_files(tmp_path: Path) -> None:
     """The other side of the assertions above: a file of each kind still gets its code."""
     from tests.test_matter_verify import built
-    from tests.vendor_files import gbl
+    from tests.vendor_files import ebl, gbl
 
     (tmp_path / "bare.gbl").write_bytes(gbl())
     telink_app = bytearray(b"\xff" * 64)
@@ -185,6 +187,7 @@ def test_each_other_reader_and_payload_kind_is_imported_for_its_own_files(tmp_pa
         tmp_path / "bare.gbl": {"ota_action.commands.gbl_file", "ota_action.results.gbl_file"},
         built(tmp_path): {"ota_action.formats.matter.image", "ota_action.results.matter"},
         _ota_around(tmp_path, "gbl.ota", gbl()): {"ota_action.formats.zigbee.silabs"},
+        _ota_around(tmp_path, "ebl.ota", ebl()): {"ota_action.formats.zigbee.silabs"},
         _ota_around(tmp_path, "mcuboot.ota", (0x96F3B83D).to_bytes(4, "little") + bytes(60)): {
             "ota_action.formats.zigbee.payload_kinds",
             "ota_action.formats.mcuboot.image",

@@ -19,7 +19,8 @@ from ota_action.commands.signatures import NamedKey, gbl_verdict
 from ota_action.edges import files
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.checks import Finding, Level
-from ota_action.formats.zigbee.silabs import is_gbl, walk_silabs
+from ota_action.formats.zigbee.silabs import walk_silabs
+from ota_action.formats.zigbee.silabs_header import is_gbl
 from ota_action.formats.zigbee.streams import chunks, read_at
 from ota_action.results.gbl_file import GblInspectResult, GblVerifyResult
 

@@ -34,7 +34,7 @@ from ota_action.errors import InputError
 from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.checks import Finding, Level
 from ota_action.formats.zigbee.header import MATTER_FILE_IDENTIFIER
-from ota_action.formats.zigbee.silabs import GBL_HEADER_TAG
+from ota_action.formats.zigbee.silabs_header import GBL_HEADER_TAG
 from ota_action.results.ota import InspectResult, VerifyResult
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
-"""Results of the Zigbee OTA commands (``zbota``, ``inspect``, ``verify``) and the OTA
-description they share (also used by ``xbee-fs``, whose output is an OTA file)."""
+"""Results of ``inspect`` and ``verify`` of a Zigbee OTA file, and the pieces of an OTA
+description other results share (``zbota``'s is :mod:`ota_action.results.zbota`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from ota_action.formats.zigbee.payload import Payload
 from ota_action.formats.zigbee.payload_types import signature_subject
 from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
-    FileWritten,
     Result,
     hex_text,
     md_escape,
@@ -78,36 +77,6 @@ class VendorFacts:
 
 def sha_markdown(sha256: str) -> list[str]:
     return ["", f"**SHA-256:** `{sha256}`"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ZbotaResult(FileWritten):
-    """A Zigbee OTA file written."""
-
-    command = "zbota"
-    ota: OtaSummary
-
-    def data(self) -> dict[str, object]:
-        return {"outfile": str(self.outfile), "size": self.size, "sha256": self.sha256, **self.ota.to_json()}
-
-    def lines(self) -> list[str]:
-        return [
-            *self.ota.text_lines(),
-            f"File size: {self.size} bytes",
-            f"SHA-256: {self.sha256}",
-            f"OTA image generated and saved to: {self.outfile}",
-        ]
-
-    def markdown_body(self) -> list[str]:
-        return [*self.ota.markdown_lines(self.outfile, self.size), *sha_markdown(self.sha256)]
-
-    verdict_word: ClassVar[str] = "written"
-
-    def verdict_facts(self) -> list[str]:
-        return [f"{self.outfile}, {self.size} bytes", *self.ota.verdict_facts()]
-
-    def output_values(self, workspace: Path) -> dict[str, str]:
-        return {**super().output_values(workspace), **self.ota.output_values()}
 
 
 @dataclass(frozen=True, kw_only=True)

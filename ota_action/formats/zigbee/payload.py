@@ -18,14 +18,15 @@ An upgrade image that is a build's file — Intel HEX or S-record text (a whole 
 line), or an ELF (its identification bytes) — is ``firmware-file`` and invalid (finding
 ``payload``): a device's bootloader cannot run the text or the ELF container.
 
-Each kind is its own typed class (:mod:`.payload_types`; the kinds most files never hold
-in :mod:`.payload_kinds`, imported with their readers only when :func:`recognise`, which
-looks at the first bytes alone, names one).  Everything is read with bounded reads:
-only the first 112 bytes here, the walks stream.
+Each kind is its own typed class, kept with its reader (:mod:`.silabs` for GBL and EBL,
+:mod:`.payload_kinds` for the kinds most files never hold); :func:`recognise` names the
+kind from the first bytes alone and the reader's module is imported only then.
+Everything is read with bounded reads: only the first 112 bytes here, the walks stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
 from ota_action.formats.firmware.kinds import kind_by_content
@@ -33,7 +34,7 @@ from ota_action.formats.telink.header import HEAD_SIZE as TELINK_HEAD_SIZE
 from ota_action.formats.telink.header import is_telink
 from ota_action.formats.zigbee.header import MAGIC
 from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat
-from ota_action.formats.zigbee.silabs import MAX_LISTED_TAGS, is_ebl, is_gbl, walk_silabs
+from ota_action.formats.zigbee.silabs_header import MAX_LISTED_TAGS, is_ebl, is_gbl
 from ota_action.formats.zigbee.streams import read_at
 
 __all__ = ["MAX_LISTED_TAGS", "Payload", "PayloadFormat", "identify_payload", "recognise"]
@@ -56,21 +57,42 @@ ESP_MAGIC = 0xE9
 ESP_APP_DESC_MAGIC = 0xABCD5432
 _OTA_MAGIC = MAGIC.to_bytes(4, "little")
 _HEAD = 112  # enough for every header read below (ESP's project name ends at 112)
-# Read by .payload_kinds, imported for the first image of one of them (see there why).
-_READ_ELSEWHERE = frozenset({TELINK, FIRMWARE_FILE, TI, MCUBOOT, ESP})
+
+Reader = Callable[[PayloadFormat, BinaryIO, bytes, int, int], Payload]
+"""``read(kind, f, head, offset, length)``: the payload of a recognised kind, read."""
+
+
+def _silabs() -> Reader:
+    from ota_action.formats.zigbee.silabs import read_silabs
+
+    return read_silabs
+
+
+def _rarer() -> Reader:
+    from ota_action.formats.zigbee.payload_kinds import read_kind
+
+    return read_kind
+
+
+# A kind with more to read than its name -> the loader of its reader, called for the first
+# image of that kind only: a file of none of them never imports those modules (above).
+_READERS: Mapping[PayloadFormat, Callable[[], Reader]] = {
+    GBL: _silabs,
+    EBL: _silabs,
+    TELINK: _rarer,
+    FIRMWARE_FILE: _rarer,
+    TI: _rarer,
+    MCUBOOT: _rarer,
+    ESP: _rarer,
+}
 
 
 def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
     """Identify the firmware in ``[offset, offset + length)`` of ``f``; never raises on content."""
     head = read_at(f, offset, min(length, _HEAD))
     kind = recognise(head)
-    if kind is GBL or kind is EBL:
-        return walk_silabs(f, offset, length, gbl=kind is GBL)
-    if kind in _READ_ELSEWHERE:
-        from ota_action.formats.zigbee.payload_kinds import read_kind  # on first use: see above
-
-        return read_kind(kind, f, head, offset, length)
-    return Payload(kind, offset, length)
+    loader = _READERS.get(kind)
+    return Payload(kind, offset, length) if loader is None else loader()(kind, f, head, offset, length)
 
 
 def _u32(data: bytes, offset: int) -> int:
