@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +88,8 @@ def _wrapped(line: str) -> str:
     """A finding line folded at :data:`TEXT_WIDTH` on spaces (a long path stays whole)."""
     if len(line) <= TEXT_WIDTH or not line.startswith(_FINDING_PREFIXES):
         return line
+    import textwrap  # for a long finding line only: not a cost of every start-up
+
     return textwrap.fill(
         line, width=TEXT_WIDTH, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False
     )
