@@ -58,10 +58,12 @@ NOT_FOR_A_ZIGBEE_FILE = (
     "ota_action.results.entries",
     "ota_action.formats.zigbee.payload_kinds",
     "ota_action.formats.zigbee.silabs",
+    "ota_action.formats.zigbee.layouts_vendor",
     "ota_action.formats.mcuboot",
     "ota_action.formats.telink.image",
     "ota_action.formats.zigbee.image",
     "ota_action.results.zbota",
+    "ota_action.results.written",
     "ota_action.formats.zigbee.sources",
     "ota_action.edges.outputs",
     "secrets",
@@ -178,9 +180,11 @@ def _ota_around(folder: Path, name: str, image: bytes) -> Path:
 def test_each_other_reader_and_payload_kind_is_imported_for_its_own_files(tmp_path: Path) -> None:
     """The other side of the assertions above: a file of each kind still gets its code."""
     from tests.test_matter_verify import built
-    from tests.vendor_files import ebl, gbl
+    from tests.vendor_files import ebl, gbl, hue_sbl, telink_ota
 
     (tmp_path / "bare.gbl").write_bytes(gbl())
+    (tmp_path / "telink-encrypted.ota").write_bytes(telink_ota())
+    (tmp_path / "hue.sbl-ota").write_bytes(hue_sbl())
     telink_app = bytearray(b"\xff" * 64)
     telink_app[8:12] = b"KNLT"
     cases = {
@@ -193,6 +197,8 @@ def test_each_other_reader_and_payload_kind_is_imported_for_its_own_files(tmp_pa
             "ota_action.formats.mcuboot.image",
         },
         _ota_around(tmp_path, "telink.ota", bytes(telink_app)): {"ota_action.formats.telink.image"},
+        tmp_path / "telink-encrypted.ota": {"ota_action.formats.zigbee.layouts_vendor"},
+        tmp_path / "hue.sbl-ota": {"ota_action.formats.zigbee.layouts_vendor"},
     }
     for path, expected in cases.items():
         _code, modules = imported("verify", path)

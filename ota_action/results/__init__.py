@@ -40,13 +40,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ota_action.lazy import lazy_names
-from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
+from ota_action.results.base import Result, finding_json, md_escape, md_table
 
 if TYPE_CHECKING:
     from ota_action.results.combine import CombineInput, CombineResult
     from ota_action.results.fleet import BuildResult, ExtractResult, IndexResult, MergeRow, RewrapResult
     from ota_action.results.ota import InspectResult, VerifyResult
     from ota_action.results.summary import ElementRow, OtaSummary
+    from ota_action.results.written import FileWritten
     from ota_action.results.xbee import KeygenResult, XbeeFsResult
     from ota_action.results.zbota import ZbotaResult
 
@@ -57,6 +58,7 @@ _HOMES = {
     "fleet": ("BuildResult", "ExtractResult", "IndexResult", "MergeRow", "RewrapResult"),
     "ota": ("InspectResult", "VerifyResult"),
     "summary": ("ElementRow", "OtaSummary"),
+    "written": ("FileWritten",),
     "xbee": ("KeygenResult", "XbeeFsResult"),
     "zbota": ("ZbotaResult",),
 }

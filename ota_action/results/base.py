@@ -236,30 +236,3 @@ class Result:
             **self.output_values(workspace),
             "summary-json": _json(self.to_json(), separators=(",", ":")),
         }
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileWritten(Result):
-    """A result of a command that wrote one file: where, how big, and its digests.
-
-    ``sha512`` and ``sha3_256`` (the digests a zigbee-OTA and a zigpy index entry carry)
-    are Action outputs only, "" when the command did not compute them.
-    """
-
-    outfile: Path
-    size: int
-    sha256: str
-    sha512: str = ""
-    sha3_256: str = ""
-
-    def output_values(self, workspace: Path) -> dict[str, str]:
-        digests = {k: v for k, v in (("sha512", self.sha512), ("sha3-256", self.sha3_256)) if v}
-        return {
-            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
-            "sha256": self.sha256,
-            **digests,
-            "size": str(self.size),
-        }
-
-    def written(self) -> tuple[Path, ...]:
-        return (self.outfile,)

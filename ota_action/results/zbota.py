@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ota_action.results.base import FileWritten
 from ota_action.results.ota import sha_markdown
 from ota_action.results.summary import OtaSummary
+from ota_action.results.written import FileWritten
 
 
 @dataclass(frozen=True, kw_only=True)
