@@ -77,6 +77,10 @@ def _json(value: object, **options: Any) -> str:
     return json.dumps(value, **options)
 
 
+def sha_markdown(sha256: str) -> list[str]:
+    return ["", f"**SHA-256:** `{sha256}`"]
+
+
 def finding_json(finding: Finding) -> dict[str, str]:
     return {"level": finding.level.value, "code": finding.code, "message": finding.message}
 

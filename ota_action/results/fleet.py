@@ -15,8 +15,8 @@ from ota_action.results.base import (
     md_table,
     plural,
     relative_to,
+    sha_markdown,
 )
-from ota_action.results.ota import sha_markdown
 from ota_action.results.summary import OtaSummary
 from ota_action.results.written import FileWritten
 

@@ -25,9 +25,10 @@ from ota_action.results.base import (
     md_table,
     plural,
     relative_to,
+    sha_markdown,
     verdict_data,
 )
-from ota_action.results.ota import payload_text, sha_markdown
+from ota_action.results.ota import payload_text
 from ota_action.results.written import FileWritten
 
 FORMAT = "matter"  # the batch's layout column and the "format" key

@@ -18,6 +18,7 @@ from ota_action.results.base import (
     Result,
     hex_text,
     md_escape,
+    sha_markdown,
     verdict_data,
 )
 from ota_action.results.summary import OtaSummary
@@ -73,10 +74,6 @@ class VendorFacts:
             out.append(("Layout", self.layout))
         out += [("Payload", payload_text(p)) for p in self.payloads if p.format != UNKNOWN_PAYLOAD]
         return out
-
-
-def sha_markdown(sha256: str) -> list[str]:
-    return ["", f"**SHA-256:** `{sha256}`"]
 
 
 @dataclass(frozen=True, kw_only=True)

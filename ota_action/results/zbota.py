@@ -1,7 +1,7 @@
 """The result of ``zbota``: a Zigbee OTA file written.
 
-Apart from :mod:`ota_action.results.ota` so ``verify`` and ``inspect``, which import that
-module, do not create this class too (issue 25).
+Apart from :mod:`ota_action.results.ota`, so ``verify`` and ``inspect`` (which import that
+module) do not create this class, and ``zbota`` does not create theirs (issue 25).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ota_action.results.ota import sha_markdown
+from ota_action.results.base import sha_markdown
 from ota_action.results.summary import OtaSummary
 from ota_action.results.written import FileWritten
 
