@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ota_action.errors import EXIT_INVALID, EXIT_OK
-from ota_action.formats.zigbee.checks import Finding, Level
+from ota_action.formats.zigbee.findings import Finding, Level
 from ota_action.safe_text import md_text, printable
 
 SCHEMA_VERSION = 1  # of every JSON object a result prints; raised when a key changes meaning
