@@ -19,27 +19,25 @@ from ota_action.commands.signatures import NamedKey, gbl_verdict
 from ota_action.edges import files
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.checks import Finding, Level
-from ota_action.formats.zigbee.silabs import is_gbl, walk_silabs
+from ota_action.formats.zigbee.silabs import walk_silabs
+from ota_action.formats.zigbee.silabs_header import is_gbl
 from ota_action.formats.zigbee.streams import chunks, read_at
 from ota_action.results.gbl_file import GblInspectResult, GblVerifyResult
 
 
-def is_bare_gbl(path: Path, *, field: str) -> bool:
-    """True when ``path`` is a regular file starting with the GBL header tag."""
-    if not os.path.isfile(path):
-        return False  # the OTA reader gives its own message for what is not a file
-    with files.open_input(path, field=field) as f:
-        return is_gbl(read_at(f, 0, 4))
-
-
 def read_gbl_file(
-    path: Path, *, field: str, verify: bool, public_keys: Sequence[NamedKey] | None = None
+    path: Path,
+    *,
+    field: str,
+    verify: bool,
+    public_keys: Sequence[NamedKey] | None = None,
+    found: bool = False,
 ) -> GblInspectResult | None:
     """The result for a bare GBL file; None when ``path`` is not one (the OTA reader's turn)."""
-    if not is_bare_gbl(path, field=field):
-        return None
-    with files.open_input(path, field=field) as f:
+    with files.open_input(path, field=field, found=found) as f:
         try:
+            if not is_gbl(read_at(f, 0, 4)):
+                return None
             size = os.fstat(f.fileno()).st_size
             payload = walk_silabs(f, 0, size, gbl=True)
             digest = hashlib.sha256()

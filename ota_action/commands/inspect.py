@@ -5,35 +5,133 @@ one chunked pass computes the SHA-256 and every integrity variant; vendor contai
 layouts, trailers and payloads are recognised as :mod:`ota_action.commands.reading`
 describes.  At most 1000 sub-elements are listed; the description counts the rest.
 
+Which reader a file gets is decided by its first four bytes *before* that reader is
+imported (:data:`ONE_FILE`): a Matter OTA image goes to
+:mod:`~ota_action.commands.matter_reading`, a bare ``.gbl`` (issue 24) to
+:mod:`~ota_action.commands.gbl_file`, anything else to the Zigbee reader (which also
+finds an OTA file inside a container, whose magic is not at offset 0).  Each of the
+other two brings its format's parser and result types, a dozen frozen dataclasses at
+about 0.3 ms each to create on Python 3.11: ``verify`` of a plain Zigbee file, what a
+pre-commit hook runs, does not pay for them (issue 25, asserted by name in
+``tests/test_startup_imports.py``).
+
 One path that is a file gives the single-file result; several paths, a folder or a glob
-give a batch (:mod:`ota_action.commands.batch`), one entry per file.
+give a batch (:mod:`ota_action.commands.inspect_batch`), one entry per file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, overload
 
 from ota_action.commands import aes_backend
-from ota_action.commands.batch import FIELD, Target, is_batch, stream_parallel, targets
-from ota_action.commands.gbl_file import read_gbl_file
-from ota_action.commands.matter_reading import read_matter
-from ota_action.commands.reading import FileReport, NotAnOtaFile, analyse_file
-from ota_action.commands.signatures import load_public_keys
-from ota_action.edges import log
-from ota_action.errors import FormatError, InputError
+from ota_action.commands.batch import FIELD, is_batch
+from ota_action.commands.reading import FileReport, analyse_file
+from ota_action.edges import files, log
+from ota_action.errors import InputError
+from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.checks import Finding, Level
-from ota_action.results import InspectResult, VerifyResult
-from ota_action.results.batch import BatchResult, InspectBatchResult, VerifyBatchResult
-from ota_action.results.entries import NOT_OTA, UNUSABLE, Entry, FileProblem, Skipped
-from ota_action.results.gbl_file import GblInspectResult
-from ota_action.results.matter import MatterInspectResult
-from ota_action.safe_text import REDACTED, looks_like_secret
+from ota_action.formats.zigbee.header import MATTER_FILE_IDENTIFIER
+from ota_action.formats.zigbee.silabs_header import GBL_HEADER_TAG
+from ota_action.results.ota import InspectResult, VerifyResult
 
 if TYPE_CHECKING:
+    from ota_action.commands.signatures import NamedKey
+    from ota_action.results.batch import BatchResult
+    from ota_action.results.gbl_file import GblInspectResult
+    from ota_action.results.matter import MatterInspectResult
     from ota_action.settings.zigbee import InspectSettings, VerifySettings
+
+    OneFile = InspectResult | MatterInspectResult | GblInspectResult
+
+R_co = TypeVar("R_co", covariant=True)
+T = TypeVar("T")
+
+
+class OtherReader(Protocol[R_co]):
+    """A reader of files that are no Zigbee OTA file; None: not its kind after all."""
+
+    def __call__(
+        self, path: Path, *, field: str, verify: bool, public_keys: Sequence[NamedKey] | None, found: bool
+    ) -> R_co | None: ...
+
+
+Readers = Mapping[int, Callable[[], OtherReader[T]]]
+
+
+def _matter() -> OtherReader[MatterInspectResult]:
+    from ota_action.commands.matter_reading import read_matter
+
+    return read_matter
+
+
+def _gbl() -> OtherReader[GblInspectResult]:
+    from ota_action.commands.gbl_file import read_gbl_file
+
+    return read_gbl_file
+
+
+# The first four bytes of a file (little-endian) -> the loader of its reader, called only
+# for such a file.  Loaders, as in ota_action.commands.COMMANDS, so mypy checks each one.
+# A batch reads Matter images among its OTA files, never a bare GBL (no row for one).
+ONE_FILE: Readers[MatterInspectResult | GblInspectResult] = {
+    MATTER_FILE_IDENTIFIER: _matter,
+    GBL_HEADER_TAG: _gbl,
+}
+IN_BATCH: Readers[MatterInspectResult] = {MATTER_FILE_IDENTIFIER: _matter}
+
+
+def _magic(path: Path, *, field: str, found: bool) -> int | None:
+    """The first four bytes of ``path`` as a little-endian number; None when it cannot be
+    opened as a regular file (the Zigbee reader opens it again and says why)."""
+    try:
+        with files.open_input(path, field=field, found=found) as f:
+            head = f.read(4)
+    except (InputError, OSError):
+        return None
+    return int.from_bytes(head, "little") if len(head) == 4 else None
+
+
+@overload
+def read_one(
+    path: Path,
+    *,
+    verify: Literal[True],
+    kinds: Readers[T],
+    backend: Backend,
+    public_keys: Sequence[NamedKey] | None = None,
+    found: bool = False,
+) -> T | VerifyResult: ...
+@overload
+def read_one(
+    path: Path,
+    *,
+    verify: bool,
+    kinds: Readers[T],
+    backend: Backend,
+    public_keys: Sequence[NamedKey] | None = None,
+    found: bool = False,
+) -> T | InspectResult: ...
+def read_one(
+    path: Path,
+    *,
+    verify: bool,
+    kinds: Readers[T],
+    backend: Backend,
+    public_keys: Sequence[NamedKey] | None = None,
+    found: bool = False,
+) -> T | InspectResult:
+    """One file as ``inspect`` (``verify=False``) or ``verify`` shows it, by the reader of
+    ``kinds`` its first bytes name, else the Zigbee reader's."""
+    loader = kinds.get(_magic(path, field=FIELD, found=found) or 0)
+    if loader is not None:
+        other = loader()(path, field=FIELD, verify=verify, public_keys=public_keys, found=found)
+        if other is not None:
+            return other
+    report = analyse_file(path, backend=backend, field=FIELD, public_key=public_keys, found=found)
+    return _verify_result(report) if verify else _inspect_result(report)
 
 
 def _inspect_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
@@ -67,46 +165,27 @@ def _verify_result(report: FileReport) -> VerifyResult:
     )
 
 
-def run_inspect(
-    settings: InspectSettings,
-) -> InspectResult | MatterInspectResult | GblInspectResult | BatchResult:
+def run_inspect(settings: InspectSettings) -> OneFile | BatchResult:
     """Describe the file; problems are reported as warnings (same codes), inspect itself succeeds."""
     backend = aes_backend()
     if is_batch(settings.image):
-
-        def read(path: Path, found: bool) -> InspectResult | MatterInspectResult:
-            return read_matter(path, field=FIELD, verify=False) or _inspect_result(
-                analyse_file(path, backend=backend, found=found)
-            )
-
-        return InspectBatchResult(entries=_batch(settings.image, read))
-    matter = read_matter(settings.image[0], field=FIELD, verify=False)
-    if matter is not None:
-        return matter
-    gbl = read_gbl_file(settings.image[0], field=FIELD, verify=False)  # a bare .gbl (issue 24)
-    if gbl is not None:
-        return gbl
-    report = analyse_file(settings.image[0], backend=backend, field=FIELD)
-    log.get().info("inspect.read", file=str(report.path), size=report.size, layout=report.vendor.layout)
-    return _inspect_result(report)
+        return _batch(settings.image, verify=False, backend=backend, public_keys=None)
+    result = read_one(settings.image[0], verify=False, backend=backend, kinds=ONE_FILE)
+    if isinstance(result, InspectResult):
+        log.get().info("inspect.read", file=str(result.file), size=result.size, layout=result.vendor.layout)
+    return result
 
 
 def run_verify(
     settings: VerifySettings,
 ) -> VerifyResult | MatterInspectResult | GblInspectResult | BatchResult:
     backend = aes_backend()
-    key = load_public_keys(settings.public_key) if settings.public_key else None  # read once per run
-
-    def one(path: Path, found: bool = False) -> VerifyResult | MatterInspectResult:
-        matter = read_matter(path, field=FIELD, verify=True, public_key=key)
-        return matter or _verify_result(analyse_file(path, backend=backend, public_key=key, found=found))
-
+    keys = _public_keys(settings.public_key)  # read once per run
     if is_batch(settings.image):
         # Streamed: counts are known once the batch has been shown, so they are not logged here.
         log.get().info("verify.batch", paths=len(settings.image))
-        return VerifyBatchResult(entries=_batch(settings.image, one))
-    gbl = read_gbl_file(settings.image[0], field=FIELD, verify=True, public_keys=key)  # a bare .gbl
-    result: VerifyResult | MatterInspectResult | GblInspectResult = gbl or one(settings.image[0])
+        return _batch(settings.image, verify=True, backend=backend, public_keys=keys)
+    result = read_one(settings.image[0], verify=True, backend=backend, public_keys=keys, kinds=ONE_FILE)
     log.get().info(
         "verify.checked",
         file=str(settings.image[0]),
@@ -117,33 +196,21 @@ def run_verify(
     return result
 
 
-def _echoed(target: Target) -> Path:
-    """The path a problem line shows: a value the user gave that looks like key material
-    (a key pasted among the paths) is never repeated; a found file's name always is."""
-    return Path(REDACTED) if not target.found and looks_like_secret(str(target.path)) else target.path
-
-
 def _batch(
-    paths: list[Path], read: Callable[[Path, bool], InspectResult | MatterInspectResult]
-) -> Iterator[Entry]:
-    """Every file the paths name, read in parallel, in input order, as each is ready;
-    problems and skipped files as entries.  A bad ``--public-key`` is refused before."""
+    paths: list[Path], *, verify: bool, backend: Backend, public_keys: Sequence[NamedKey] | None
+) -> BatchResult:
+    """Many files: the thread pool, the folder walk and the batch result types are a
+    batch's alone, so they are imported here, not by a single file's run."""
+    from ota_action.commands.inspect_batch import read_batch
 
-    def one(target: Target) -> Entry:
-        if target.problem is not None:
-            return FileProblem(_echoed(target), UNUSABLE, target.problem.message)
-        try:
-            return read(target.path, target.found)
-        except NotAnOtaFile as exc:
-            return Skipped(target.path) if target.found else FileProblem(target.path, NOT_OTA, exc.message)
-        except FormatError as exc:
-            return FileProblem(target.path, NOT_OTA, exc.message)
-        except InputError as exc:
-            if exc.field != FIELD:
-                raise
-            return FileProblem(_echoed(target), UNUSABLE, exc.message)
+    return read_batch(paths, verify=verify, backend=backend, public_keys=public_keys)
 
-    def lost(target: Target, why: str) -> Entry:  # a worker process died on this file
-        return FileProblem(_echoed(target), UNUSABLE, f"could not be read: {why}")
 
-    return stream_parallel(one, targets(paths), lost=lost)
+def _public_keys(paths: Sequence[Path]) -> tuple[NamedKey, ...] | None:
+    """The ``--public-key`` files, read; None without any (the signature code, with the key
+    and XBee modules it leads to, is then never imported)."""
+    if not paths:
+        return None
+    from ota_action.commands.signatures import load_public_keys
+
+    return load_public_keys(paths)

@@ -1,9 +1,9 @@
 """Read a Matter OTA image for ``inspect`` and ``verify`` (alone or in a batch).
 
-:func:`read_matter` is the one hook those commands call before the Zigbee reader: it
-opens the file as every reader does (a regular file, checked before opening), looks at
-the first four bytes, and returns None unless they are the Matter file identifier
-0x1BEEF11E, so a Zigbee file (0x0BEEF11E) costs one short read more.
+:func:`read_matter` is what those commands call for a file whose first four bytes are
+the Matter file identifier 0x1BEEF11E (:mod:`ota_action.commands.inspect` looks before
+importing this module); it opens the file as every reader does (a regular file, checked
+before opening) and returns None when it is not a Matter image after all.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ota_action.commands.signatures import NamedKey
 from ota_action.edges import files
 from ota_action.errors import FormatError, InputError
 from ota_action.formats.matter.checks import check_matter
@@ -24,11 +24,14 @@ from ota_action.formats.zigbee.payload import Payload, identify_payload
 from ota_action.publish.dcl import dcl_fields
 from ota_action.results.matter import MatterInspectResult, MatterSummary, MatterVerifyResult
 
+if TYPE_CHECKING:
+    from ota_action.commands.signatures import NamedKey
 
-def _parse(path: Path, field: str) -> tuple[ParsedMatter, Payload] | None:
+
+def _parse(path: Path, field: str, found: bool = False) -> tuple[ParsedMatter, Payload] | None:
     """The image and what its payload is (a GBL, an EBL, an MCUboot image... with the
     Zigbee reader's recognisers); None when the file is not a Matter image."""
-    with files.open_input(path, field=field) as f:
+    with files.open_input(path, field=field, found=found) as f:
         try:
             if not is_matter(f.read(4)):
                 return None
@@ -77,19 +80,25 @@ def _as_warnings(findings: list[Finding]) -> tuple[Finding, ...]:
 
 
 def read_matter(
-    path: Path, *, field: str, verify: bool, public_key: Sequence[NamedKey] | None = None
+    path: Path,
+    *,
+    field: str,
+    verify: bool,
+    public_keys: Sequence[NamedKey] | None = None,
+    found: bool = False,
 ) -> MatterInspectResult | None:
     """The result for a Matter OTA image at ``path``; None when it is not one.
 
     ``verify --public-key`` checks an XBee3 file-system signature; a Matter image has no
     such signature, so asking for one fails the file rather than passing it unchecked.
+    ``found``: the path came from a folder walk or a glob (its spelling is never judged).
     """
-    parsed = _parse(path, field)
+    parsed = _parse(path, field, found)
     if parsed is None:
         return None
     image, payload = parsed
     findings = [*check_matter(image), *_payload_findings(payload)]
-    if public_key is not None:
+    if public_keys is not None:
         findings.append(
             Finding.error("signature", "a Matter OTA image holds no signature for --public-key to check")
         )

@@ -34,8 +34,8 @@ from ota_action.formats.zigbee.checks import Finding, check_image
 from ota_action.formats.zigbee.containers import find_container
 from ota_action.formats.zigbee.elements import ELEMENTS_LISTED
 from ota_action.formats.zigbee.header import MAGIC
-from ota_action.formats.zigbee.image import ParsedImage, parse_file
 from ota_action.formats.zigbee.layouts import STANDARD, detect_layout
+from ota_action.formats.zigbee.parsed import ParsedImage, parse_file
 from ota_action.formats.zigbee.payload import identify_payload
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.formats.zigbee.trailers import find_trailer

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, BinaryIO
 from ota_action.edges import files
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
-from ota_action.formats.zigbee.payload_types import McubootPayload, Payload, first_gbl
+from ota_action.formats.zigbee.payload_kinds import McubootPayload
+from ota_action.formats.zigbee.payload_types import Payload, first_gbl
 from ota_action.formats.zigbee.streams import chunks
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
-    from ota_action.formats.zigbee.image import ParsedImage
+    from ota_action.formats.zigbee.parsed import ParsedImage
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ the open, then ``fstat`` on the open descriptor to close the race.
 
 Outputs and confinement live in :mod:`ota_action.edges.outputs` and
 :mod:`ota_action.edges.paths`; their public names are re-exported here, so a command
-imports one module for its files.
+imports one module for its files (the outputs' on first use).
 """
 
 from __future__ import annotations
@@ -22,20 +22,8 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from ota_action.edges.outputs import (
-    STALE_AFTER_SECONDS,
-    TEMP_PREFIX,
-    TEMP_SUFFIX,
-    Terminated,
-    atomic_output,
-    check_output_path,
-    create_exclusive,
-    remove_stale_temporaries,
-    stale_temporaries,
-    write_atomic,
-)
 from ota_action.edges.paths import (
     check_confined,
     confined,
@@ -45,6 +33,37 @@ from ota_action.edges.paths import (
     refuse_key_material,
 )
 from ota_action.errors import InputError
+from ota_action.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from ota_action.edges.outputs import (
+        STALE_AFTER_SECONDS,
+        TEMP_PREFIX,
+        TEMP_SUFFIX,
+        Terminated,
+        atomic_output,
+        check_output_path,
+        create_exclusive,
+        remove_stale_temporaries,
+        stale_temporaries,
+        write_atomic,
+    )
+
+# Imported on first use: a read-only command (verify, inspect) never loads the output
+# side (secrets, tempfile, signal handlers: ~3 ms of start-up, issue 25).
+_OUTPUTS = (
+    "STALE_AFTER_SECONDS",
+    "TEMP_PREFIX",
+    "TEMP_SUFFIX",
+    "Terminated",
+    "atomic_output",
+    "check_output_path",
+    "create_exclusive",
+    "remove_stale_temporaries",
+    "stale_temporaries",
+    "write_atomic",
+)
+__getattr__ = lazy_names("ota_action.edges", {"outputs": _OUTPUTS}, globals())
 
 # A whole-file read never takes more than this (the streaming readers do not need it);
 # realistic firmware is a few MiB, an XBee file-system image at most a few hundred KiB.

@@ -40,23 +40,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ota_action.lazy import lazy_names
-from ota_action.results.base import FileWritten, Result, finding_json, md_escape, md_table
+from ota_action.results.base import Result, finding_json, md_escape, md_table
 
 if TYPE_CHECKING:
     from ota_action.results.combine import CombineInput, CombineResult
     from ota_action.results.fleet import BuildResult, ExtractResult, IndexResult, MergeRow, RewrapResult
-    from ota_action.results.ota import InspectResult, VerifyResult, ZbotaResult
+    from ota_action.results.ota import InspectResult, VerifyResult
     from ota_action.results.summary import ElementRow, OtaSummary
+    from ota_action.results.written import FileWritten
     from ota_action.results.xbee import KeygenResult, XbeeFsResult
+    from ota_action.results.zbota import ZbotaResult
 
 # Each result type is imported when first asked for, so ``verify`` does not pay for the
 # Intel HEX reader (combine's result) or the XBee and signing modules (xbee-fs').
 _HOMES = {
     "combine": ("CombineInput", "CombineResult"),
     "fleet": ("BuildResult", "ExtractResult", "IndexResult", "MergeRow", "RewrapResult"),
-    "ota": ("InspectResult", "VerifyResult", "ZbotaResult"),
+    "ota": ("InspectResult", "VerifyResult"),
     "summary": ("ElementRow", "OtaSummary"),
+    "written": ("FileWritten",),
     "xbee": ("KeygenResult", "XbeeFsResult"),
+    "zbota": ("ZbotaResult",),
 }
 __getattr__ = lazy_names(__name__, _HOMES, globals())
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +69,18 @@ def relative_to(path: Path, workspace: Path) -> str | None:
         return None
 
 
+def _json(value: object, **options: Any) -> str:
+    """``json.dumps``, imported on first use: only ``--json`` and the Action print JSON, and
+    the module would cost every text run ~1 ms of start-up (issue 25)."""
+    import json
+
+    return json.dumps(value, **options)
+
+
+def sha_markdown(sha256: str) -> list[str]:
+    return ["", f"**SHA-256:** `{sha256}`"]
+
+
 def finding_json(finding: Finding) -> dict[str, str]:
     return {"level": finding.level.value, "code": finding.code, "message": finding.message}
 
@@ -82,6 +92,8 @@ def _wrapped(line: str) -> str:
     """A finding line folded at :data:`TEXT_WIDTH` on spaces (a long path stays whole)."""
     if len(line) <= TEXT_WIDTH or not line.startswith(_FINDING_PREFIXES):
         return line
+    import textwrap  # for a long finding line only: not a cost of every start-up
+
     return textwrap.fill(
         line, width=TEXT_WIDTH, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False
     )
@@ -174,7 +186,7 @@ class Result:
 
     def json_text(self) -> str:
         """What ``--json`` prints: :meth:`to_json` indented (a batch prints JSON Lines)."""
-        return json.dumps(self.to_json(), indent=2) + "\n"
+        return _json(self.to_json(), indent=2) + "\n"
 
     def json_chunks(self) -> Iterator[str]:
         """:meth:`json_text` in pieces a door writes as they come (a batch: one file a line)."""
@@ -226,32 +238,5 @@ class Result:
         """The Action's step outputs, ``summary-json`` last."""
         return {
             **self.output_values(workspace),
-            "summary-json": json.dumps(self.to_json(), separators=(",", ":")),
+            "summary-json": _json(self.to_json(), separators=(",", ":")),
         }
-
-
-@dataclass(frozen=True, kw_only=True)
-class FileWritten(Result):
-    """A result of a command that wrote one file: where, how big, and its digests.
-
-    ``sha512`` and ``sha3_256`` (the digests a zigbee-OTA and a zigpy index entry carry)
-    are Action outputs only, "" when the command did not compute them.
-    """
-
-    outfile: Path
-    size: int
-    sha256: str
-    sha512: str = ""
-    sha3_256: str = ""
-
-    def output_values(self, workspace: Path) -> dict[str, str]:
-        digests = {k: v for k, v in (("sha512", self.sha512), ("sha3-256", self.sha3_256)) if v}
-        return {
-            "ota-file": relative_to(self.outfile, workspace) or str(self.outfile),
-            "sha256": self.sha256,
-            **digests,
-            "size": str(self.size),
-        }
-
-    def written(self) -> tuple[Path, ...]:
-        return (self.outfile,)

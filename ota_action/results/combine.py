@@ -9,9 +9,9 @@ from typing import ClassVar
 from ota_action.formats.firmware.image import StartAddress
 from ota_action.formats.firmware.merge import Overlap
 from ota_action.formats.firmware.segments import Range
-from ota_action.results.base import FileWritten, md_escape, md_table, plural
-from ota_action.results.ota import sha_markdown
+from ota_action.results.base import md_escape, md_table, plural, sha_markdown
 from ota_action.results.picture import DATA, OVERLAP, Segment, bar, fenced, scale_text
+from ota_action.results.written import FileWritten
 
 MAP_WIDTH = 64  # columns of the text memory map
 

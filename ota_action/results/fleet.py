@@ -9,16 +9,16 @@ from typing import Any, ClassVar
 
 from ota_action.results import shell
 from ota_action.results.base import (
-    FileWritten,
     Result,
     file_version_text,
     md_escape,
     md_table,
     plural,
     relative_to,
+    sha_markdown,
 )
-from ota_action.results.ota import sha_markdown
 from ota_action.results.summary import OtaSummary
+from ota_action.results.written import FileWritten
 
 MAX_ENTRY_OUTPUT = 256 * 1024  # characters of the index-entry output; a larger list is left out
 SUMMARY_LISTED = 200  # files, entries and merge actions summary-json lists (GitHub: 1 MiB per output)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ota_action.formats.zigbee.payload_types import SilabsPayload
+from ota_action.formats.zigbee.silabs import SilabsPayload
 from ota_action.results.base import Result, md_escape, md_table, verdict_data
 
 

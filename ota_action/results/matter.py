@@ -19,16 +19,17 @@ from ota_action.formats.matter.image import ParsedMatter, WrittenImage
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
 from ota_action.results.base import (
-    FileWritten,
     Result,
     hex_text,
     md_escape,
     md_table,
     plural,
     relative_to,
+    sha_markdown,
     verdict_data,
 )
-from ota_action.results.ota import payload_text, sha_markdown
+from ota_action.results.ota import payload_text
+from ota_action.results.written import FileWritten
 
 FORMAT = "matter"  # the batch's layout column and the "format" key
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ota_action.results.base import FileWritten, hex_text, md_table
+from ota_action.results.base import hex_text, md_table
+from ota_action.results.written import FileWritten
 
 
 @dataclass(frozen=True, kw_only=True)

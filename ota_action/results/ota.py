@@ -1,44 +1,35 @@
-"""Results of the Zigbee OTA commands (``zbota``, ``inspect``, ``verify``) and the OTA
-description they share (also used by ``xbee-fs``, whose output is an OTA file)."""
+"""Results of ``inspect`` and ``verify`` of a Zigbee OTA file, and the pieces of an OTA
+description other results share (``zbota``'s is :mod:`ota_action.results.zbota`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from ota_action.formats.zigbee.containers import Container
 from ota_action.formats.zigbee.findings import Level
 from ota_action.formats.zigbee.layouts import STANDARD
+from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
+from ota_action.formats.zigbee.payload import Payload
+from ota_action.formats.zigbee.payload_types import signature_subject
+from ota_action.formats.zigbee.trailers import Trailer
 from ota_action.results.base import (
-    FileWritten,
     Result,
     hex_text,
     md_escape,
+    sha_markdown,
     verdict_data,
 )
 from ota_action.results.summary import OtaSummary
 
-if TYPE_CHECKING:
-    from ota_action.formats.zigbee.containers import Container
-    from ota_action.formats.zigbee.payload import Payload
-    from ota_action.formats.zigbee.trailers import Trailer
-
-# The payload readers are imported by the text that shows a payload, not by this module:
-# zbota's summary has none, and they cost its start-up ~7 ms (docs/speed.md).
 _hex = hex_text
 
 
 def payload_text(payload: Payload) -> str:
     """``gbl at offset 62 (330 bytes), CRC-32 0x3689D075 matches``: one payload in a line."""
-    from ota_action.formats.zigbee.payload_types import McubootPayload, SilabsPayload
-
     text = f"{payload.format} at offset {payload.offset} ({payload.length} bytes)"
-    if isinstance(payload, SilabsPayload) and payload.features:
-        text += f", {', '.join(payload.features)}"
-    if isinstance(payload, McubootPayload) and payload.version is not None:
-        text += f", version {payload.version}"
-        if payload.tlvs:
-            text += f", TLVs {' '.join(t.name for t in payload.tlvs)}"
+    text += "".join(f", {note}" for note in payload.notes())
     if payload.valid is True:
         return f"{text}, CRC-32 {payload.details.get('crc32_stored')} matches"
     if payload.valid is False:
@@ -81,45 +72,8 @@ class VendorFacts:
             out.append(("Container", f"{c.kind}: OTA file of {c.length} bytes at offset {c.offset}{trailer}"))
         if self.layout != STANDARD:
             out.append(("Layout", self.layout))
-        if self.payloads:
-            from ota_action.formats.zigbee.payload import UNKNOWN
-
-            out += [("Payload", payload_text(p)) for p in self.payloads if p.format != UNKNOWN]
+        out += [("Payload", payload_text(p)) for p in self.payloads if p.format != UNKNOWN_PAYLOAD]
         return out
-
-
-def sha_markdown(sha256: str) -> list[str]:
-    return ["", f"**SHA-256:** `{sha256}`"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ZbotaResult(FileWritten):
-    """A Zigbee OTA file written."""
-
-    command = "zbota"
-    ota: OtaSummary
-
-    def data(self) -> dict[str, object]:
-        return {"outfile": str(self.outfile), "size": self.size, "sha256": self.sha256, **self.ota.to_json()}
-
-    def lines(self) -> list[str]:
-        return [
-            *self.ota.text_lines(),
-            f"File size: {self.size} bytes",
-            f"SHA-256: {self.sha256}",
-            f"OTA image generated and saved to: {self.outfile}",
-        ]
-
-    def markdown_body(self) -> list[str]:
-        return [*self.ota.markdown_lines(self.outfile, self.size), *sha_markdown(self.sha256)]
-
-    verdict_word: ClassVar[str] = "written"
-
-    def verdict_facts(self) -> list[str]:
-        return [f"{self.outfile}, {self.size} bytes", *self.ota.verdict_facts()]
-
-    def output_values(self, workspace: Path) -> dict[str, str]:
-        return {**super().output_values(workspace), **self.ota.output_values()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,8 +149,6 @@ class VerifyResult(InspectResult):
     def lines(self) -> list[str]:
         lines = super().lines()
         if self.signature:
-            from ota_action.formats.zigbee.payload_types import signature_subject
-
             subject = signature_subject(self.vendor.payloads)
             lines.append(f"{subject} signature: {self.signature}")
         return lines

@@ -14,7 +14,7 @@ from ota_action.formats.zigbee.elements import (
     tag_name,
 )
 from ota_action.formats.zigbee.header import MAGIC, OtaHeader
-from ota_action.formats.zigbee.image import IntegrityResult, ParsedImage
+from ota_action.formats.zigbee.parsed import IntegrityResult, ParsedImage
 from ota_action.results.base import (
     file_version_text,
     hex_text,

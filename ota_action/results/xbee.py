@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from ota_action.formats.xbee import describe_version
-from ota_action.results.base import FileWritten, Result, hex_text, md_escape, md_table
-from ota_action.results.ota import sha_markdown
+from ota_action.results.base import Result, hex_text, md_escape, md_table, sha_markdown
 from ota_action.results.summary import OtaSummary
+from ota_action.results.written import FileWritten
 from ota_action.secret import Secret
 from ota_action.signing.keys import CURVE_TEXT
 

@@ -29,14 +29,32 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ota_action.errors import InputError
+from ota_action.formats.telink.header import (
+    HEAD_SIZE,
+    MAGIC,
+    MAGIC_OFFSET,
+    MARKER_OFFSET,
+    SIZE_OFFSET,
+    file_version,
+    has_magic,
+    is_telink,
+)
 
-VERSION_OFFSET = 2
-MAGIC = b"\x5d\x02"
-MAGIC_OFFSET = 6
-MARKER = b"KNLT"  # the start-up flag 0x544C4E4B, little-endian
-MARKER_OFFSET = 8
-SIZE_OFFSET = 0x18
-HEAD_SIZE = SIZE_OFFSET + 4  # every field above ends by here
+# The header's names callers have always taken from here, beside this module's own.
+__all__ = [
+    "BLOCK",
+    "CRC_SIZE",
+    "HEAD_SIZE",
+    "PAD",
+    "TelinkCheck",
+    "TelinkPrepared",
+    "check_telink_stream",
+    "file_version",
+    "has_magic",
+    "is_telink",
+    "prepared_length",
+]
+
 BLOCK = 16
 PAD = 0xFF
 CRC_SIZE = 4
@@ -50,23 +68,6 @@ class _Source(Protocol):
     def length(self) -> int: ...
 
     def chunks(self) -> Iterator[bytes | bytearray | memoryview]: ...
-
-
-def is_telink(head: bytes) -> bool:
-    """True when ``head`` (the image's first bytes) carries the ``KNLT`` start-up flag."""
-    return head[MARKER_OFFSET : MARKER_OFFSET + len(MARKER)] == MARKER
-
-
-def has_magic(head: bytes) -> bool:
-    """True when the OTA magic ``5D 02`` is already at offset 6 (the image is prepared)."""
-    return head[MAGIC_OFFSET : MAGIC_OFFSET + len(MAGIC)] == MAGIC
-
-
-def file_version(head: bytes) -> int | None:
-    """The build's file version (u32 LE at offset 2); None unless ``head`` is a Telink image."""
-    if len(head) < HEAD_SIZE or not is_telink(head):
-        return None
-    return int.from_bytes(head[VERSION_OFFSET : VERSION_OFFSET + 4], "little")
 
 
 def prepared_length(length: int) -> int:

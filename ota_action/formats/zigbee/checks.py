@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from ota_action.formats.zigbee.containers import Container
 from ota_action.formats.zigbee.findings import Finding, Level
-from ota_action.formats.zigbee.image import ParsedImage
 from ota_action.formats.zigbee.layouts import Layout
+from ota_action.formats.zigbee.parsed import ParsedImage
 from ota_action.formats.zigbee.payload_types import Payload
 from ota_action.formats.zigbee.rules import RULES, Facts
 from ota_action.formats.zigbee.trailers import Trailer

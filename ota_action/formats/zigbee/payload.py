@@ -18,31 +18,26 @@ An upgrade image that is a build's file — Intel HEX or S-record text (a whole 
 line), or an ELF (its identification bytes) — is ``firmware-file`` and invalid (finding
 ``payload``): a device's bootloader cannot run the text or the ELF container.
 
-Each kind is its own typed class (:mod:`.payload_types`).  Everything is read with
-bounded reads: only the first 112 bytes here, the walks stream.
+Each kind is its own typed class, kept with its reader (:mod:`.silabs` for GBL and EBL,
+:mod:`.payload_kinds` for the kinds most files never hold); :func:`recognise` names the
+kind from the first bytes alone and the reader's module is imported only then.
+Everything is read with bounded reads: only the first 112 bytes here, the walks stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
-from ota_action.formats.firmware.kinds import FirmwareKind, kind_by_content
-from ota_action.formats.mcuboot import image as mcuboot
-from ota_action.formats.telink import image as telink
+from ota_action.formats.firmware.kinds import kind_by_content
+from ota_action.formats.telink.header import HEAD_SIZE as TELINK_HEAD_SIZE
+from ota_action.formats.telink.header import is_telink
 from ota_action.formats.zigbee.header import MAGIC
-from ota_action.formats.zigbee.payload_types import (
-    EspPayload,
-    FirmwareFilePayload,
-    McubootPayload,
-    Payload,
-    PayloadFormat,
-    TelinkPayload,
-    TiPayload,
-)
-from ota_action.formats.zigbee.silabs import MAX_LISTED_TAGS, is_ebl, is_gbl, walk_silabs
-from ota_action.formats.zigbee.streams import chunks, read_at
+from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat
+from ota_action.formats.zigbee.silabs_header import MAX_LISTED_TAGS, is_ebl, is_gbl
+from ota_action.formats.zigbee.streams import read_at
 
-__all__ = ["MAX_LISTED_TAGS", "Payload", "PayloadFormat", "identify_payload"]
+__all__ = ["MAX_LISTED_TAGS", "Payload", "PayloadFormat", "identify_payload", "recognise"]
 
 GBL = PayloadFormat.GBL
 EBL = PayloadFormat.EBL
@@ -63,75 +58,67 @@ ESP_APP_DESC_MAGIC = 0xABCD5432
 _OTA_MAGIC = MAGIC.to_bytes(4, "little")
 _HEAD = 112  # enough for every header read below (ESP's project name ends at 112)
 
+Reader = Callable[[PayloadFormat, BinaryIO, bytes, int, int], Payload]
+"""``read(kind, f, head, offset, length)``: the payload of a recognised kind, read."""
+
+
+def _silabs() -> Reader:
+    from ota_action.formats.zigbee.silabs import read_silabs
+
+    return read_silabs
+
+
+def _rarer() -> Reader:
+    from ota_action.formats.zigbee.payload_kinds import read_kind
+
+    return read_kind
+
+
+# A kind with more to read than its name -> the loader of its reader, called for the first
+# image of that kind only: a file of none of them never imports those modules (above).
+_READERS: Mapping[PayloadFormat, Callable[[], Reader]] = {
+    GBL: _silabs,
+    EBL: _silabs,
+    TELINK: _rarer,
+    FIRMWARE_FILE: _rarer,
+    TI: _rarer,
+    MCUBOOT: _rarer,
+    ESP: _rarer,
+}
+
 
 def identify_payload(f: BinaryIO, offset: int, length: int) -> Payload:
     """Identify the firmware in ``[offset, offset + length)`` of ``f``; never raises on content."""
     head = read_at(f, offset, min(length, _HEAD))
-    if is_gbl(head):
-        return walk_silabs(f, offset, length, gbl=True)
-    if is_ebl(head):
-        return walk_silabs(f, offset, length, gbl=False)
-    if head[:4] == _OTA_MAGIC:
-        return Payload(ZIGBEE_OTA, offset, length)
-    if len(head) >= telink.HEAD_SIZE and telink.is_telink(head):
-        found = telink.check_telink_stream(chunks(f, offset, offset + length), length)
-        return TelinkPayload(TELINK, offset, length, found.problem, found)
-    kind = kind_by_content(head)
-    if kind is not None:
-        problem = (
-            f"is {kind.value} {'data' if kind is FirmwareKind.ELF else 'text'}, a build's file rather "
-            "than the binary image a device installs (zbota converts .hex, .s37 and ELF files to it)"
-        )
-        return FirmwareFilePayload(FIRMWARE_FILE, offset, length, problem, kind=kind.value)
-    return _described(f, head, offset, length)
+    kind = recognise(head)
+    loader = _READERS.get(kind)
+    return Payload(kind, offset, length) if loader is None else loader()(kind, f, head, offset, length)
 
 
 def _u32(data: bytes, offset: int) -> int:
     return int.from_bytes(data[offset : offset + 4], "little")
 
 
-def _text(raw: bytes) -> str:
-    """Text up to the first NUL; anything but printable ASCII escaped as ``\\xNN``."""
-    raw = raw.split(b"\0", 1)[0]
-    return "".join(chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in raw)
-
-
-def _mcuboot(f: BinaryIO, head: bytes, offset: int, length: int) -> Payload:
-    header = mcuboot.decode_header(head)
-    if header is None:
-        return McubootPayload(MCUBOOT, offset, length)
-    tlvs = mcuboot.read_tlvs(f, offset, length, header)
-    return McubootPayload(
-        MCUBOOT,
-        offset,
-        length,
-        header_size=header.header_size,
-        image_size=header.image_size,
-        version=header.version,
-        header=header,
-        tlvs=tlvs,
-    )
-
-
-def _described(f: BinaryIO, head: bytes, offset: int, length: int) -> Payload:
-    if telink.is_telink(head):  # too short for the header the boot code reads: only named
-        return Payload(TELINK, offset, length)
+def recognise(head: bytes) -> PayloadFormat:
+    """The format of an upgrade image from its first bytes (up to 112), by content alone."""
+    if is_gbl(head):
+        return GBL
+    if is_ebl(head):
+        return EBL
+    if head[:4] == _OTA_MAGIC:
+        return ZIGBEE_OTA
+    if len(head) >= TELINK_HEAD_SIZE and is_telink(head):
+        return TELINK
+    if kind_by_content(head) is not None:
+        return FIRMWARE_FILE
+    if is_telink(head):  # too short for the header the boot code reads: only named
+        return TELINK
     if head[:12] == NXP_MAGIC:
-        return Payload(NXP_JN51XX, offset, length)
+        return NXP_JN51XX
     if head[:8] in TI_IMAGE_IDS:
-        image_id = _text(head[:8]).rstrip()
-        if len(head) < 36:
-            return TiPayload(TI, offset, length, image_id=image_id)
-        return TiPayload(
-            TI, offset, length, image_id=image_id, image_length=_u32(head, 24), crc32_stored=_u32(head, 8)
-        )
+        return TI
     if len(head) >= 4 and _u32(head, 0) == MCUBOOT_MAGIC:
-        return _mcuboot(f, head, offset, length)
+        return MCUBOOT
     if len(head) >= 36 and head[0] == ESP_MAGIC and _u32(head, 32) == ESP_APP_DESC_MAGIC:
-        chip = int.from_bytes(head[12:14], "little")
-        if len(head) < 112:
-            return EspPayload(ESP, offset, length, chip_id=chip)
-        return EspPayload(
-            ESP, offset, length, chip_id=chip, version=_text(head[48:80]), project_name=_text(head[80:112])
-        )
-    return Payload(UNKNOWN, offset, length)
+        return ESP
+    return UNKNOWN

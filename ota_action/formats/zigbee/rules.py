@@ -28,9 +28,9 @@ from ota_action.formats.zigbee.elements import (
 )
 from ota_action.formats.zigbee.findings import Finding
 from ota_action.formats.zigbee.header import FC_KNOWN, HEADER_VERSION, header_size
-from ota_action.formats.zigbee.image import ParsedImage
 from ota_action.formats.zigbee.integrity import MAX_INPUT, IntegrityVariant
-from ota_action.formats.zigbee.layouts import HueSblLayout, Layout, LayoutKind, TelinkEncryptedLayout
+from ota_action.formats.zigbee.layouts import Layout, LayoutKind
+from ota_action.formats.zigbee.parsed import ParsedImage
 from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat
 from ota_action.formats.zigbee.trailers import Trailer
 
@@ -136,28 +136,24 @@ def hardware_versions(facts: Facts) -> Iterator[Finding]:
         )
 
 
+def _vendor_layout(facts: Facts, code: str) -> Iterator[Finding]:
+    """The warning of a vendor layout whose code is ``code``, worded by the layout itself."""
+    layout = facts.vendor
+    warning = (
+        None
+        if layout is None or layout.code != code
+        else layout.warning(facts.parsed.header.total_image_size)
+    )
+    if warning is not None:
+        yield Finding.warning(code, warning)
+
+
 def layout_telink(facts: Facts) -> Iterator[Finding]:
-    layout = facts.layout
-    if isinstance(layout, TelinkEncryptedLayout) and layout.encrypted:
-        first = layout.encrypted[0]
-        more = "" if layout.count == 1 else f" ({layout.count} such elements)"
-        yield Finding.warning(
-            "layout-telink",
-            f"Telink encrypted layout: the 0xF000 element at offset {first.offset} has a "
-            f"2-byte tag info (0x{first.tag_info:04X}) between its length field "
-            f"({first.length_field}) and its data, so it is 2 bytes longer than the "
-            f"standard layout allows{more}",
-        )
+    return _vendor_layout(facts, "layout-telink")
 
 
 def layout_hue_sbl(facts: Facts) -> Iterator[Finding]:
-    layout, total = facts.layout, facts.parsed.header.total_image_size
-    if isinstance(layout, HueSblLayout):
-        yield Finding.warning(
-            "layout-hue-sbl",
-            f"Philips Hue SBL layout: no sub-elements; the raw image follows the header "
-            f"from offset {layout.image_start} to the total image size {total}",
-        )
+    return _vendor_layout(facts, "layout-hue-sbl")
 
 
 def trailer_crc32(facts: Facts) -> Iterator[Finding]:

@@ -18,34 +18,95 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
-from ota_action.formats.zigbee.payload_types import PayloadFormat, SilabsPayload, SilabsTag
+from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat, hex32
+from ota_action.formats.zigbee.silabs_header import EBL_ENCRYPTED_HEADER_TAG, MAX_LISTED_TAGS
 from ota_action.formats.zigbee.streams import CHUNK, read_at
 
-MAX_LISTED_TAGS = 32
 _BUFFER = 1 << 16
 
-GBL_HEADER_TAG = 0x03A617EB
 GBL_END_TAG = 0xFC0404FC
-EBL_HEADER_TAG = 0x0000
-EBL_ENCRYPTED_HEADER_TAG = 0xFB05
 EBL_END_TAG = 0xFC04
-EBL_IMAGE_SIGNATURE = 0xE350
 CRC_SIZE = 4
+GBL_TYPE_ENCRYPTED = 0x00000001
+GBL_TYPE_SIGNED = 0x00000100
 # Program-data tags (plain and delta) by the algorithm that compressed them.
 GBL_COMPRESSED = {0xFD0505FD: "lz4", 0xF80B0BF8: "lz4", 0xFD0707FD: "lzma", 0xF80C0CF8: "lzma"}
 
 
-def is_gbl(head: bytes) -> bool:
-    return len(head) >= 4 and int.from_bytes(head[:4], "little") == GBL_HEADER_TAG
+@dataclass(frozen=True)
+class SilabsTag:
+    """One GBL/EBL tag header: its id (``width`` hex digits), offset in the image, length."""
+
+    tag: int
+    offset: int
+    length: int
+    width: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tag": f"0x{self.tag:0{self.width}X}", "offset": self.offset, "length": self.length}
 
 
-def is_ebl(head: bytes) -> bool:
-    first = int.from_bytes(head[:2], "big")
-    if len(head) < 8:
-        return False
-    return first == EBL_ENCRYPTED_HEADER_TAG or (
-        first == EBL_HEADER_TAG and int.from_bytes(head[6:8], "big") == EBL_IMAGE_SIGNATURE
-    )
+@dataclass(frozen=True)
+class SilabsPayload(Payload):
+    """A Silicon Labs GBL or EBL image walked tag by tag, its CRC-32 checked.
+
+    ``version``/``type`` come from a GBL header tag, ``encrypted`` from an EBL's first
+    tag; a GBL header's ``type`` flags say whether it is encrypted (0x1) or signed
+    (0x100), which :meth:`features` words for people; ``compression`` names the algorithm
+    of a compressed program-data tag, when there is one.  The CRC fields and
+    ``bytes_after_end`` are set once the end tag was reached.
+    """
+
+    tags: tuple[SilabsTag, ...] = ()
+    tag_count: int = 0
+    version: int | None = None
+    type: int | None = None
+    encrypted: bool | None = None
+    compression: str | None = None
+    crc32_stored: int | None = None
+    crc32_computed: int | None = None
+    bytes_after_end: int | None = None
+    padding_is_ff: bool | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
+
+    def _details(self) -> list[tuple[str, Any]]:
+        return [
+            ("version", None if self.version is None else hex32(self.version)),
+            ("type", self.type),
+            ("encrypted", self.encrypted),
+            ("compression", self.compression),
+            ("crc32_stored", None if self.crc32_stored is None else hex32(self.crc32_stored)),
+            ("crc32_computed", None if self.crc32_computed is None else hex32(self.crc32_computed)),
+            ("bytes_after_end", self.bytes_after_end),
+            ("padding_is_ff", self.padding_is_ff),
+            ("tag_count", self.tag_count),
+            ("tags", [t.to_json() for t in self.tags]),
+        ]
+
+    @property
+    def features(self) -> list[str]:
+        """``signed``, ``encrypted``, ``lzma-compressed``: what a summary line says of it."""
+        flags = self.type or 0
+        out = ["signed"] if flags & GBL_TYPE_SIGNED else []
+        if flags & GBL_TYPE_ENCRYPTED or self.encrypted:
+            out.append("encrypted")
+        if self.compression:
+            out.append(f"{self.compression}-compressed")
+        return out
+
+    def finding_code(self) -> str:
+        crc_differs = self.crc32_stored is not None and self.crc32_stored != self.crc32_computed
+        return "payload-crc" if crc_differs else "payload-structure"
+
+    def notes(self) -> list[str]:
+        return self.features
+
+    @property
+    def signed_as(self) -> str | None:
+        return "GBL" if self.format is PayloadFormat.GBL else None
 
 
 class _Reader:
@@ -216,3 +277,8 @@ def _first_tag(found: SilabsPayload, *, gbl: bool, tag: int, value: bytes) -> Si
     return replace(
         found, version=int.from_bytes(value[:4], "little"), type=int.from_bytes(value[4:8], "little")
     )
+
+
+def read_silabs(kind: PayloadFormat, f: BinaryIO, _head: bytes, offset: int, length: int) -> Payload:
+    """The GBL or EBL (``kind``) at ``[offset, offset + length)``, walked: the payload reader."""
+    return walk_silabs(f, offset, length, gbl=kind is PayloadFormat.GBL)
