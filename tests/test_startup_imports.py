@@ -160,7 +160,6 @@ def test_a_zigbee_file_loads_only_the_zigbee_reader(ota_file: Path, command: str
     assert "ota_action.commands.reading" in modules
 
 
-@pytest.mark.xfail(reason="commands/batch.py imports them at its top (the batch branch)", strict=False)
 def test_a_zigbee_file_loads_no_batch_machinery(ota_file: Path) -> None:
     _code, modules = imported("verify", ota_file)
     assert sorted(m for m in BATCH_ONLY if m in modules) == []

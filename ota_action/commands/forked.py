@@ -131,14 +131,23 @@ def _flush(*streams: Any) -> None:
                 stream.flush()
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
 def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
+    """Start a worker and append it to ``others`` (the workers so far, whose pipes it closes)."""
     _flush(sys.stdout, sys.stderr)  # nothing buffered here may be written twice
     fds: list[int] = []
+    # Ctrl-C during the fork must not lose the child: with SIGINT and SIGTERM held, the
+    # parent records the pid before a KeyboardInterrupt can be raised, and the child
+    # takes the default handlers before it can receive one.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
     try:
         fds += os.pipe()
         fds += os.pipe()
         pid = os.fork()
     except OSError:  # out of processes or descriptors: the caller reads without this worker
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for fd in fds:
             os.close(fd)
         raise
@@ -148,6 +157,7 @@ def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held so far ends it now
             for fd in (task_write, result_read, *(f for w in others for f in (w.tasks, w.results))):
                 os.close(fd)  # another worker's pipe held open here would hide its death
             _serve(run, task_read, result_write)
@@ -158,14 +168,17 @@ def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
     os.close(task_read)
     os.close(result_write)
     _LIVE.add(pid)
-    return _Worker(pid, task_write, result_read)
+    worker = _Worker(pid, task_write, result_read)
+    others.append(worker)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held so far is raised here
+    return worker
 
 
 def _spawn(run: Callable[[T], Any], count: int, workers: list[_Worker[T]]) -> None:
     gc.freeze()  # the workers' collections then leave the parent's objects (and pages) alone
     try:
         for _ in range(count):
-            workers.append(_fork(run, workers))
+            _fork(run, workers)  # appends the worker before a Ctrl-C can be raised
     except OSError:
         pass  # fewer workers (none: the files are read in this process, as a small batch)
     finally:
@@ -270,7 +283,6 @@ class _Pool(Generic[T, U]):
                 replacement = _fork(self.run, self.workers)
             except OSError:
                 return  # one worker fewer; with none left, give() reads here
-            self.workers.append(replacement)
             self.poll.register(replacement.results, select.POLLIN)
 
 
