@@ -58,13 +58,16 @@ class SoftHsm:
             SO_PIN,
         )
 
-    def generate_key(self, token: str, label: str, key_id: str, pin: str = PIN) -> None:
-        """A P-256 pair in ``token``, made by pkcs11-tool (OpenSC), not by us."""
+    def generate_key(
+        self, token: str, label: str, key_id: str, pin: str = PIN, key_type: str = "EC:prime256v1"
+    ) -> None:
+        """A pair in ``token`` (P-256 unless ``key_type``, pkcs11-tool's: ``EC:edwards25519``,
+        ``rsa:2048``), made by pkcs11-tool (OpenSC), not by us."""
         self._run(
             *self._tool_args(token, pin),
             "--keypairgen",
             "--key-type",
-            "EC:prime256v1",
+            key_type,
             "--label",
             label,
             "--id",

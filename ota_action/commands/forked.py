@@ -168,7 +168,7 @@ def _fork(run: Callable[[T], Any], others: list[_Worker[T]]) -> _Worker[T]:
     os.close(task_read)
     os.close(result_write)
     _LIVE.add(pid)
-    worker = _Worker(pid, task_write, result_read)
+    worker: _Worker[T] = _Worker(pid, task_write, result_read)
     others.append(worker)
     signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held so far is raised here
     return worker

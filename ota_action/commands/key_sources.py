@@ -98,6 +98,15 @@ def key_material(settings: SigningSettings, environ: Mapping[str, str], given: K
 
 def read_key(settings: SigningSettings, secrets: KeyMaterial) -> keys.LoadedKey:
     """Load the key from ``--key-file`` or the secret; every problem names the source."""
+    raw, source, passphrase, passphrase_source = key_input(settings, secrets)
+    return keys.load_private_key(raw, source, passphrase=passphrase, passphrase_source=passphrase_source)
+
+
+def key_input(
+    settings: SigningSettings, secrets: KeyMaterial
+) -> tuple[bytes, keys.KeySource, bytes | None, str]:
+    """The key's bytes from ``--key-file`` or the secret, its source, and the passphrase
+    (mcuboot loads them as a key of any type, :func:`~ota_action.signing.keys.load_signing_key`)."""
     # surrogateescape: a passphrase variable holding non-UTF-8 bytes is used byte for byte.
     passphrase = (
         secrets.passphrase.reveal().encode("utf-8", "surrogateescape") if secrets.passphrase else None
@@ -123,7 +132,7 @@ def read_key(settings: SigningSettings, secrets: KeyMaterial) -> keys.LoadedKey:
             raise InputError(f"no signing key: {secrets.missing}", field=secrets.missing_field)
         source = keys.KeySource.of(secrets.key)
         raw = secrets.key.reveal().encode("utf-8", "surrogateescape")
-    return keys.load_private_key(raw, source, passphrase=passphrase, passphrase_source=passphrase_source)
+    return raw, source, passphrase, passphrase_source
 
 
 def load_expected(text: str | None) -> EllipticCurvePublicKey | None:

@@ -3,10 +3,11 @@
 imgtool (MCUboot's own tool, Apache-2.0) lays out the header, protected TLVs, hash and
 trailer; this module only feeds it bytes and, with ``--sign``, signs through the
 project's signing port instead of handing imgtool the key: imgtool computes the digest
-(``vector_to_sign='digest'``), the port signs it (RFC 6979, checked), and imgtool writes
-the image around that signature (``fixed_sig``).  imgtool prints progress on stdout and
-raises click errors; both are caught here, so the command's own output stays clean and a
-refusal is an exit-2 message.
+(``vector_to_sign='digest'``), the port signs it (checked: ECDSA P-256 RFC 6979, Ed25519
+over the digest, RSA-PSS; the key's own type, :mod:`.mcuboot_keys`), and imgtool writes
+the image around that signature (``fixed_sig``) with the key type's TLV.  imgtool prints
+progress on stdout and raises click errors; both are caught here, so the command's own
+output stays clean and a refusal is an exit-2 message.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import io
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from ota_action.commands import firmware_files, key_sources
+from ota_action.commands import firmware_files, key_sources, mcuboot_keys
 from ota_action.edges import files, log
 from ota_action.errors import InputError
 from ota_action.results.mcuboot import McubootResult
 from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.settings.mcuboot import McubootSettings
-from ota_action.signing import public
-from ota_action.signing.port import DigestSigner, sign_checked
+from ota_action.signing import algorithms
+from ota_action.signing.port import KeySigner, sign_checked_key
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,12 +65,25 @@ def _image(settings: McubootSettings, data: bytes) -> Any:
     return img
 
 
+def imgtool_public(signer: KeySigner) -> Any:
+    """imgtool's public-key class for the signer's algorithm: it picks the hash, the key hash
+    and the signature TLV (0x22 ECDSASIG, 0x24 ED25519, 0x20 RSA2048, 0x23 RSA3072)."""
+    from imgtool import keys as imgtool_keys
+
+    classes = {
+        algorithms.ECDSA_P256: imgtool_keys.ECDSA256P1Public,
+        algorithms.ED25519: imgtool_keys.Ed25519Public,
+        algorithms.RSA_2048: imgtool_keys.RSAPublic,
+        algorithms.RSA_3072: imgtool_keys.RSAPublic,
+    }
+    return classes[signer.algorithm](signer.public_key())
+
+
 def build(
-    settings: McubootSettings, data: bytes, signer: DigestSigner | None, blame: str | None = None
+    settings: McubootSettings, data: bytes, signer: KeySigner | None, blame: str | None = None
 ) -> bytes:
     """The MCUboot image bytes (imgtool's layout), signed through the port when ``signer``."""
     import click
-    from imgtool.keys import ECDSA256P1Public
 
     try:
         with contextlib.redirect_stdout(io.StringIO()):
@@ -77,11 +91,11 @@ def build(
             if signer is None:
                 img.create(None, KEY_FORMAT, None)
             else:
-                public = ECDSA256P1Public(signer.public_key())
+                public = imgtool_public(signer)
                 probe = copy.deepcopy(img)
                 probe.create(None, KEY_FORMAT, None, pub_key=public, vector_to_sign="digest")
-                signature = sign_checked(signer, bytes(probe.payload), field=blame)
-                img.create(None, KEY_FORMAT, None, pub_key=public, fixed_sig={"value": signature.der()})
+                signature = sign_checked_key(signer, bytes(probe.payload), field=blame)
+                img.create(None, KEY_FORMAT, None, pub_key=public, fixed_sig={"value": signature})
                 img.check_trailer()
             if settings.pad:
                 img.pad_to(settings.slot_size)
@@ -103,11 +117,13 @@ def run(settings: McubootSettings, secrets: KeyMaterial) -> McubootResult:
     data = files.read_input(settings.image, field="image", max_size=MAX_IMAGE)
     if not data:
         raise InputError("is empty: there is no application to make an image of", field="image")
-    fingerprint = None
+    fingerprint = algorithm = None
+    reproducible = True
     with ExitStack() as stack:
         if settings.sign:
-            opened = key_sources.open_signer(settings, secrets, stack)  # a wrong key stops here
-            fingerprint = public.fingerprint(opened.signer.public_key())
+            opened = mcuboot_keys.open_key_signer(settings, secrets, stack)  # a wrong key stops here
+            fingerprint = algorithms.fingerprint(opened.signer.public_key())
+            algorithm, reproducible = opened.signer.algorithm, opened.signer.deterministic
             image = build(settings, data, opened.signer, opened.blame)
         else:
             image = build(settings, data, None)
@@ -124,5 +140,7 @@ def run(settings: McubootSettings, secrets: KeyMaterial) -> McubootResult:
         security_counter=settings.security_counter,
         signed=settings.sign,
         public_key_fingerprint=fingerprint,
+        signature_algorithm=algorithm,
+        reproducible=reproducible,
         padded_to=settings.slot_size if settings.pad else None,
     )

@@ -24,9 +24,8 @@ from ota_action.formats.zigbee.payload_types import Payload, first_gbl
 from ota_action.formats.zigbee.streams import chunks
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
-
     from ota_action.formats.zigbee.parsed import ParsedImage
+    from ota_action.signing.algorithms import PublicKey
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class NamedKey:
     """A public key and how the user named it (the path given to ``--public-key``)."""
 
     name: str
-    key: EllipticCurvePublicKey
+    key: PublicKey  # P-256 for XBee and GBL; MCUboot also takes Ed25519 and RSA
     fingerprint: str
 
 
@@ -42,13 +41,15 @@ def load_public_keys(paths: Sequence[Path], *, field: str = "public_key") -> tup
     """Each ``--public-key`` file as a :class:`NamedKey`; the same key twice is refused."""
     # Here, not at the top: verify without --public-key (a pre-commit hook) never pays
     # for the key and XBee modules (tests/test_startup_imports.py).
-    from ota_action.signing import keys, public
+    from ota_action.signing import algorithms, keys, public
 
     loaded: list[NamedKey] = []
     for path in paths:
         source = keys.KeySource(f"--public-key {str(path)!r}", field=field, value=str(path))
-        key = public.load_public_key(files.read_input(path, field=field), source)
-        named = NamedKey(str(path), key, public.fingerprint(key))
+        key = public.load_signing_public_key(
+            files.read_input(path, field=field), source, what="a signature check"
+        )
+        named = NamedKey(str(path), key, algorithms.fingerprint(key))
         twin = next((k for k in loaded if k.fingerprint == named.fingerprint), None)
         if twin is not None:
             raise InputError(f"is the same key as {twin.name!r}", field=field, value=str(path))
@@ -182,16 +183,16 @@ def gbl_bytes_verdict(data: bytes, where: str, candidates: Sequence[NamedKey]) -
 
 
 MCUBOOT_SHA256 = 0x10
-MCUBOOT_ECDSASIG = 0x22
+# The signature TLVs bootutil checks, and the key type each takes (imgtool's TLV_VALUES).
+MCUBOOT_SIGNATURES = {0x22: "ECDSA P-256", 0x24: "Ed25519", 0x20: "RSA-2048", 0x23: "RSA-3072"}
 
 
 def mcuboot_verdict(
     f: BinaryIO, payload: McubootPayload, candidates: Sequence[NamedKey]
 ) -> tuple[str, list[str]]:
     """MCUboot's own check (bootutil ``image_validate``): SHA-256 of header, image and protected
-    TLVs equals the SHA256 TLV, and the ECDSASIG TLV (DER) verifies over that digest."""
-    from ota_action.signing.port import Signature, verifies
-
+    TLVs equals the SHA256 TLV, and a signature TLV (ECDSASIG DER, ED25519, RSA2048/RSA3072
+    RSA-PSS) verifies over that digest with a key of its type."""
     header, tlvs = payload.header, payload.tlvs or ()
     where = f"the MCUboot image at offset {payload.offset}"
     if header is None:  # pragma: no cover - the caller picks images with a header
@@ -208,24 +209,37 @@ def mcuboot_verdict(
         f.seek(payload.offset + tlv.offset)
         return f.read(tlv.length)
 
-    stored = value(MCUBOOT_SHA256)
-    if stored != digest.digest():
+    if value(MCUBOOT_SHA256) != digest.digest():
         return _invalid(
             f"{where}: its SHA256 TLV does not match the hash of its header, image and protected TLVs"
         )
-    der = value(MCUBOOT_ECDSASIG)
-    if der is None:
-        return _invalid(f"{where} is not signed (it has no ECDSASIG TLV)")
-    try:
-        signature = Signature.from_der(der[: der[1] + 2] if len(der) > 2 else der)  # imgtool may pad to 72
-    except ValueError:
-        return _invalid(f"{where}: its ECDSASIG TLV is not a DER signature")
-    for named in candidates:
-        if verifies(named.key, signature, digest.digest()):
-            return (
-                f"valid (MCUboot ECDSA P-256, key fingerprint {named.fingerprint}, "
-                f"public key {named.name!r})",
-                [],
-            )
+    found = [(t.type, value(t.type) or b"") for t in tlvs if t.type in MCUBOOT_SIGNATURES]
+    if not found:
+        return _invalid(f"{where} is not signed (it has no ECDSASIG, ED25519, RSA2048 or RSA3072 TLV)")
+    return _mcuboot_signatures(where, found, digest.digest(), candidates)
+
+
+def _mcuboot_signatures(
+    where: str, found: Sequence[tuple[int, bytes]], digest: bytes, candidates: Sequence[NamedKey]
+) -> tuple[str, list[str]]:
+    from ota_action.signing import algorithms
+
+    for tlv_type, stored in found:
+        algorithm = MCUBOOT_SIGNATURES[tlv_type]
+        signature = stored
+        if algorithm == algorithms.ECDSA_P256 and len(stored) > 2:
+            signature = stored[: stored[1] + 2]  # imgtool may pad the DER to 72 bytes
+        for named in candidates:
+            if algorithms.algorithm_of(named.key) == algorithm and algorithms.verifies(
+                named.key, signature, digest
+            ):
+                return (
+                    f"valid (MCUboot {algorithm}, key fingerprint {named.fingerprint}, "
+                    f"public key {named.name!r})",
+                    [],
+                )
+    kinds = ", ".join(MCUBOOT_SIGNATURES[t] for t, _ in found)
     prints = ", ".join(f"{k.name!r} {k.fingerprint}" for k in candidates)
-    return _invalid(f"the signature of {where} verifies with none of the public keys given ({prints})")
+    return _invalid(
+        f"the signature of {where} ({kinds}) verifies with none of the public keys given ({prints})"
+    )

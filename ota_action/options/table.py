@@ -141,7 +141,7 @@ TABLE: dict[str, CommandOptions] = {
         light=True,
     ),
     'mcuboot': CommandOptions(
-        doc="Make an MCUboot image from an application binary (the NCS flow): header, hash and,\nwith --sign, an ECDSA P-256 signature, with imgtool's own code.  Wrap the result with\nzbota -t 0x0000:IMAGE for a Zigbee OTA file.",
+        doc="Make an MCUboot image from an application binary (the NCS flow): header, hash and,\nwith --sign, a signature of the key's own type (ECDSA P-256, Ed25519, RSA-2048/3072), with\nimgtool's own code.  Wrap the result with zbota -t 0x0000:IMAGE for a Zigbee OTA file.",
         fields=(
             FieldSpec(name='json_output', description='print the result as JSON instead of the human summary', flag='--json', metavar='JSON_OUTPUT', boolean=True, env='OTA_JSON', old_env='OTA_JSON_OUTPUT', kind=Kind.BOOL, default=False),
             FieldSpec(name='key_env', description='NAME of the environment variable holding the private key (PEM or one-line base64)', flag='--key-env', metavar='NAME', default_shown='OTA_SIGNING_KEY', env='OTA_KEY_ENV', kind=Kind.STR, default='OTA_SIGNING_KEY', rules=('ota_action.options.rules:env_name',)),
@@ -154,7 +154,7 @@ TABLE: dict[str, CommandOptions] = {
             FieldSpec(name='expect_public_key', description='the public key the signature must verify with (PEM or DER file, or the 130 hex digits of ATFK): a key source holding another key is an error before anything is written', flag='--expect-public-key', metavar='PEM|FK', env='OTA_EXPECT_PUBLIC_KEY', kind=Kind.STR, optional=True),
             FieldSpec(name='image', description='application binary, linked for the slot (its first --header-size bytes zero, or --pad-header)', flag='INPUT', metavar='INPUT', positional=True, required=True, env='OTA_IMAGE', kind=Kind.PATH),
             FieldSpec(name='outfile', description='output image, e.g. app.signed.bin (its directory is created)', flag='--outfile', flags=('-o',), metavar='OUTFILE', required=True, env='OTA_OUTFILE', kind=Kind.PATH),
-            FieldSpec(name='sign', description='sign with the ECDSA P-256 key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or --sign-command)', flag='--sign', metavar='SIGN', boolean=True, env='OTA_SIGN', kind=Kind.BOOL, default=False),
+            FieldSpec(name='sign', description="sign with the key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or --sign-command); the key's own type decides: ECDSA P-256, Ed25519, RSA-2048 or RSA-3072", flag='--sign', metavar='SIGN', boolean=True, env='OTA_SIGN', kind=Kind.BOOL, default=False),
             FieldSpec(name='image_version', description='image version major.minor.revision+build, e.g. 1.2.3+4', flag='--image-version', metavar='VERSION', default_shown='0.0.0+0', env='OTA_IMAGE_VERSION', rules=('ota_action.settings.mcuboot:_image_version',)),
             FieldSpec(name='header_size', description='MCUboot header size in bytes, at least 32 (NCS: 0x200)', flag='--header-size', metavar='BYTES', default_shown='0x0200', env='OTA_HEADER_SIZE', rules=('ota_action.settings.mcuboot:_header_size',)),
             FieldSpec(name='pad_header', description='prepend --header-size zero bytes instead of expecting them in the input', flag='--pad-header', metavar='PAD_HEADER', boolean=True, env='OTA_PAD_HEADER', kind=Kind.BOOL, default=False),

@@ -20,6 +20,8 @@ class McubootResult(FileWritten):
     signed: bool
     public_key_fingerprint: str | None = None
     padded_to: int | None = None
+    signature_algorithm: str | None = None  # ECDSA P-256, Ed25519, RSA-2048, RSA-3072 (the key's)
+    reproducible: bool = True  # False: a token, a command or RSA-PSS' random salt
 
     def data(self) -> dict[str, object]:
         return {
@@ -33,13 +35,21 @@ class McubootResult(FileWritten):
             "signed": self.signed,
             "public_key_fingerprint": self.public_key_fingerprint,
             "padded_to": self.padded_to,
+            "signature_algorithm": self.signature_algorithm,
+            "reproducible": self.reproducible,
         }
 
-    def _signed_text(self) -> str:
-        return f"signed (ECDSA P-256, key {self.public_key_fingerprint})" if self.signed else "not signed"
+    def _signed_text(self, *, full: bool = True) -> str:
+        if not self.signed:
+            return "not signed"
+        again = (
+            "; not reproducible: a rebuild gives another signature" if full and not self.reproducible else ""
+        )
+        return f"signed ({self.signature_algorithm}, key {self.public_key_fingerprint}{again})"
 
     def verdict_facts(self) -> list[str]:
-        return [f"{self.outfile}, {self.size} bytes", f"version {self.image_version}", self._signed_text()]
+        facts = [f"{self.outfile}, {self.size} bytes", f"version {self.image_version}"]
+        return [*facts, self._signed_text(full=False)]
 
     def lines(self) -> list[str]:
         counter = "none" if self.security_counter is None else str(self.security_counter)

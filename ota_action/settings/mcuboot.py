@@ -1,7 +1,7 @@
 """Settings of ``mcuboot``: an application binary in, an MCUboot image out (imgtool's format).
 
 As for ``gbl`` and ``xbee-fs``, keys are never fields: ``--key-env``/``--key-file`` only
-name where the ECDSA P-256 key is.
+name where the key is (ECDSA P-256, Ed25519 or RSA-2048/3072: its own type decides).
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def _flash_align(value: Any) -> Any:
 
 class McubootSettings(SigningSettings):
     """Make an MCUboot image from an application binary (the NCS flow): header, hash and,
-    with --sign, an ECDSA P-256 signature, with imgtool's own code.  Wrap the result with
-    zbota -t 0x0000:IMAGE for a Zigbee OTA file.
+    with --sign, a signature of the key's own type (ECDSA P-256, Ed25519, RSA-2048/3072), with
+    imgtool's own code.  Wrap the result with zbota -t 0x0000:IMAGE for a Zigbee OTA file.
     """
 
     image: Path = option(
@@ -59,8 +59,8 @@ class McubootSettings(SigningSettings):
     )
     outfile: Path = option("output image, e.g. app.signed.bin (its directory is created)", cli=Cli(("-o",)))
     sign: bool = option(
-        "sign with the ECDSA P-256 key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or "
-        "--sign-command)",
+        "sign with the key source (OTA_SIGNING_KEY, --key-env, --key-file, --key-uri or "
+        "--sign-command); the key's own type decides: ECDSA P-256, Ed25519, RSA-2048 or RSA-3072",
         False,
     )
     image_version: Annotated[str, BeforeValidator(_image_version)] = option(

@@ -27,12 +27,13 @@ from typing import IO, TYPE_CHECKING
 
 from ota_action.errors import InputError
 from ota_action.signing.port import Signature, verifies
-from ota_action.signing.printed import candidates
+from ota_action.signing.printed import candidates, sized_candidates
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
     from ota_action.secret import Secret
+    from ota_action.signing.algorithms import PublicKey
 
 OUTPUT_LIMIT = 64 * 1024  # bytes kept of stdout; a signature is at most a few hundred
 DIGEST_VARIABLE = "OTA_SIGN_DIGEST"
@@ -174,3 +175,67 @@ class CommandSigner:
             if verifies(self._public, reading, digest):
                 return reading
         return readings[0]  # sign_checked refuses it, naming the expected key
+
+
+class KeyCommandSigner:
+    """A :class:`~ota_action.signing.port.KeySigner` for an Ed25519 or RSA key behind a command.
+
+    The algorithm is the expected public key's (``--expect-public-key``); the command gets
+    the same SHA-256 digest as for P-256 and prints the 64-byte Ed25519 signature of it, or
+    the RSA-PSS one (``openssl pkeyutl`` in docs/payloads.md), raw or in hex or base64.
+    """
+
+    __slots__ = ("_algorithm", "_command", "_environ", "_public", "_timeout")
+
+    def __init__(
+        self,
+        command: Secret,
+        public: PublicKey,
+        *,
+        algorithm: str,
+        environ: Mapping[str, str],
+        timeout: float,
+    ) -> None:
+        self._command = command
+        self._public = public
+        self._algorithm = algorithm
+        self._environ = dict(environ)
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"KeyCommandSigner({self._algorithm!r}, 'sign-command')"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a signer holding a command and its environment cannot be pickled")
+
+    @property
+    def description(self) -> str:
+        return "sign-command"
+
+    @property
+    def algorithm(self) -> str:
+        return self._algorithm
+
+    @property
+    def deterministic(self) -> bool:
+        return False  # whatever is behind the command may not be
+
+    def public_key(self) -> PublicKey:
+        return self._public
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        from ota_action.signing.algorithms import SIGNATURE_SIZE, verifies
+
+        size = SIGNATURE_SIZE[self._algorithm]
+        output = run_signer(self._command.reveal(), digest, self._environ, self._timeout)
+        readings = sized_candidates(output, size)
+        if not readings:
+            raise InputError(
+                f"printed {len(output)} bytes that are not a {size}-byte {self._algorithm} signature "
+                f"(expected the raw bytes, or hex or base64 of them); {_NOT_SHOWN}",
+                field=_FIELD,
+            )
+        for reading in readings:
+            if verifies(self._public, reading, digest):
+                return reading
+        return readings[0]  # sign_checked_key refuses it, naming the expected key

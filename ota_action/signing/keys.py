@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
     from ota_action.secret import Secret
+    from ota_action.signing.algorithms import PrivateKey
 
 CURVE_NAME = "secp256r1"
 CURVE_TEXT = "P-256 (secp256r1 / prime256v1)"
@@ -198,6 +199,55 @@ def load_private_key(
     public key or certificate, an RSA / other-curve key, an encrypted key without a
     passphrase, a passphrase that does not decrypt it.
     """
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key, form, warnings = _parse_private_key(raw, source, passphrase, passphrase_source)
+    problem = _describe_wrong_type(key)
+    if problem is not None:
+        raise source.error(problem)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - _describe_wrong_type
+        raise source.error("is not an EC private key")
+    return LoadedKey(key, form, warnings)
+
+
+@dataclass
+class LoadedSigningKey:
+    """A private key of any :mod:`.algorithms` type (MCUboot), and its algorithm."""
+
+    key: PrivateKey
+    algorithm: str
+    form: str
+    warnings: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"LoadedSigningKey(algorithm={self.algorithm!r}, form={self.form!r})"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a loaded private key cannot be pickled")
+
+
+def load_signing_key(
+    raw: bytes, source: KeySource, *, passphrase: bytes | None = None, passphrase_source: str, what: str
+) -> LoadedSigningKey:
+    """:func:`load_private_key` for any key type of :data:`.algorithms.ALL_TEXT` (the type is the
+    key's own); ``what`` names the format in a refusal ("MCUboot signing")."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    from ota_action.signing import algorithms
+
+    key, form, warnings = _parse_private_key(raw, source, passphrase, passphrase_source)
+    algorithm = algorithms.algorithm_of(key)
+    if algorithm is None or not isinstance(
+        key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+    ):
+        raise source.error(f"is {algorithms.describe(key)}; {what} takes {algorithms.ALL_TEXT} keys")
+    return LoadedSigningKey(key, algorithm, form, warnings)
+
+
+def _parse_private_key(
+    raw: bytes, source: KeySource, passphrase: bytes | None, passphrase_source: str
+) -> tuple[object, str, list[str]]:
+    """The private key object in ``raw``, how it was given, and warnings; any key type."""
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
@@ -249,19 +299,15 @@ def load_private_key(
         raise source.error("holds a key of an algorithm or curve this tool cannot use") from None
     except Exception:
         raise source.error(_not_a_key(raw)) from None
-    problem = _describe_wrong_type(key)
-    if problem is not None:
-        raise source.error(problem)
     if pem:
-        container = {"PRIVATE KEY": "PKCS#8", "ENCRYPTED PRIVATE KEY": "encrypted PKCS#8"}.get(label, "SEC1")
+        container = {
+            "PRIVATE KEY": "PKCS#8",
+            "ENCRYPTED PRIVATE KEY": "encrypted PKCS#8",
+            "RSA PRIVATE KEY": "PKCS#1",
+        }.get(label, "SEC1")
     else:
         container = "DER"
-    form = f"{given_as} ({container})" if pem else given_as
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    if not isinstance(key, ec.EllipticCurvePrivateKey):  # pragma: no cover - _describe_wrong_type
-        raise source.error("is not an EC private key")
-    return LoadedKey(key, form, warnings)
+    return key, f"{given_as} ({container})" if pem else given_as, warnings
 
 
 def generate_key() -> EllipticCurvePrivateKey:

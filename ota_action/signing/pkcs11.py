@@ -134,7 +134,7 @@ def _open_again(token: Any, rw: bool, uri: Pkcs11Uri, field: str) -> Any:
         ) from None
 
 
-def _close(session: Any) -> None:
+def close_session(session: Any) -> None:
     with suppress(Exception):  # a closing failure must not hide the real outcome
         session.close()
 
@@ -155,13 +155,15 @@ def _point(raw: bytes) -> bytes:
     return raw
 
 
-def _public_key(session: Any, uri: Pkcs11Uri, private: Any, field: str) -> EllipticCurvePublicKey | None:
+def public_key_of(session: Any, uri: Pkcs11Uri, private: Any, field: str) -> EllipticCurvePublicKey | None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from pkcs11 import Attribute, ObjectClass
 
     candidates: list[Any] = []
     try:
-        candidates = list(session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, **_attrs(uri)}))
+        candidates = list(
+            session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, **object_attributes(uri)})
+        )
     except Exception:
         candidates = []
     for holder in (*candidates, private):
@@ -180,7 +182,7 @@ def _public_key(session: Any, uri: Pkcs11Uri, private: Any, field: str) -> Ellip
     return None
 
 
-def _attrs(uri: Pkcs11Uri) -> dict[Any, Any]:
+def object_attributes(uri: Pkcs11Uri) -> dict[Any, Any]:
     from pkcs11 import Attribute
 
     names = {"label": Attribute.LABEL, "id": Attribute.ID}
@@ -231,7 +233,7 @@ class Pkcs11Signer:
             raise InputError(f"{self._description} refused to sign ({type(exc).__name__})") from None
 
     def close(self) -> None:
-        _close(self._session)
+        close_session(self._session)
 
 
 def open_signer(
@@ -243,25 +245,15 @@ def open_signer(
     expected: EllipticCurvePublicKey | None = None,
 ) -> Pkcs11Signer:
     """Log in and find the key ``uri`` names; the caller closes the signer."""
-    from pkcs11 import KeyType, ObjectClass, exceptions
+    from pkcs11 import KeyType
 
     token = find_token(load_module(module_path, field=field), uri, field=field)
     session = login(token, pin, uri, field=field)
     try:
-        try:
-            key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, **_selector(uri))
-        except exceptions.NoSuchKey:
-            hint = "" if pin is not None else " (without a PIN, private keys are hidden: set OTA_PKCS11_PIN)"
-            raise InputError(
-                f"no private key matches {uri.shown()} in its token{hint}", field=field
-            ) from None
-        except exceptions.MultipleObjectsReturned:
-            raise InputError(
-                f"several private keys match {uri.shown()}; add id= to pick one", field=field
-            ) from None
+        key = private_key(session, uri, pin, field=field)
         if key.key_type != KeyType.EC:
             raise InputError(f"the key {uri.shown()} is not an EC key; XBee signing needs P-256", field=field)
-        public = _public_key(session, uri, key, field) or expected
+        public = public_key_of(session, uri, key, field) or expected
         if public is None:
             raise InputError(
                 f"the token holds no public key beside {uri.shown()}; give it with --expect-public-key",
@@ -269,8 +261,23 @@ def open_signer(
             )
         return Pkcs11Signer(session, key, public, f"PKCS#11 key {uri.shown()}")
     except BaseException:
-        _close(session)
+        close_session(session)
         raise
+
+
+def private_key(session: Any, uri: Pkcs11Uri, pin: Secret | None, *, field: str) -> Any:
+    """The one private key ``uri`` names in the session's token, or an InputError saying why not."""
+    from pkcs11 import ObjectClass, exceptions
+
+    try:
+        return session.get_key(object_class=ObjectClass.PRIVATE_KEY, **_selector(uri))
+    except exceptions.NoSuchKey:
+        hint = "" if pin is not None else " (without a PIN, private keys are hidden: set OTA_PKCS11_PIN)"
+        raise InputError(f"no private key matches {uri.shown()} in its token{hint}", field=field) from None
+    except exceptions.MultipleObjectsReturned:
+        raise InputError(
+            f"several private keys match {uri.shown()}; add id= to pick one", field=field
+        ) from None
 
 
 def generate_in_token(
@@ -284,7 +291,9 @@ def generate_in_token(
         raise InputError("creating a key in a token needs its PIN: put it in OTA_PKCS11_PIN", field=field)
     session = login(token, pin, uri, field=field, rw=True)
     try:
-        existing = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, **_attrs(uri)}))
+        existing = list(
+            session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, **object_attributes(uri)})
+        )
         if existing:
             raise InputError(
                 f"the token already holds a key {uri.shown()}; keygen never replaces a key", field=field
@@ -302,9 +311,9 @@ def generate_in_token(
             raise InputError(
                 f"the token could not create the key ({type(exc).__name__})", field=field
             ) from None
-        found = _public_key(session, uri, private, field)
+        found = public_key_of(session, uri, private, field)
     finally:
-        _close(session)
+        close_session(session)
     if found is None:  # pragma: no cover - the token just stored it
         raise InputError("the token did not keep the public key it generated", field=field)
     return found

@@ -24,6 +24,8 @@ from ota_action.errors import InputError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
+    from ota_action.signing.algorithms import PublicKey
+
 DIGEST_SIZE = 32  # SHA-256
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
@@ -85,12 +87,15 @@ class DigestSigner(Protocol):
         ...
 
 
-def verifies(public_key: EllipticCurvePublicKey, signature: Signature, digest: bytes) -> bool:
-    """True when ``signature`` is a valid signature of ``digest`` under ``public_key``."""
+def verifies(public_key: PublicKey, signature: Signature, digest: bytes) -> bool:
+    """True when ``signature`` is a valid signature of ``digest`` under ``public_key``
+    (False for a key that is not EC: ``verify`` may be given Ed25519 or RSA keys for MCUboot)."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, utils
 
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        return False
     try:
         public_key.verify(signature.der(), digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
     except (InvalidSignature, ValueError):
@@ -137,6 +142,108 @@ def sign_checked(signer: DigestSigner, digest: bytes, *, field: str | None = Non
             f"the signature from {signer.description} does not verify with the public key "
             f"{fingerprint(signer.public_key())}: it signs with another key, or the digest "
             "was changed on the way; check that the key source names the key you meant",
+            field=field,
+        )
+    return signature
+
+
+# --- key sources of any algorithm (MCUboot: ECDSA P-256, Ed25519, RSA) -----------------
+
+
+class KeySigner(Protocol):
+    """A key source of any :mod:`.algorithms` key: signs SHA-256 digests, gives its public key.
+
+    A sibling of :class:`DigestSigner`, not a widening of it: xbee-fs, gbl and build take
+    P-256 only and encode its (r, s) pair three ways, so widening ``public_key()`` and
+    ``sign_digest()`` to a union would make each narrow a case it can never receive.  The
+    port is still one idea (*sign this SHA-256 digest; here is my public key; every
+    signature checked before use*, :func:`sign_checked_key`); a P-256 DigestSigner serves
+    as a KeySigner through :class:`P256KeySigner`, so no key source is written twice.
+    """
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def deterministic(self) -> bool:
+        """True when the same digest always gives the same signature (RFC 6979, RFC 8032)."""
+        ...
+
+    @property
+    def algorithm(self) -> str:
+        """One of :data:`.algorithms.ALL_TEXT`, read from the key itself."""
+        ...
+
+    def public_key(self) -> PublicKey: ...
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        """The signature of a 32-byte SHA-256 digest in the algorithm's own bytes (ECDSA: DER)."""
+        ...
+
+
+class P256KeySigner:
+    """A P-256 :class:`DigestSigner` (a key in memory, a token, a command) as a :class:`KeySigner`."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: DigestSigner) -> None:
+        self._inner = inner
+
+    def __repr__(self) -> str:
+        return f"P256KeySigner({self._inner!r})"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("a signer cannot be pickled")
+
+    @property
+    def description(self) -> str:
+        return self._inner.description
+
+    @property
+    def deterministic(self) -> bool:
+        return self._inner.deterministic
+
+    @property
+    def algorithm(self) -> str:
+        from ota_action.signing.algorithms import ECDSA_P256
+
+        return ECDSA_P256
+
+    def public_key(self) -> PublicKey:
+        return self._inner.public_key()
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        return self._inner.sign_digest(digest).der()
+
+
+def check_expected_key(signer: KeySigner, expected: PublicKey | None, *, field: str | None = None) -> None:
+    """:func:`check_expected` for a key source of any algorithm."""
+    from ota_action.signing.algorithms import fingerprint as any_fingerprint
+
+    if expected is None:
+        return
+    have, want = any_fingerprint(signer.public_key()), any_fingerprint(expected)
+    if have != want:
+        raise InputError(
+            f"{signer.description} holds the key with fingerprint {have}, not the expected "
+            f"key {want}; check which key the key source names",
+            field=field,
+        )
+
+
+def sign_checked_key(signer: KeySigner, digest: bytes, *, field: str | None = None) -> bytes:
+    """:func:`sign_checked` for a key source of any algorithm: the signature's bytes, verified."""
+    from ota_action.signing.algorithms import fingerprint as any_fingerprint
+    from ota_action.signing.algorithms import verifies as any_verifies
+
+    if len(digest) != DIGEST_SIZE:
+        raise ValueError("the signing port signs SHA-256 digests (32 bytes)")
+    signature = signer.sign_digest(digest)
+    if not any_verifies(signer.public_key(), signature, digest):
+        raise InputError(
+            f"the {signer.algorithm} signature from {signer.description} does not verify with the "
+            f"public key {any_fingerprint(signer.public_key())}: it signs with another key, or the "
+            "digest was changed on the way; check that the key source names the key you meant",
             field=field,
         )
     return signature

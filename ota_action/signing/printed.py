@@ -5,7 +5,8 @@ Azure base64url of raw ``r ‖ s``, Vault ``vault:v1:`` and base64 of DER, opens
 DER bytes; a CLI's whole JSON answer is read for its ``signature``/``result`` value.
 :func:`candidates` returns every reading of the output that is a
 well-formed P-256 signature; the caller keeps the one that verifies with the expected
-public key, so a reading that only happens to parse can never be used.  Nothing here
+public key, so a reading that only happens to parse can never be used.
+:func:`sized_candidates` does the same for the fixed-size signatures of Ed25519 and RSA.  Nothing here
 shows the output: a message may say how long it was, never what it held.
 """
 
@@ -100,4 +101,17 @@ def candidates(output: bytes) -> list[Signature]:
         for reading in (_der(blob), _raw(blob)):
             if reading is not None and reading not in found:
                 found.append(reading)
+    return found
+
+
+def sized_candidates(output: bytes, size: int) -> list[bytes]:
+    """Every reading of ``output`` as a ``size``-byte signature (Ed25519: 64, RSA: the
+    modulus' bytes): the raw bytes, or hex or base64 of them, most literal first."""
+    blobs = [output, output.rstrip(b"\r\n")]
+    for text in _texts(output):
+        blobs += _decoded(text)
+    found: list[bytes] = []
+    for blob in blobs:
+        if len(blob) == size and blob not in found:
+            found.append(blob)
     return found

@@ -19,7 +19,9 @@ from ota_action.signing.port import fingerprint
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
-__all__ = ["fingerprint", "load_public_key", "public_pem", "public_point"]
+    from ota_action.signing.algorithms import PublicKey
+
+__all__ = ["fingerprint", "load_public_key", "load_signing_public_key", "public_pem", "public_point"]
 
 
 def public_point(public_key: EllipticCurvePublicKey) -> bytes:
@@ -57,6 +59,35 @@ def load_public_key(raw: bytes, source: KeySource) -> EllipticCurvePublicKey:
     if key.curve.name != CURVE_NAME:
         found = CURVE_NAMES.get(key.curve.name, key.curve.name)
         raise source.error(f"is a key on curve {found}; XBee3 file-system signatures use {CURVE_TEXT}")
+    return key
+
+
+def load_signing_public_key(raw: bytes, source: KeySource, *, what: str) -> PublicKey:
+    """A public key of any :data:`.algorithms.ALL_TEXT` type (MCUboot's): P-256 in every form
+    :func:`load_public_key` reads, Ed25519 or RSA-2048/3072 in PEM or DER."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    from ota_action.signing import algorithms
+
+    text = raw.strip()
+    if re.fullmatch(rb"(0x)?[0-9a-fA-F]{130}", text):
+        return load_public_key(raw, source)
+    try:
+        if b"-----BEGIN" in text:
+            if "PRIVATE KEY" in pem_label(text):
+                raise source.error("is a private key; give the public key (openssl pkey -pubout)")
+            key: object = serialization.load_pem_public_key(text.replace(b"\r\n", b"\n"))
+        else:
+            key = serialization.load_der_public_key(bytes(raw))
+    except InputError:
+        raise
+    except Exception:
+        raise source.error("is not a public key (PEM or DER)") from None
+    if algorithms.algorithm_of(key) is None or not isinstance(
+        key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+    ):
+        raise source.error(f"is {algorithms.describe(key)}; {what} takes {algorithms.ALL_TEXT} keys")
     return key
 
 
