@@ -67,6 +67,10 @@ class KeyMaterial:
     ``missing`` completes "no signing key: ..." in the door's own words; ``missing_field``
     is the option or input that message blames; ``unlock_hint`` names where an
     encrypted key's passphrase should go.  ``pin`` unlocks a PKCS#11 token.
+    ``encryption`` is a GBL's AES key (the variable ``--encrypt-key-env`` names): no
+    signing secret, but found by the same door, so the Action masks it before the run.
+    ``withheld`` are secrets of the same run that are not this signer's (a build's other
+    keys): never used here, but kept from any child process as this signer's own are.
     """
 
     key: Secret | None = None
@@ -75,9 +79,16 @@ class KeyMaterial:
     missing_field: str | None = None
     unlock_hint: str = "environment variable OTA_SIGNING_KEY_PASSPHRASE"
     pin: Secret | None = None
+    encryption: Secret | None = None
+    withheld: tuple[Secret, ...] = ()
 
     def secrets(self) -> tuple[Secret, ...]:
-        return tuple(s for s in (self.key, self.passphrase, self.pin) if s is not None)
+        """Every secret this material holds (what a door masks)."""
+        return tuple(s for s in (self.key, self.passphrase, self.pin, self.encryption) if s is not None)
+
+    def kept_from_children(self) -> tuple[Secret, ...]:
+        """What no child process may inherit: these secrets and the run's others."""
+        return (*self.secrets(), *self.withheld)
 
 
 NO_SECRETS = KeyMaterial()

@@ -27,7 +27,7 @@ from ota_action.edges import log
 from ota_action.signing import pkcs11
 from tests.conftest import need_tool, run_cli
 from tests.softhsm import PIN, TOKEN, SoftHsm, shared_softhsm, uri
-from tests.test_gbl import ADDRESS, DATA, parse
+from tests.test_gbl import ADDRESS, DATA, aes_key_file, parse
 from tests.test_sign_command import PRINTER
 from tests.xbee_keys import PASSPHRASE, KeyForms, new_key
 
@@ -405,3 +405,58 @@ def test_the_action_refuses_a_key_input_no_image_uses(project: Path, monkeypatch
     assert code == 2
     assert "input signing-key: is not used by command build: no image of the manifest signs" in out
     assert not (project / "dist").exists()
+
+
+ENV_DUMP = r"""
+import os, runpy, sys
+with open(sys.argv[1], "a", encoding="utf-8", errors="surrogateescape") as dump:
+    dump.write("\n".join(f"{k}={v}" for k, v in os.environ.items()) + "\n")
+sys.argv = [sys.argv[2], *sys.argv[3:]]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_signer_command_inherits_no_secret_of_the_build_and_the_aes_key_is_masked(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build's sign command sees none of the run's secrets, its own or another image's
+    (a key in BOARD_B_KEY, the Action's key and PIN inputs, a GBL's AES key), and the AES
+    key an image's encrypt_key_env names is masked like a signing key."""
+    from tests.test_action import workflow_commands
+
+    aes = "0F1E2D3C4B5A69788796A5B4C3D2E1F0"
+    dump = project / "child-env.txt"
+    (project / "keys" / "env_dump.py").write_text(ENV_DUMP, encoding="utf-8")
+    command = (
+        f'sign_command = "{sys.executable} {project / "keys" / "env_dump.py"} {dump} '
+        f'{project / "keys" / "printer.py"} der {project / "keys" / "command.pem"}"\n'
+        'expect_public_key = "keys/command.pub"'
+    )
+    images = [
+        _image("DEFAULT", 1),
+        _image("BOARD", 2, 'key_env = "BOARD_B_KEY"'),
+        _image("COMMAND", 3, command, 'encrypt_key_env = "GBL_AES_KEY"'),
+    ]
+    _manifest(project, "", *images)
+    monkeypatch.setenv("BOARD_B_KEY", KEYS["key_env"].pem().decode())
+    monkeypatch.setenv("GBL_AES_KEY", aes)
+    inputs = {"command": "build", "manifest": "FLEET.toml", "signing-key": KEYS["env"].pem().decode()}
+    code, out, published = _action(project, monkeypatch, {**inputs, "signing-key-pin": PIN})
+    assert code == 0, out
+    masks = {c.message for c in workflow_commands(out) if c.name == "add-mask"}
+    assert aes in masks
+    (path,) = (project / "dist" / "COMMAND").glob("*.zigbee")
+    key_file = aes_key_file(project, bytes.fromhex(aes))
+    public = str(project / "keys" / "command.pub")
+    done, app = parse(project, _gbl(path), "--verify", public, "--decrypt", str(key_file))
+    assert done.returncode == 0, done.stdout + done.stderr  # signed by the command's key
+    assert app == DATA  # and encrypted with the AES key from GBL_AES_KEY
+    seen = dump.read_text(encoding="utf-8")
+    assert "OTA_SIGN_DIGEST=" in seen  # the command ran and this is its environment
+    assert aes not in seen
+    assert "GBL_AES_KEY=" not in seen
+    assert PIN not in seen
+    for name in ("env", "key_env"):
+        for form, value in KEYS[name].secrets().items():
+            assert value.decode(errors="replace") not in seen, (name, form)
+    assert aes not in published

@@ -237,26 +237,14 @@ def test_verify_checks_imgtools_signature_of_each_type_inside_an_ota_file(
 
 # --- keys in a token: SoftHSM2, keys made by pkcs11-tool ----------------------------------
 
-MCUBOOT_TOKEN = "ota-mcuboot"
-TOKEN_KEYS = {
-    "Ed25519": ("EC:edwards25519", "11"),
-    "RSA-2048": ("rsa:2048", "12"),
-    "RSA-3072": ("rsa:3072", "13"),
-}
-_MADE: list[softhsm.SoftHsm] = []
+MCUBOOT_TOKEN, TOKEN_KEYS = softhsm.MCUBOOT, softhsm.MCUBOOT_KEYS
 
 
 @pytest.fixture
 def token(tmp_path_factory: pytest.TempPathFactory) -> softhsm.SoftHsm:
     need_tool("softhsm2-util")
     need_tool("pkcs11-tool")
-    hsm = softhsm.shared_softhsm(tmp_path_factory.mktemp("softhsm"))
-    if not _MADE:
-        hsm.init_token(MCUBOOT_TOKEN)
-        for kind, (key_type, key_id) in TOKEN_KEYS.items():
-            hsm.generate_key(MCUBOOT_TOKEN, kind, key_id, key_type=key_type)
-        _MADE.append(hsm)
-    return hsm
+    return softhsm.shared_softhsm(tmp_path_factory.mktemp("softhsm"))
 
 
 def token_public(hsm: softhsm.SoftHsm, kind: str, tmp_path: Path) -> Path:

@@ -51,7 +51,13 @@ def test_gbl_in_the_action_signs_encrypts_and_summarises(runner: FakeRunner) -> 
     assert "| Encrypted | yes |" in run.summary
     assert "PRIVATE KEY" not in run.summary + run.outputs_text + run.stderr  # stdout masks it line by line
     for secret in (AES_HEX, AES_HEX.lower()):
-        assert secret not in run.summary + run.outputs_text + run.stderr + run.stdout
+        assert secret not in run.summary + run.outputs_text + run.stderr
+    # the AES key, found in the variable encrypt-key-env names, is masked before it is used
+    from tests.test_action import workflow_commands
+
+    masks = [c.message for c in workflow_commands(run.stdout) if c.name == "add-mask"]
+    assert AES_HEX in masks
+    assert AES_HEX not in run.stdout.replace(f"::add-mask::{AES_HEX}\n", "")
 
 
 def test_mcuboot_in_the_action(runner: FakeRunner) -> None:  # noqa: F811

@@ -331,11 +331,18 @@ def key_material(settings: BuildSettings, environ: Mapping[str, str], given: Key
     """The secrets of every image that signs (the door masks each before the run)."""
     planned = plan(settings)
     signing = [zb for _, zb, _ in _signing(planned[1])]
-    return build_signing.fleet_keys(settings, signing, environ, given, planned)
+    return build_signing.fleet_keys(
+        settings, signing, environ, given, planned, encrypting=_encrypting(planned[1])
+    )
 
 
-def _zbota_job(job: Job, signer: OpenedSigner | None) -> Any:
-    return build_signing.guarded(job.label, job.signing, lambda: zbota.run(job.zbota, signer=signer))
+def _encrypting(jobs: list[Job]) -> list[ZbotaSettings]:
+    return [job.zbota for job in jobs if job.zbota.gbl and job.zbota.encrypt_key_env is not None]
+
+
+def _zbota_job(job: Job, signer: OpenedSigner | None, keys: FleetKeys) -> Any:
+    secrets = keys.for_image(job.zbota)
+    return build_signing.guarded(job.label, job.signing, lambda: zbota.run(job.zbota, secrets, signer=signer))
 
 
 def run(settings: BuildSettings, secrets: KeyMaterial = NO_SECRETS) -> BuildResult:
@@ -350,11 +357,14 @@ def run(settings: BuildSettings, secrets: KeyMaterial = NO_SECRETS) -> BuildResu
     signing = _signing(jobs)
     keys = secrets if isinstance(secrets, FleetKeys) else None
     if keys is None:  # a caller that did not ask the door: the environment's
-        keys = build_signing.fleet_keys(settings, [zb for _, zb, _ in signing], os.environ, secrets)
+        keys = build_signing.fleet_keys(
+            settings, [zb for _, zb, _ in signing], os.environ, secrets, encrypting=_encrypting(jobs)
+        )
     with ExitStack() as stack:
         opened = iter(build_signing.open_all(signing, keys, stack))  # before any file is written
         tasks: list[tuple[Callable[[Any], Any], Any]] = [
-            (partial(_zbota_job, signer=next(opened) if job.signing else None), job) for job in jobs
+            (partial(_zbota_job, signer=next(opened) if job.signing else None, keys=keys), job)
+            for job in jobs
         ]
         built = _build_all(tasks + [(matter.run, m.matter) for m in mjobs], settings.workers)
     rows = tuple(

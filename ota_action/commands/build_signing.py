@@ -179,6 +179,8 @@ class FleetKeys(KeyMaterial):
     image names, all found by the door, so the Action masks every one before the run."""
 
     pairs: tuple[tuple[tuple[str, str], KeyMaterial], ...] = field(default=())
+    # The AES key of each variable an image's encrypt_key_env names (GBL encryption).
+    encryption_keys: tuple[tuple[str, Secret], ...] = field(default=())
     # The plan these were found for (build's, for the same settings object), so the run
     # does not read and check the manifest a second time (0.4 ms an image).
     planned: tuple[object, object] | None = field(default=None, compare=False, repr=False)
@@ -187,13 +189,24 @@ class FleetKeys(KeyMaterial):
         return self.planned[1] if self.planned is not None and self.planned[0] is settings else None
 
     def secrets(self) -> tuple[Secret, ...]:
-        everything = [*super().secrets(), *(s for _, m in self.pairs for s in m.secrets())]
+        everything = [
+            *super().secrets(),
+            *(s for _, m in self.pairs for s in m.secrets()),
+            *(s for _, s in self.encryption_keys),
+        ]
         return tuple({id(s): s for s in everything}.values())
 
     def material(self, zb: ZbotaSettings, uses_variable: bool) -> KeyMaterial:
+        """An image's signing secrets; the build's others are withheld from its signer command."""
         found = dict(self.pairs).get((zb.key_env, zb.passphrase_env))
         material = found if found is not None else KeyMaterial(pin=self.pin)
-        return material if uses_variable else replace(material, key=None)
+        material = material if uses_variable else replace(material, key=None)
+        return replace(material, withheld=self.secrets())
+
+    def for_image(self, zb: ZbotaSettings) -> KeyMaterial:
+        """What an image's zbota run is handed: its AES key, when it encrypts a GBL."""
+        found = dict(self.encryption_keys).get(zb.encrypt_key_env or "")
+        return KeyMaterial(encryption=found, withheld=self.secrets())
 
 
 def fleet_keys(
@@ -202,9 +215,12 @@ def fleet_keys(
     environ: Mapping[str, str],
     given: KeyMaterial,
     planned: object = None,
+    *,
+    encrypting: Sequence[ZbotaSettings] = (),
 ) -> FleetKeys:
     """What the signing images need, read once: the door's secrets for the run's own
-    variables, the environment for the other variables images name."""
+    variables, the environment for the other variables images name; and the AES key of
+    each image of ``encrypting`` (its ``encrypt_key_env``)."""
     if not signing_jobs:
         handed = [s for s in given.secrets() if s.named_by_field]  # an Action input
         if handed:
@@ -227,8 +243,26 @@ def fleet_keys(
         unlock_hint=own.unlock_hint,
         pin=own.pin,
         pairs=tuple(pairs.items()),
+        encryption_keys=_encryption_keys(encrypting, environ),
         planned=None if planned is None else (settings, planned),
     )
+
+
+def _encryption_keys(
+    images: Sequence[ZbotaSettings], environ: Mapping[str, str]
+) -> tuple[tuple[str, Secret], ...]:
+    """The AES key in each variable the images' ``encrypt_key_env`` name and that is set
+    (an unset one is refused by the image's own run, naming it)."""
+    from ota_action.commands import gbl  # pygbl: only a build with an encrypted GBL
+
+    found: dict[str, Secret] = {}
+    for zb in images:
+        name = zb.encrypt_key_env
+        if name is not None and name not in found:
+            secret = gbl.with_encryption(KeyMaterial(), zb, environ).encryption
+            if secret is not None:
+                found[name] = secret
+    return tuple(found.items())
 
 
 # One signature at a time through PKCS#11 in this process: a session runs one operation at

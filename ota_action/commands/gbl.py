@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,10 +41,19 @@ _TOKEN = re.compile(r"^\s*TOKEN_MFG_SECURE_BOOTLOADER_KEY\s*:\s*", re.IGNORECASE
 
 
 def key_material(settings: GblOptions, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
-    """The signing secrets, only when ``--sign`` asks for them (xbee-fs' rules otherwise)."""
-    if not settings.sign:
-        return NO_SECRETS
-    return key_sources.key_material(settings, environ, given)
+    """The signing secrets, only when ``--sign`` asks for them (xbee-fs' rules otherwise),
+    and the AES key ``--encrypt-key-env`` names: the door masks both before the run."""
+    material = key_sources.key_material(settings, environ, given) if settings.sign else NO_SECRETS
+    return with_encryption(material, settings, environ)
+
+
+def with_encryption(material: KeyMaterial, settings: GblOptions, environ: Mapping[str, str]) -> KeyMaterial:
+    """``material`` with the AES key when ``--encrypt-key-env`` names a variable that holds
+    one; an unset or empty variable is the run's to refuse (:func:`aes_key`), in order."""
+    name = settings.encrypt_key_env
+    if name is None or not environ.get(name, "").strip():
+        return material
+    return replace(material, encryption=aes_key(settings, environ))
 
 
 def _segments(settings: GblOptions, path: Path, field: str) -> tuple[int, bytes]:
@@ -137,7 +146,7 @@ def build(
     if not settings.sign and (settings.key_file is not None):
         raise InputError("signs with this key only together with --sign", field="key_file")
     address, data = _segments(settings, path, field)
-    key = aes_key(settings, os.environ)
+    key = secrets.encryption or aes_key(settings, os.environ)  # the door's, masked; else here
     fingerprint = None
     with ExitStack() as stack:
         sign = None

@@ -159,7 +159,10 @@ def child_environment(
     variable holding a secret's value under another name).
     """
     names = NEVER_INHERITED | {settings.key_env, settings.passphrase_env}
-    values = {s.reveal() for s in secrets.secrets() if s.reveal().strip()}
+    encryption = getattr(settings, "encrypt_key_env", None)  # a GBL's AES key, when one is built
+    if isinstance(encryption, str):
+        names |= {encryption}
+    values = {s.reveal() for s in secrets.kept_from_children() if s.reveal().strip()}
     return {
         k: v
         for k, v in environ.items()

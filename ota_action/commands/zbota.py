@@ -102,7 +102,8 @@ def _variant_warnings(settings: ZbotaSettings) -> list[Finding]:
 
 
 def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: KeyMaterial) -> KeyMaterial:
-    """The signing secrets, only for ``--gbl --sign`` (no other zbota run signs)."""
+    """The signing secrets, only for ``--gbl --sign`` (no other zbota run signs), and with
+    ``--gbl`` the AES key ``--encrypt-key-env`` names (the door masks it before the run)."""
     if not (settings.gbl and settings.sign):
         handed = [s for s in given.secrets() if s.named_by_field]  # an Action input, not a variable
         if handed:
@@ -111,10 +112,16 @@ def key_material(settings: ZbotaSettings, environ: Mapping[str, str], given: Key
                 "GBL it builds; remove the input",
                 field=handed[0].field,
             )
-        return NO_SECRETS
-    from ota_action.commands import key_sources
+        material = NO_SECRETS
+    else:
+        from ota_action.commands import key_sources
 
-    return key_sources.key_material(settings, environ, given)
+        material = key_sources.key_material(settings, environ, given)
+    if not settings.gbl or settings.encrypt_key_env is None:
+        return material
+    from ota_action.commands import gbl  # with pygbl: --gbl only
+
+    return gbl.with_encryption(material, settings, environ)
 
 
 def _gbl_image(
