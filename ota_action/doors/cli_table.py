@@ -8,7 +8,6 @@ differs, so a field added to a model without rerunning this cannot ship.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import subprocess
 import sys
@@ -191,7 +190,7 @@ def _data_rules(model: Any) -> tuple[dict[str, list[str]], bool]:
 def _with_data_rules(spec: FieldSpec, refs: list[str]) -> FieldSpec:
     if not refs or spec.kind is Kind.OTHER:
         return spec
-    return dataclasses.replace(spec, rules=(*refs, *spec.rules), data_rules=tuple(refs))
+    return spec._replace(rules=(*refs, *spec.rules), data_rules=tuple(refs))
 
 
 def build() -> dict[str, CommandOptions]:
@@ -225,7 +224,7 @@ def _call(obj: Any, skip: tuple[str, ...] = ()) -> str:
     """``FieldSpec(name=..., ...)`` with only the values that differ from the defaults."""
     defaults = type(obj)(**{f: getattr(obj, f) for f in ("name", "description", "flag")}) if skip else None
     parts = []
-    for field in obj.__dataclass_fields__:
+    for field in obj._fields:
         value = getattr(obj, field)
         if defaults is not None and field not in skip and value == getattr(defaults, field):
             continue
