@@ -293,3 +293,30 @@ def test_zigpy_parses_every_option_combination(
     if align is not None and has_image:
         first_image = next(e for e in summary["sub_elements"] if e["tag"] == 0)
         assert (first_image["offset"] + 6) % align == 0
+
+
+def test_the_index_digests_are_computed_only_for_a_door_that_publishes_them(tmp_path: Path) -> None:
+    """The CLI prints SHA-256 only, so zbota skips SHA-512 and SHA3-256 (2.9 ms a MiB);
+    the Action's outputs name them, so there they are computed (tests/test_action.py)."""
+    import hashlib
+    import io
+
+    from ota_action.edges import published
+    from ota_action.formats.zigbee.header import OtaHeader
+    from ota_action.formats.zigbee.image import plan_image, write_image
+    from ota_action.formats.zigbee.sources import BytesSource
+
+    header = OtaHeader.create(manufacturer_code=0x1234, image_type=1, file_version=1)
+    plan = plan_image(header, [(0, BytesSource(b"firmware" * 100))])
+    quick, full = io.BytesIO(), io.BytesIO()
+    lean = write_image(plan, quick, index_digests=False)
+    whole = write_image(plan, full)
+    data = full.getvalue()
+    assert quick.getvalue() == data
+    assert lean.sha256 == whole.sha256 == hashlib.sha256(data).hexdigest()
+    assert (lean.sha512, lean.sha3_256) == ("", "")
+    assert (whole.sha512, whole.sha3_256) == (
+        hashlib.sha512(data).hexdigest(),
+        hashlib.sha3_256(data).hexdigest(),
+    )
+    assert published.INDEX_DIGESTS.get() is False  # the CLI's

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ota_action.commands import aes_backend, firmware_files
 from ota_action.commands.upgrade_image import prepare_elements
-from ota_action.edges import files, log, same_file
+from ota_action.edges import files, log, published, same_file
 from ota_action.errors import InputError
 from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.zigbee.elements import (
@@ -216,7 +216,13 @@ def run(
     elements, version = prepare_elements(settings, elements)  # --prepare, -v payload, nested OTA
     plan = plan_image(replace(header, file_version=version), elements, **plan_options)
     with files.atomic_output(settings.outfile) as out:
-        built = write_image(plan, out, backend=backend, crc_trailer=settings.crc_trailer)
+        built = write_image(
+            plan,
+            out,
+            backend=backend,
+            crc_trailer=settings.crc_trailer,
+            index_digests=published.INDEX_DIGESTS.get(),  # the Action's outputs name them
+        )
     written = time.perf_counter()
     summary = _with_sources(OtaSummary.of(built.parsed()), sources, settings.align)
     logger.info(

@@ -14,7 +14,7 @@ from ota_action.doors.action.failures import Failure
 from ota_action.doors.action.inputs import NOT_IN_ACTION, read_inputs, settings_values
 from ota_action.doors.action.publication import Reporter, publish
 from ota_action.doors.action.secrets import TakenSecrets, mask_new, take_and_mask
-from ota_action.edges import files, github
+from ota_action.edges import files, github, published
 from ota_action.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -82,6 +82,7 @@ class ActionRun:
             # The secrets were taken out of os.environ; they reach the command as Secrets.
             secrets = runner.secrets(settings, os.environ, self.secrets.given(settings))
             mask_new(self.secrets, secrets, self.on_github, self.reporter.emit)
+            published.INDEX_DIGESTS.set(True)  # the outputs sha512 and sha3-256
             try:
                 result = runner.run(settings, secrets)
             except BaseException:

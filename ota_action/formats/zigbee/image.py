@@ -169,11 +169,13 @@ class Tee:
 
     __slots__ = ("covered", "crc", "digests", "mmo", "out", "written")
 
-    def __init__(self, out: BinaryIO, mmo: MmoHasher | None = None, covered: int = 0) -> None:
+    def __init__(
+        self, out: BinaryIO, mmo: MmoHasher | None = None, covered: int = 0, *, index_digests: bool = True
+    ) -> None:
         self.out = out
         self.mmo = mmo
         self.covered = covered
-        self.digests = Digests()
+        self.digests = Digests(index=index_digests)
         self.crc = 0
         self.written = 0
 
@@ -207,12 +209,15 @@ class BuiltImage:
 
 class Digests:
     """SHA-256, SHA-512 and SHA3-256 of one stream, fed once: the digests an index and a
-    provenance attestation name (zigbee-OTA's ``sha512``, zigpy's ``sha3-256`` checksum)."""
+    provenance attestation name (zigbee-OTA's ``sha512``, zigpy's ``sha3-256`` checksum).
+    Without ``index``, SHA-256 only (the other two are then "")."""
 
     __slots__ = ("_hashes",)
 
-    def __init__(self) -> None:
-        self._hashes = (hashlib.sha256(), hashlib.sha512(), hashlib.sha3_256())
+    def __init__(self, *, index: bool = True) -> None:
+        self._hashes = (
+            (hashlib.sha256(), hashlib.sha512(), hashlib.sha3_256()) if index else (hashlib.sha256(),)
+        )
 
     def update(self, chunk: bytes | bytearray | memoryview) -> None:
         for h in self._hashes:
@@ -224,15 +229,20 @@ class Digests:
 
     @property
     def sha512(self) -> str:
-        return self._hashes[1].hexdigest()
+        return self._hashes[1].hexdigest() if len(self._hashes) > 1 else ""
 
     @property
     def sha3_256(self) -> str:
-        return self._hashes[2].hexdigest()
+        return self._hashes[2].hexdigest() if len(self._hashes) > 1 else ""
 
 
 def write_image(
-    plan: ImagePlan, out: BinaryIO, *, backend: Backend | None = None, crc_trailer: bool = False
+    plan: ImagePlan,
+    out: BinaryIO,
+    *,
+    backend: Backend | None = None,
+    crc_trailer: bool = False,
+    index_digests: bool = True,
 ) -> BuiltImage:
     """Stream the planned file to ``out``; hash (SHA-256/512, SHA3-256, AES-MMO if planned) on the way.
 
@@ -246,7 +256,7 @@ def write_image(
     mmo = MmoHasher(backend=backend) if plan.integrity and backend is not None else None
     offset = plan.integrity_offset
     covered, short_only = (0, False) if offset is None else variant_range(plan.variant, offset)
-    tee = Tee(out, mmo, covered)
+    tee = Tee(out, mmo, covered, index_digests=index_digests)
     emit = tee.write
     emit(encode_header(plan.header))
     for element in plan.elements:
