@@ -29,22 +29,22 @@ REDACTED = "<redacted: looks like key material>"
 # separators and the BOM: nothing here is needed to read a value, all can disguise one.
 # Lone surrogates too: a file name that is not UTF-8 reaches Python as surrogate escapes
 # (b"caf\xe9" is "caf\udce9"), which no stream can encode; they are shown as the bytes.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
-)
+# Patterns are compiled on first use (re's own cache): most runs print no secret-like
+# text and no control character, so they never compile these (issue 25, start-up).
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
-_PEM = re.compile(r"-----\s*(BEGIN|END)\b|PRIVATE KEY|Proc-Type:|LS0tLS1CRUdJT", re.IGNORECASE)
+_PEM = r"(?i)-----\s*(BEGIN|END)\b|PRIVATE KEY|Proc-Type:|LS0tLS1CRUdJT"
 # Runs of the standard base64 alphabet (key bodies, one-line keys).  "_", "-" and "." end a
 # run, so ordinary file names (test_foo-bar.ota) never qualify.
-_PEM_BEGIN = re.compile(r"-----\s*BEGIN\b", re.IGNORECASE)
-_PEM_END = re.compile(r"-----\s*END\b", re.IGNORECASE)
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
-_HEX_RUN = re.compile(r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
-_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")
-_HEX_TOKEN = re.compile(r"(?:0[xX])?[0-9A-Fa-f]{32,}")
-_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_PEM_BEGIN = r"(?i)-----\s*BEGIN\b"
+_PEM_END = r"(?i)-----\s*END\b"
+_BASE64_RUN = r"[A-Za-z0-9+/=]{40,}"
+_HEX_RUN = r"(?<![0-9A-Fa-f])(?:0[xX])?[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])"
+_GITHUB_CREDENTIAL = r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"
+_HEX_WORD = r"(?:0[xX])?[0-9A-Fa-f]{32,}"
+_BASE64_WORD = r"[A-Za-z0-9+/]{40,}={0,2}"
+_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -64,7 +64,10 @@ def printable(text: object) -> str:
     stay readable); an escape sequence can therefore be spelled literally by a file, but
     it is then just text, which is the point.
     """
-    escaped = _UNSAFE.sub(_escape_char, str(text))
+    plain = str(text)
+    # isprintable() is False for every character _UNSAFE names (Cc, Cf, Cs, Zl, Zp), so
+    # the regex (and its compiling) is for a line that holds one.
+    escaped = plain if plain.isprintable() else re.sub(_UNSAFE, _escape_char, plain)
     if escaped.startswith("::"):
         escaped = "\\x3a" + escaped[1:]
     return escaped
@@ -93,11 +96,11 @@ def looks_like_secret(text: object) -> bool:
     the test errs on the safe side.
     """
     value = str(text)
-    if _PEM.search(value) or _TOKEN.search(value):
+    if re.search(_PEM, value) or re.search(_GITHUB_CREDENTIAL, value):
         return True
-    if any(len(set(run.lower())) >= 6 for run in _HEX_RUN.findall(value)):  # not "aaaa..."
+    if any(len(set(run.lower())) >= 6 for run in re.findall(_HEX_RUN, value)):  # not "aaaa..."
         return True
-    for run in _BASE64_RUN.findall(value):
+    for run in re.findall(_BASE64_RUN, value):
         # Both cases, and a digit unless the run is long (a 64-character base64 line has
         # no digit once in 50,000 lines; a 60-character word without a separator, never).
         mixed = (
@@ -131,7 +134,7 @@ def cannot_be_path(text: object) -> bool:
     material (a key body pasted without its armour).  Such a value is refused whatever
     exists on disk; a file name that merely holds a newline is still a file name."""
     value = str(text)
-    if _PEM.search(value):
+    if re.search(_PEM, value):
         return True
     return ("\n" in value or "\r" in value) and looks_like_secret(value)
 
@@ -145,11 +148,11 @@ def is_key_token(text: object) -> bool:
     not), this only says whether it could be a key pasted whole.
     """
     value = str(text).strip()
-    if _TOKEN.fullmatch(value):
+    if re.fullmatch(_GITHUB_CREDENTIAL, value):
         return True
-    if _HEX_TOKEN.fullmatch(value):
+    if re.fullmatch(_HEX_WORD, value):
         return len(set(value.lower().removeprefix("0x"))) >= 6
-    return _BASE64_TOKEN.fullmatch(value) is not None and looks_like_secret(value)
+    return re.fullmatch(_BASE64_WORD, value) is not None and looks_like_secret(value)
 
 
 def _class_changes(run: str) -> float:
@@ -172,7 +175,7 @@ def shown(value: object, *, secret: bool = False) -> str:
 
 def is_name(text: str) -> bool:
     """True for an environment-variable name (``[A-Za-z_][A-Za-z0-9_]*``, at most 128 long)."""
-    return _NAME.fullmatch(text) is not None
+    return re.fullmatch(_NAME, text) is not None
 
 
 def variable_source(name: str, option: str, environ: Mapping[str, str]) -> str:
@@ -194,10 +197,10 @@ def redact_lines(text: str) -> str:
     in_pem = False  # every line between PEM armour lines is key material, however short
     for line in text.splitlines():
         indent = line[: len(line) - len(line.lstrip())]
-        if _PEM_BEGIN.search(line):
+        if re.search(_PEM_BEGIN, line):
             in_pem = True
         secret = in_pem or looks_like_secret(line)
-        if _PEM_END.search(line):
+        if re.search(_PEM_END, line):
             in_pem = False
         lines.append(indent + REDACTED if secret else printable(line))
     return "\n".join(lines) + "\n"
