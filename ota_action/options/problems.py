@@ -11,7 +11,6 @@ from typing import Any
 
 from ota_action.errors import InputError
 from ota_action.safe_text import looks_like_secret
-from ota_action.values import HEX_USUAL, decimal_reading_warning, split_lines
 
 
 def field_problem(
@@ -31,7 +30,7 @@ def field_problem(
     """
     raw: Any = merged.get(name)
     if isinstance(raw, str) and item is not None:
-        raw = split_lines(raw)  # a list from one variable, one item a line
+        raw = [line.strip() for line in raw.splitlines() if line.strip()]  # values.split_lines
     if isinstance(raw, list | tuple) and item is not None and item < len(raw):
         raw = raw[item]
     shown = None
@@ -45,6 +44,10 @@ def field_problem(
 def decimal_warnings(fields: Iterable[str], merged: Mapping[str, Any]) -> list[str]:
     """The warning for each bare decimal given where hex is usual (``-m 1234``), for the
     fields of ``fields`` that have one; a valid value is never changed."""
-    names = set(fields)
+    names = set(fields) & {"mfg_id", "image_type"}  # values.HEX_USUAL's fields
+    if not names:
+        return []  # a command without them never imports values' input types
+    from ota_action.values import HEX_USUAL, decimal_reading_warning
+
     found = (decimal_reading_warning(what, merged.get(f)) for f, what in HEX_USUAL.items() if f in names)
     return [warning for warning in found if warning is not None]

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from ota_action.safe_text import cannot_be_path
-from ota_action.values import parse_int, split_lines
+
+
+def _lines(text: str) -> list[str]:
+    # values.split_lines, without importing values' input types (verify's start-up)
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def image_path(value: Any) -> Any:
@@ -29,7 +33,7 @@ def image_path(value: Any) -> Any:
 
 def image_paths(value: Any) -> Any:
     """One path or several (a list, or one a line: Action input, ``OTA_IMAGE``); at least one."""
-    items = split_lines(value) if isinstance(value, str) else value
+    items = _lines(value) if isinstance(value, str) else value
     if isinstance(items, str | Path):
         items = [items]
     if isinstance(items, list | tuple) and not items:
@@ -40,7 +44,7 @@ def image_paths(value: Any) -> Any:
 def lines(value: Any) -> Any:
     """Newline-separated text (an Action input, ``OTA_PUBLIC_KEY``) becomes one item a line;
     a list (a repeated option) is kept."""
-    return split_lines(value) if isinstance(value, str) else value
+    return _lines(value) if isinstance(value, str) else value
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -56,7 +60,11 @@ def env_name(value: Any) -> Any:
 
 def address(value: Any) -> Any:
     """A 32-bit flash address (``--address 0x08006000``), decimal or 0x-hex."""
-    return value if value is None or isinstance(value, int) else parse_int(value, bits=32)
+    if value is None or isinstance(value, int):
+        return value
+    from ota_action.values import parse_int
+
+    return parse_int(value, bits=32)
 
 
 def compression(value: Any) -> Any:
