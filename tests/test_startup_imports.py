@@ -287,6 +287,8 @@ def test_zbota_of_a_binary_loads_no_model_and_no_cryptography(firmware: Path) ->
     assert code == 0
     assert _loaded(modules, (*NO_MODEL, "cryptography", "pygbl", "intelhex")) == []
     assert "ota_action.commands.gbl" not in modules  # the GBL builder is for --gbl only
+    # no integrity code: no AES backend (ctypes, libcrypto); the CLI reads its line itself
+    assert _loaded(modules, ("ota_action.formats.zigbee.aes", "ctypes", "argparse", "shutil")) == []
 
 
 def test_zbota_with_an_integrity_code_loads_no_model(firmware: Path) -> None:

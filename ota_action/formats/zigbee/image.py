@@ -25,11 +25,9 @@ import io
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ota_action.errors import OPTION, Hint, InputError
-from ota_action.formats.zigbee import aes
-from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.elements import (
     IMAGE_INTEGRITY_CODE,
     PADDING,
@@ -47,9 +45,15 @@ from ota_action.formats.zigbee.integrity import (
     MmoHasher,
     integrity_ranges,
 )
+from ota_action.formats.zigbee.integrity import (
+    backend as integrity_backend,
+)
 from ota_action.formats.zigbee.parsed import IntegrityResult, ParsedImage, parse_file, parse_image
 from ota_action.formats.zigbee.sources import BytesSource, ConcatSource, FileSource, FillSource, Source
 from ota_action.formats.zigbee.streams import CHUNK
+
+if TYPE_CHECKING:
+    from ota_action.formats.zigbee.aes import Backend
 
 INTEGRITY_ELEMENT_SIZE = TAG_HEADER_SIZE + DIGEST_SIZE
 MAX_TOTAL_SIZE = 0xFFFFFFFF
@@ -309,7 +313,7 @@ def build_image(
         variant=variant,
     )
     out = io.BytesIO()
-    write_image(plan, out, backend=aes.get() if integrity else None)
+    write_image(plan, out, backend=integrity_backend() if integrity else None)
     return out.getvalue()
 
 

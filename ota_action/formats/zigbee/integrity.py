@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from ota_action.formats.zigbee import aes
-from ota_action.formats.zigbee.aes import Backend
+if TYPE_CHECKING:
+    from ota_action.formats.zigbee.aes import Backend
 
-BLOCK = aes.BLOCK
+# The AES backends (ctypes, libcrypto) are imported when a hash is computed: zbota without
+# --integrity imports this module for its layout rules only (issue 25, start-up).
+BLOCK = 16  # aes.BLOCK
 DIGEST_SIZE = 16
 SHORT_FORM_LIMIT = 8192  # bytes; from here on the bit length needs the 32-bit form
 MAX_INPUT = 1 << 29  # bytes; the 32-bit bit-length field ends here
@@ -33,8 +36,15 @@ MAX_INPUT = 1 << 29  # bytes; the 32-bit bit-length field ends here
 _RUN = 1 << 16
 
 
+def backend_of(name: str | None = None) -> Backend:
+    """:func:`backend` under a name the hashing functions' ``backend`` parameter leaves free."""
+    return backend(name)
+
+
 def backend(name: str | None = None) -> Backend:
     """The named AES backend (``libcrypto`` or ``cryptography``), or the fastest for None."""
+    from ota_action.formats.zigbee import aes
+
     return aes.get(name)
 
 
@@ -126,7 +136,7 @@ def aes_mmo(
     backend: Backend | None = None,
 ) -> bytes:
     """AES-MMO digest of ``message`` per Zigbee spec Annex B.6 (linear time)."""
-    chosen = backend or aes.get(backend_name)
+    chosen = backend or backend_of(backend_name)
     return MmoHasher(message, backend=chosen).digest(short_form_only=short_form_only)
 
 
@@ -204,7 +214,7 @@ def match_integrity(
     data: bytes | memoryview, element_offset: int, stored: bytes, *, backend: Backend | None = None
 ) -> IntegrityVariant | None:
     """Return the variant whose digest equals ``stored``, or None if none does (bytes in memory)."""
-    chosen = backend or aes.get()
+    chosen = backend or backend_of()
     return match_digests(integrity_digests([data], element_offset, backend=chosen), stored)
 
 

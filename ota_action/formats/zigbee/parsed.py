@@ -13,10 +13,8 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from ota_action.formats.zigbee import aes
-from ota_action.formats.zigbee.aes import Backend
 from ota_action.formats.zigbee.elements import ELEMENTS_LISTED, IMAGE_INTEGRITY_CODE, ElementRef, walk_file
 from ota_action.formats.zigbee.header import OtaHeader, decode_header
 from ota_action.formats.zigbee.integrity import (
@@ -26,6 +24,9 @@ from ota_action.formats.zigbee.integrity import (
     match_digests,
 )
 from ota_action.formats.zigbee.streams import chunks
+
+if TYPE_CHECKING:
+    from ota_action.formats.zigbee.aes import Backend
 
 HEADER_READ = 1 << 16  # the header length is a u16, so the header always fits in this
 
@@ -166,6 +167,8 @@ def parse_file(f: BinaryIO, size: int, *, backend: Backend) -> ParsedImage:
 def parse_image(data: bytes | memoryview, *, backend: Backend | None = None) -> ParsedImage:
     """:func:`parse_file` for bytes already in memory (tests, small inputs); with no
     ``backend`` the fastest is used."""
+    from ota_action.formats.zigbee import aes  # the backends: when a hash is computed
+
     return parse_file(io.BytesIO(data), len(data), backend=backend or aes.get())
 
 
