@@ -11,7 +11,7 @@ field), which each door spells its own way (:meth:`OtaActionError.spelt`): ``use
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # The one exit-status table both front doors use.
 EXIT_OK = 0  # done; the file is valid
@@ -39,8 +39,7 @@ def plain_spelling(field: str) -> str:
     return field.replace("_", "-")
 
 
-@dataclass(frozen=True)
-class Hint:
+class Hint(NamedTuple):
     """Advice naming another settings field: ``text`` holds ``{option}`` where its spelling
     goes, and starts with its own separator (``"; use {option} to insert it"``)."""
 

@@ -134,7 +134,13 @@ def test_zbota_outputs_sha512_and_sha3(tmp_path: Path) -> None:
          "outfile": str(tmp_path / "o.ota")},
         environ={},
     )  # fmt: skip
-    outputs = command.run(settings).outputs(tmp_path)
+    from ota_action.edges import published
+
+    published_here = published.INDEX_DIGESTS.set(True)  # as the Action door does
+    try:
+        outputs = command.run(settings).outputs(tmp_path)
+    finally:
+        published.INDEX_DIGESTS.reset(published_here)
     data = (tmp_path / "o.ota").read_bytes()
     assert outputs["sha512"] == hashlib.sha512(data).hexdigest()
     assert outputs["sha3-256"] == hashlib.sha3_256(data).hexdigest()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from ota_action.secret import NO_SECRETS, KeyMaterial
 
@@ -238,8 +238,7 @@ def _matter() -> Command[MatterSettings, MatterResult]:
     return Command(MatterSettings, _without_secrets(matter.run))
 
 
-@dataclass(frozen=True)
-class CommandSpec:
+class CommandSpec(NamedTuple):
     """A command's name and summary, its parts' loader and, for a command whose runner
     takes the light loader's field values (``ota_action.options.light.FieldValues``: no
     model methods, no settings import), its runner alone (``light_runner``).  The option

@@ -159,6 +159,21 @@ def _gbl_described(spec: TagSpec, built: BuiltGbl, settings: ZbotaSettings) -> d
     }
 
 
+def _header(settings: ZbotaSettings) -> OtaHeader:
+    """The header the options give (a version from the payload is set once it is read)."""
+    return OtaHeader.create(
+        manufacturer_code=settings.mfg_id,
+        image_type=settings.image_type,
+        file_version=settings.version if isinstance(settings.version, int) else 0,
+        header_string=chosen_header_string(settings.string, settings.string_hex) or b"",
+        zigbee_stack_version=settings.stack_version,
+        security_credential_version=settings.credentials,
+        upgrade_file_destination=settings.dest_eui64,
+        minimum_hardware_version=settings.min_hwv,
+        maximum_hardware_version=settings.max_hwv,
+    )
+
+
 def run(
     settings: ZbotaSettings,
     secrets: KeyMaterial = NO_SECRETS,
@@ -177,20 +192,9 @@ def run(
         allow_duplicate=settings.allow_duplicate_tag,
     )
     gbl = _gbl_image(settings, secrets, signer)  # before any OTA byte: a wrong key writes nothing
-    header_string = chosen_header_string(settings.string, settings.string_hex) or b""
     variant_findings = _variant_warnings(settings)
     backend = aes_backend() if settings.integrity else None
-    header = OtaHeader.create(
-        manufacturer_code=settings.mfg_id,
-        image_type=settings.image_type,
-        file_version=settings.version if isinstance(settings.version, int) else 0,
-        header_string=header_string,
-        zigbee_stack_version=settings.stack_version,
-        security_credential_version=settings.credentials,
-        upgrade_file_destination=settings.dest_eui64,
-        minimum_hardware_version=settings.min_hwv,
-        maximum_hardware_version=settings.max_hwv,
-    )
+    header = _header(settings)
     plan_options: dict[str, Any] = {
         "integrity": settings.integrity,
         "align": settings.align,

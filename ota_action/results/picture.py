@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Bar characters of the combine map.
 DATA, EMPTY, OVERLAP = "#", ".", "X"
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """``[start, end)`` drawn with ``mark`` (one character) and named ``label``.
 
     ``kind`` is what Mermaid shows it as: ``data``, ``gap`` (greyed) or ``overlap`` (red).

@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ota_action.errors import FormatError
 from ota_action.formats.zigbee.header import MAGIC
@@ -50,8 +49,7 @@ THIRD_REALITY_HEADER = 152
 _TOTAL_SIZE_OFFSET = 52  # total image size inside an OTA header
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(NamedTuple):
     """Where the OTA file sits inside a container, in the outer file's offsets.
 
     ``valid`` is the container's own check where it has one (Third Reality's SHA-512),

@@ -11,7 +11,7 @@ import io
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from ota_action.errors import OPTION, Hint, InputError
 
@@ -75,8 +75,7 @@ def is_reserved(tag: int) -> bool:
     return 0x0007 <= tag < MANUFACTURER_FIRST
 
 
-@dataclass(frozen=True)
-class SubElement:
+class SubElement(NamedTuple):
     tag: int
     data: bytes
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import struct
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ota_action.errors import FormatError, InputError
 
@@ -37,8 +37,7 @@ FC_HARDWARE_VERSIONS = FieldControl.HARDWARE_VERSIONS
 FC_KNOWN = FC_SECURITY_CREDENTIAL | FC_DEVICE_SPECIFIC | FC_HARDWARE_VERSIONS
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     name: str
     code: str  # struct format code, little-endian
     control_bit: int | None = None

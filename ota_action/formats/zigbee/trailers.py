@@ -12,8 +12,7 @@ elsewhere it stays unidentified trailing data.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ota_action.formats.zigbee.streams import crc32_range, read_at
 
@@ -31,8 +30,7 @@ CRC_SIZE = 4
 SALUS_MANUFACTURER = 0x1078
 
 
-@dataclass(frozen=True)
-class Trailer:
+class Trailer(NamedTuple):
     """``length`` bytes at ``offset`` after the image.
 
     ``valid`` is None for ``unknown`` trailers; ``stored``/``computed`` are set
