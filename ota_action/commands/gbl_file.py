@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from ota_action.commands.signatures import NamedKey, gbl_verdict
@@ -56,5 +55,5 @@ def read_gbl_file(
         return GblVerifyResult(
             file=path, size=size, sha256=sha256, gbl=payload, signature=signature, findings=tuple(findings)
         )
-    demoted = tuple(replace(f, level=Level.WARNING) if f.level is Level.ERROR else f for f in findings)
+    demoted = tuple(f._replace(level=Level.WARNING) if f.level is Level.ERROR else f for f in findings)
     return GblInspectResult(file=path, size=size, sha256=sha256, gbl=payload, findings=demoted)

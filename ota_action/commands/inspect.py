@@ -22,7 +22,6 @@ give a batch (:mod:`ota_action.commands.inspect_batch`), one entry per file.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, overload
 
@@ -138,7 +137,7 @@ def _inspect_findings(findings: tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Notes, warnings, then the errors demoted to warnings (inspect never fails a file)."""
     ordered = [f for f in findings if f.level is Level.NOTE]
     ordered += [f for f in findings if f.level is Level.WARNING]
-    ordered += [replace(f, level=Level.WARNING) for f in findings if f.level is Level.ERROR]
+    ordered += [f._replace(level=Level.WARNING) for f in findings if f.level is Level.ERROR]
     return tuple(ordered)
 
 

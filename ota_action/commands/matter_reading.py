@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,7 +75,7 @@ def _payload_findings(payload: Payload) -> list[Finding]:
 def _as_warnings(findings: list[Finding]) -> tuple[Finding, ...]:
     """inspect never fails a file: its errors are shown as warnings, same codes, last."""
     kept = [f for f in findings if f.level is not Level.ERROR]
-    return (*kept, *(replace(f, level=Level.WARNING) for f in findings if f.level is Level.ERROR))
+    return (*kept, *(f._replace(level=Level.WARNING) for f in findings if f.level is Level.ERROR))
 
 
 def read_matter(

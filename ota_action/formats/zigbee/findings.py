@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Level(enum.Enum):
@@ -12,8 +12,7 @@ class Level(enum.Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One thing a command noticed.  ``code`` is stable (kebab-case, never reworded), so CI
     can allow or deny a specific finding from ``--json``; ``message`` is for people."""
 

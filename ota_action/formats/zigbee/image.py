@@ -24,8 +24,7 @@ import hashlib
 import io
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ota_action.errors import OPTION, Hint, InputError
 from ota_action.formats.zigbee.elements import (
@@ -63,8 +62,7 @@ CRC_TRAILER_SIZE = 4  # Salus' CRC-32 after the image
 # --- planning and writing -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlannedElement:
+class PlannedElement(NamedTuple):
     tag: int
     source: Source
     offset: int  # of the tag id
@@ -74,8 +72,7 @@ class PlannedElement:
         return ElementRef(self.tag, self.source.length, self.offset)
 
 
-@dataclass(frozen=True)
-class ImagePlan:
+class ImagePlan(NamedTuple):
     """Where every byte of the file will go; ``header`` already carries the total size."""
 
     header: OtaHeader
@@ -192,8 +189,7 @@ class Tee:
         self.written += len(piece)
 
 
-@dataclass(frozen=True)
-class BuiltImage:
+class BuiltImage(NamedTuple):
     """What :func:`write_image` wrote: enough to describe the file without reading it."""
 
     header: OtaHeader

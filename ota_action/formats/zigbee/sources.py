@@ -8,9 +8,8 @@ made it (regular files only, inside the workspace in the Action).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.streams import CHUNK
@@ -25,8 +24,7 @@ class Source(Protocol):
     def chunks(self) -> Iterator[bytes | bytearray | memoryview]: ...
 
 
-@dataclass(frozen=True)
-class BytesSource:
+class BytesSource(NamedTuple):
     data: bytes
 
     @property
@@ -37,8 +35,7 @@ class BytesSource:
         yield self.data
 
 
-@dataclass(frozen=True)
-class FillSource:
+class FillSource(NamedTuple):
     """``length`` copies of ``fill``, generated a chunk at a time (a NULL tag, padding)."""
 
     length: int
@@ -52,8 +49,7 @@ class FillSource:
             left -= len(block)
 
 
-@dataclass(frozen=True)
-class FileSource:
+class FileSource(NamedTuple):
     """A file's bytes; ``length`` is what ``stat`` said, and exactly that many are produced.
 
     A file that shrinks or grows between planning and writing is an InputError naming
@@ -93,8 +89,7 @@ class FileSource:
             )
 
 
-@dataclass(frozen=True)
-class ConcatSource:
+class ConcatSource(NamedTuple):
     """Several sources as one element's data (an XBee image, its padding, its signature)."""
 
     parts: tuple[Source, ...]
