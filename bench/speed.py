@@ -223,8 +223,8 @@ def precommit(work: Path, count: int, repeats: int, log: Callable[[str], None]) 
     # them on each `git diff` pre-commit runs (git at 97% CPU: 1.5 s instead of 0.8 s, or
     # not, depending on where the second boundary fell).
     past = time.time() - 60
-    for path in folder.iterdir():
-        os.utime(path, (past, past))
+    for file in folder.iterdir():
+        os.utime(file, (past, past))
     identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     commit = ["git", *identity, "commit", "-q", "-m", "files"]
     for argv in (["git", "init", "-q"], ["git", "add", "."], commit):

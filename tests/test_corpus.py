@@ -7,7 +7,6 @@ Collected only when the corpus is switched on (``OTA_TEST_CORPUS``, see tests/co
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import zlib
@@ -174,7 +173,7 @@ def rebuild_inputs(data: bytes, parsed: ParsedImage) -> tuple[OtaHeader, list[Su
     integrity = bool(refs) and refs[-1].tag == IMAGE_INTEGRITY_CODE
     if integrity:
         refs = refs[:-1]
-    header = dataclasses.replace(parsed.header, total_image_size=0)
+    header = parsed.header._replace(total_image_size=0)
     return header, [SubElement(r.tag, parsed.element_data(data, r)) for r in refs], integrity
 
 

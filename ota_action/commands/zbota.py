@@ -218,7 +218,7 @@ def run(
         elements.append((spec.tag, source))
         sources.append(described)
     elements, version = prepare_elements(settings, elements)  # --prepare, -v payload, nested OTA
-    plan = plan_image(replace(header, file_version=version), elements, **plan_options)
+    plan = plan_image(header._replace(file_version=version), elements, **plan_options)
     with files.atomic_output(settings.outfile) as out:
         built = write_image(
             plan,

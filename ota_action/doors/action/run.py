@@ -82,12 +82,14 @@ class ActionRun:
             # The secrets were taken out of os.environ; they reach the command as Secrets.
             secrets = runner.secrets(settings, os.environ, self.secrets.given(settings))
             mask_new(self.secrets, secrets, self.on_github, self.reporter.emit)
-            published.INDEX_DIGESTS.set(True)  # the outputs sha512 and sha3-256
+            publishing = published.INDEX_DIGESTS.set(True)  # the outputs sha512 and sha3-256
             try:
                 result = runner.run(settings, secrets)
             except BaseException:
                 ownership.remove_empty(created)  # the command removed its files; not its folders
                 raise
+            finally:
+                published.INDEX_DIGESTS.reset(publishing)  # for this run only (in-process callers)
         except OtaActionError as exc:
             raise failures.from_error(exc, self.inputs, model) from None
         try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from ota_action.errors import FormatError, InputError
@@ -72,8 +71,7 @@ def header_size(field_control: int) -> int:
     return sum(f.size for f in LAYOUT if f.control_bit is None or field_control & f.control_bit)
 
 
-@dataclass(frozen=True)
-class OtaHeader:
+class OtaHeader(NamedTuple):
     """Decoded header values; optional fields are ``None`` when field control omits them.
 
     ``header_length`` and ``field_control`` are stored as found so any file re-encodes to
@@ -95,7 +93,7 @@ class OtaHeader:
     header_length: int = FIXED_SIZE
     field_control: int = 0
     upgrade_file_id: int = MAGIC
-    extra: bytes = field(default=b"", repr=False)
+    extra: bytes = b""
 
     @classmethod
     def create(
@@ -155,7 +153,7 @@ class OtaHeader:
         )
 
     def with_total_size(self, total: int) -> OtaHeader:
-        return replace(self, total_image_size=total)
+        return self._replace(total_image_size=total)
 
     @property
     def header_string_text(self) -> str:

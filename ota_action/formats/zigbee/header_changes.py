@@ -3,7 +3,7 @@ header length follow the optional fields; everything else is kept as found)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.header import (
@@ -85,4 +85,4 @@ def changed_header(old: OtaHeader, changes: HeaderChanges) -> OtaHeader:
         control |= FC_HARDWARE_VERSIONS
     values["field_control"] = control
     values["header_length"] = header_size(control) + len(old.extra)
-    return replace(old, **values)  # type: ignore[arg-type]
+    return old._replace(**values)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ota_action.formats.zigbee.elements import ELEMENTS_LISTED, IMAGE_INTEGRITY_CODE, ElementRef, walk_file
 from ota_action.formats.zigbee.header import OtaHeader, decode_header
@@ -31,8 +31,7 @@ if TYPE_CHECKING:
 HEADER_READ = 1 << 16  # the header length is a u16, so the header always fits in this
 
 
-@dataclass(frozen=True)
-class IntegrityResult:
+class IntegrityResult(NamedTuple):
     present: bool
     valid: bool | None
     variant: IntegrityVariant | None
