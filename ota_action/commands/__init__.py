@@ -9,7 +9,6 @@ that result type.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from ota_action.secret import NO_SECRETS, KeyMaterial
@@ -73,23 +72,44 @@ class Runs(Generic[S, R]):
         return self.runner(settings, secrets)
 
 
-@dataclass(frozen=True)
 class Command(Runs[S, R]):
-    """A command's parts, once imported: its settings model, its runner and secret finder."""
+    """A command's parts, once imported: its settings model, its runner and secret finder.
 
-    settings: type[S]
-    runner: Callable[[S, KeyMaterial], R]
-    find_secrets: SecretFinder[S] | None = None
+    Plain slotted classes, not dataclasses (this one and :class:`Runner`): every run
+    creates both classes, a frozen generic dataclass costs ~0.4 ms each to create, and
+    nothing compares or copies them (CONTRIBUTING.md, "Records")."""
+
+    __slots__ = ("find_secrets", "runner", "settings")
+
+    def __init__(
+        self,
+        settings: type[S],
+        runner: Callable[[S, KeyMaterial], R],
+        find_secrets: SecretFinder[S] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.find_secrets = find_secrets
+
+    def __repr__(self) -> str:
+        return f"Command({self.settings.__name__}, {self.runner.__qualname__})"
 
 
-@dataclass(frozen=True)
 class Runner(Runs[S, R]):
     """A command's runner and secret finder without its settings model: what the CLI's
     light path runs (settings validated by the option table, ``ota_action.options.light``),
     so a light command that signs gets its key material exactly as on the model path."""
 
-    runner: Callable[[S, KeyMaterial], R]
-    find_secrets: SecretFinder[S] | None = None
+    __slots__ = ("find_secrets", "runner")
+
+    def __init__(
+        self, runner: Callable[[S, KeyMaterial], R], find_secrets: SecretFinder[S] | None = None
+    ) -> None:
+        self.runner = runner
+        self.find_secrets = find_secrets
+
+    def __repr__(self) -> str:
+        return f"Runner({self.runner.__qualname__})"
 
     def with_model(self, settings: type[S]) -> Command[S, R]:
         return Command(settings, self.runner, self.find_secrets)
