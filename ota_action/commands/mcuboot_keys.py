@@ -23,7 +23,7 @@ from ota_action.edges import files
 from ota_action.errors import InputError
 from ota_action.secret import KeyMaterial, Secret
 from ota_action.signing import algorithms, keys, public
-from ota_action.signing.port import P256KeySigner, check_expected_key
+from ota_action.signing.port import P256KeySigner, check_expected
 
 if TYPE_CHECKING:
     from contextlib import ExitStack
@@ -73,7 +73,7 @@ def open_key_signer(settings: SigningSettings, secrets: KeyMaterial, stack: Exit
         result = _command(settings, secrets, expected)
     else:
         result = _memory(settings, secrets)
-    check_expected_key(result.signer, expected, field="expect_public_key")
+    check_expected(result.signer, expected, field="expect_public_key")
     return result
 
 

@@ -114,16 +114,20 @@ def fingerprint(public_key: EllipticCurvePublicKey) -> str:
 
 
 def check_expected(
-    signer: DigestSigner, expected: EllipticCurvePublicKey | None, *, field: str | None = None
+    signer: DigestSigner | KeySigner, expected: PublicKey | None, *, field: str | None = None
 ) -> None:
     """Refuse a key source whose public key is not the one the user said to expect.
 
     Run before anything is read or written: a token or vault that names the wrong key
-    is a usage error (exit 2), not a file signed by the development key.
+    is a usage error (exit 2), not a file signed by the development key.  Any key type
+    (MCUboot's Ed25519 and RSA too): the fingerprints are :func:`.algorithms.fingerprint`'s,
+    which for P-256 is :func:`fingerprint`.
     """
     if expected is None:
         return
-    have, want = fingerprint(signer.public_key()), fingerprint(expected)
+    from ota_action.signing.algorithms import fingerprint as any_fingerprint
+
+    have, want = any_fingerprint(signer.public_key()), any_fingerprint(expected)
     if have != want:
         raise InputError(
             f"{signer.description} holds the key with fingerprint {have}, not the expected "
@@ -132,18 +136,22 @@ def check_expected(
         )
 
 
+def _unverified(what: str, signer: DigestSigner | KeySigner, key: str, field: str | None) -> InputError:
+    return InputError(
+        f"{what} from {signer.description} does not verify with the public key {key}: it signs "
+        "with another key, or the digest was changed on the way; check that the key source "
+        "names the key you meant",
+        field=field,
+    )
+
+
 def sign_checked(signer: DigestSigner, digest: bytes, *, field: str | None = None) -> Signature:
     """Sign through any key source, and refuse a signature its own public key rejects."""
     if len(digest) != DIGEST_SIZE:
         raise ValueError("the signing port signs SHA-256 digests (32 bytes)")
     signature = signer.sign_digest(digest)
     if not verifies(signer.public_key(), signature, digest):
-        raise InputError(
-            f"the signature from {signer.description} does not verify with the public key "
-            f"{fingerprint(signer.public_key())}: it signs with another key, or the digest "
-            "was changed on the way; check that the key source names the key you meant",
-            field=field,
-        )
+        raise _unverified("the signature", signer, fingerprint(signer.public_key()), field)
     return signature
 
 
@@ -216,21 +224,6 @@ class P256KeySigner:
         return self._inner.sign_digest(digest).der()
 
 
-def check_expected_key(signer: KeySigner, expected: PublicKey | None, *, field: str | None = None) -> None:
-    """:func:`check_expected` for a key source of any algorithm."""
-    from ota_action.signing.algorithms import fingerprint as any_fingerprint
-
-    if expected is None:
-        return
-    have, want = any_fingerprint(signer.public_key()), any_fingerprint(expected)
-    if have != want:
-        raise InputError(
-            f"{signer.description} holds the key with fingerprint {have}, not the expected "
-            f"key {want}; check which key the key source names",
-            field=field,
-        )
-
-
 def sign_checked_key(signer: KeySigner, digest: bytes, *, field: str | None = None) -> bytes:
     """:func:`sign_checked` for a key source of any algorithm: the signature's bytes, verified."""
     from ota_action.signing.algorithms import fingerprint as any_fingerprint
@@ -240,10 +233,6 @@ def sign_checked_key(signer: KeySigner, digest: bytes, *, field: str | None = No
         raise ValueError("the signing port signs SHA-256 digests (32 bytes)")
     signature = signer.sign_digest(digest)
     if not any_verifies(signer.public_key(), signature, digest):
-        raise InputError(
-            f"the {signer.algorithm} signature from {signer.description} does not verify with the "
-            f"public key {any_fingerprint(signer.public_key())}: it signs with another key, or the "
-            "digest was changed on the way; check that the key source names the key you meant",
-            field=field,
-        )
+        what = f"the {signer.algorithm} signature"
+        raise _unverified(what, signer, any_fingerprint(signer.public_key()), field)
     return signature
