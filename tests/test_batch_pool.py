@@ -26,7 +26,13 @@ from ota_action.errors import Hint, InputError
 from tests.conftest import ROOT, run_cli
 from tests.test_batch import bad, good, write
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork pool is Linux-only")
+pytestmark = [
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork pool is Linux-only"),
+    # Python 3.12+ warns when a process with other OS threads forks: a pytest-xdist worker
+    # runs execnet's. The pool itself forks only as the process's one thread
+    # (commands/parallel.py), which the tests that run the CLI in a child process check.
+    pytest.mark.filterwarnings(r"ignore:This process \(pid=\d+\) is multi-threaded:DeprecationWarning"),
+]
 PARENT = os.getpid()
 
 
