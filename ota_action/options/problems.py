@@ -30,7 +30,9 @@ def field_problem(
     """
     raw: Any = merged.get(name)
     if isinstance(raw, str) and item is not None:
-        raw = [line.strip() for line in raw.splitlines() if line.strip()]  # values.split_lines
+        from ota_action.values import split_lines  # an error's path only
+
+        raw = split_lines(raw)  # a list from one variable, one item a line
     if isinstance(raw, list | tuple) and item is not None and item < len(raw):
         raw = raw[item]
     shown = None

@@ -16,8 +16,11 @@ from ota_action.safe_text import cannot_be_path
 
 
 def _lines(text: str) -> list[str]:
-    # values.split_lines, without importing values' input types (verify's start-up)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    # Imported here: a list from the command line needs no values module (nor the input
+    # types it creates), only text from one variable does (verify's start-up).
+    from ota_action.values import split_lines
+
+    return split_lines(text)
 
 
 def image_path(value: Any) -> Any:
