@@ -41,6 +41,20 @@ def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, timeout=60)
 
 
+def _try_repo(repo: Path, tmp_path: Path, hook: str) -> subprocess.CompletedProcess[str]:
+    """``pre-commit try-repo`` of this checkout's ``hook`` on every file of ``repo``."""
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    env.pop("OTA_TEST_CORPUS", None)
+    pre_commit = shutil.which("pre-commit", path=env["PATH"])
+    assert pre_commit is not None
+    run = [pre_commit, "try-repo", str(ROOT), hook, "--all-files", "--color", "never"]
+    return subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_hook_definitions_name_existing_commands() -> None:
     hooks = YAML(typ="safe").load(HOOKS.read_text(encoding="utf-8"))
     assert [h["id"] for h in hooks] == ["ota-verify", "ota-index-check"]
@@ -68,16 +82,7 @@ def test_verify_hook_fails_a_commit_with_a_corrupt_ota_file(tmp_path: Path) -> N
     (repo / "bad.zigbee").write_bytes(bytes(data))
     (repo / "app.bin").write_bytes(b"\x00" * 64)  # a payload, not an OTA file: not checked
     _git(repo, "add", ".")
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    env.pop("OTA_TEST_CORPUS", None)
-    pre_commit = shutil.which("pre-commit", path=env["PATH"])
-    assert pre_commit is not None
-    run = [pre_commit, "try-repo", str(ROOT), "ota-verify", "--all-files", "--color", "never"]
-    failed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    failed = _try_repo(repo, tmp_path, "ota-verify")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     valid = [line for line in failed.stdout.splitlines() if line.startswith("valid ")]
     invalid = [line for line in failed.stdout.splitlines() if line.startswith("invalid ")]
@@ -88,7 +93,7 @@ def test_verify_hook_fails_a_commit_with_a_corrupt_ota_file(tmp_path: Path) -> N
     assert "app.bin" not in failed.stdout
     (repo / "bad.zigbee").unlink()
     _git(repo, "add", "-A")
-    passed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    passed = _try_repo(repo, tmp_path, "ota-verify")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
 
@@ -107,20 +112,11 @@ def test_index_hook_fails_a_commit_whose_index_no_longer_describes_its_files(tmp
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
     _git(repo, "add", ".")
-    env = {
-        **os.environ,
-        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    env.pop("OTA_TEST_CORPUS", None)
-    pre_commit = shutil.which("pre-commit", path=env["PATH"])
-    assert pre_commit is not None
-    run = [pre_commit, "try-repo", str(ROOT), "ota-index-check", "--all-files", "--color", "never"]
-    passed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    passed = _try_repo(repo, tmp_path, "ota-index-check")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     _ota(repo / "ota" / "plug.zigbee", "1.0.0.2")  # rebuilt, the indexes not rewritten
     _git(repo, "add", "-A")
-    failed = subprocess.run(run, cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+    failed = _try_repo(repo, tmp_path, "ota-index-check")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     stale = [line for line in failed.stdout.splitlines() if line.startswith("error: plug.zigbee")]
     assert len(stale) == 2, failed.stdout  # one per index
