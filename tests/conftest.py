@@ -36,6 +36,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,21 @@ CORPUS = corpus_folders().get("ota", ROOT / ".no-corpus" / "ota")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"corpus: needs the real-file corpus ({CORPUS_VARIABLE})")
+    if not hasattr(config, "workerinput"):  # the controller, before any worker starts
+        _unpack_commander()
+
+
+def _unpack_commander() -> None:
+    """Let silabs-pycommander unpack Simplicity Commander once, before the workers run it.
+
+    Its wrapper makes the cache folder first and extracts into it after, and takes a
+    folder that exists for a finished extraction: two workers that start it at once on a
+    fresh machine race, and the second runs a half-written binary (a Commander oracle test
+    failed so on a fresh machine).  ``--version`` unpacks it in ~0.4 s (hashing the archive).
+    """
+    wrapper = Path(sys.executable).with_name("pycommander-cli")
+    if wrapper.is_file():
+        subprocess.run([str(wrapper), "--version"], capture_output=True, check=False, timeout=600)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
