@@ -16,8 +16,9 @@ This module imports nothing heavy: the Action builds Secrets before anything is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NoReturn
+
+from ota_action.records import record
 
 HIDDEN = "**********"
 
@@ -60,7 +61,7 @@ class Secret:
     __hash__ = object.__hash__
 
 
-@dataclass(frozen=True)
+@record
 class KeyMaterial:
     """The signing secrets a door found, and how it tells a user where to put a missing key.
 

@@ -8,8 +8,9 @@ accept exactly the same spellings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from ota_action.records import record
 
 _INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+(_?[0-9a-fA-F])*|[0-9]+)")
 
@@ -80,7 +81,7 @@ def split_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-@dataclass(frozen=True)
+@record
 class TagSpec:
     """``TAG_ID:FILE_OR_LENGTH`` from the command line: data from a file, or ``length`` fill bytes."""
 
@@ -143,7 +144,7 @@ def decimal_reading_warning(what: str, text: object, *, digits: int = 4) -> str 
     )
 
 
-@dataclass(frozen=True)
+@record
 class FirmwareInput:
     """A firmware file for ``combine``: a path, and for raw binary the address it loads at."""
 

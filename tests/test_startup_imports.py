@@ -40,8 +40,13 @@ HEAVY = (
     "ota_action.results.combine",
     "ota_action.formats.xbee",  # the XBee and key modules are for --public-key only
     "ota_action.signing.keys",
+    # records are made by ota_action.records: dataclasses would bring inspect (ast, dis,
+    # tokenize) and compile six methods per class (CONTRIBUTING.md, "Records")
+    "dataclasses",
+    "inspect",
 )
-FOR_KEYS = {"cryptography", "ota_action.formats.xbee", "ota_action.signing.keys"}
+# (cryptography's serialization imports dataclasses itself)
+FOR_KEYS = {"cryptography", "ota_action.formats.xbee", "ota_action.signing.keys", "dataclasses", "inspect"}
 # What verify or inspect of a plain Zigbee file never imports (issue 25): each reader but
 # the Zigbee one is chosen by the file's first bytes before it is imported, the payload
 # kinds the file does not hold are not created, a single file needs no batch, reading
@@ -289,6 +294,7 @@ def test_zbota_of_a_binary_loads_no_model_and_no_cryptography(firmware: Path) ->
     assert "ota_action.commands.gbl" not in modules  # the GBL builder is for --gbl only
     # no integrity code: no AES backend (ctypes, libcrypto); the CLI reads its line itself
     assert _loaded(modules, ("ota_action.formats.zigbee.aes", "ctypes", "argparse", "shutil")) == []
+    assert _loaded(modules, ("dataclasses", "inspect")) == []  # records, not dataclasses
 
 
 def test_zbota_with_an_integrity_code_loads_no_model(firmware: Path) -> None:

@@ -75,9 +75,9 @@ class Runs(Generic[S, R]):
 class Command(Runs[S, R]):
     """A command's parts, once imported: its settings model, its runner and secret finder.
 
-    Plain slotted classes, not dataclasses (this one and :class:`Runner`): every run
-    creates both classes, a frozen generic dataclass costs ~0.4 ms each to create, and
-    nothing compares or copies them (CONTRIBUTING.md, "Records")."""
+    Plain slotted classes, not records (this one and :class:`Runner`): every run
+    creates both classes, and nothing compares, copies or prints them (CONTRIBUTING.md,
+    "Records")."""
 
     __slots__ = ("find_secrets", "runner", "settings")
 

@@ -51,8 +51,8 @@ class Target(NamedTuple):
 
     ``found``: the file came from walking a folder or expanding a glob, not from the
     user, so its name is never judged and a file that is no OTA file is skipped.
-    A named tuple: ``verify FILE`` creates the class (a frozen dataclass costs ~0.4 ms
-    to create, docs/speed.md), and a batch makes one per file.
+    A named tuple: ``verify FILE`` creates the class, and a batch makes one per file
+    (CONTRIBUTING.md, "Records").
     """
 
     path: Path

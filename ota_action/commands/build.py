@@ -29,7 +29,6 @@ import tomllib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from ota_action.formats.zigbee.header import OtaHeader
 from ota_action.publish import matching, schema
 from ota_action.publish.index import FileFacts, IndexFormat, index_entry
 from ota_action.publish.merge import MergeKind, entry_name, plan_merge
+from ota_action.records import record
 from ota_action.results.fleet import BuildResult, BuiltFile, WrittenIndex
 from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.settings.fleet import IndexSettings
@@ -76,7 +76,7 @@ _INDEX_KEYS = frozenset(IndexSettings.model_fields) - {
 _LAYOUT_KEYS = frozenset({"name", "board", "payload", "variants", "suffix", "index", "matter"})
 
 
-@dataclass(frozen=True)
+@record
 class Job:
     """One file to build: which image and variant, its zbota settings and index options."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import string
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from ota_action.commands.matter import preflight
 from ota_action.commands.upgrade_image import file_version_of
 from ota_action.edges import files
 from ota_action.errors import InputError
+from ota_action.records import record
 from ota_action.results.fleet import WrittenIndex
 from ota_action.settings.manifest import MATTER_NAME_DEFAULT, IndexSpec, Manifest
 from ota_action.settings.matter import MatterSettings
@@ -38,7 +38,7 @@ FIELD = "manifest"
 _NOT_KEYS = frozenset({"outfile", "from_image", "dcl_out", "ota_url", "json_output"})
 
 
-@dataclass(frozen=True)
+@record
 class MatterJob:
     """One Matter image to build: the board, its settings, the URL base of its index entry."""
 

@@ -25,13 +25,13 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ota_action import safe_text
 from ota_action.commands import key_sources
 from ota_action.errors import InputError
+from ota_action.records import field, record, replace
 from ota_action.secret import KeyMaterial, Secret
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def problem(label: str, message: str, key: str | None = None, path: str | None =
     return InputError(f"{where}: {message}", field=FIELD)
 
 
-@dataclass(frozen=True)
+@record
 class JobSigning:
     """One image's key-source settings and where they came from."""
 
@@ -172,7 +172,7 @@ def strip_unsigned(label: str, zb: ZbotaSettings, signing: JobSigning) -> ZbotaS
     return zb.model_copy(update=defaults)
 
 
-@dataclass(frozen=True)
+@record
 class FleetKeys(KeyMaterial):
     """The secrets of a whole build: the run's own (the fleet's default key, its passphrase,
     the PIN) and those of each other variable pair (``key_env``, ``passphrase_env``) an

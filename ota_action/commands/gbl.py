@@ -16,7 +16,6 @@ import os
 import re
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ from ota_action.errors import InputError
 from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.gbl import GblApplication, build_gbl
 from ota_action.formats.gbl.build import AES_KEY_SIZE, DigestSign
+from ota_action.records import record, replace
 from ota_action.results.gbl import GblResult
 from ota_action.secret import NO_SECRETS, KeyMaterial, Secret
 from ota_action.signing import public
@@ -119,7 +119,7 @@ def _sign_with(signer: DigestSigner, blame: str | None) -> DigestSign:
     return sign
 
 
-@dataclass(frozen=True)
+@record
 class BuiltGbl:
     """A GBL3 file made in memory, checked, and what went into it."""
 

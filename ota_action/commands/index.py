@@ -28,7 +28,6 @@ import itertools
 import os
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +47,7 @@ from ota_action.publish.index import (
     size_warning,
 )
 from ota_action.publish.merge import MergeError, MergeKind, MergeResult, entry_name, merge, plan_merge
+from ota_action.records import record
 from ota_action.results.fleet import IndexResult, MergeRow
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ MAX_INDEX = 256 * 1024 * 1024  # bytes of an existing index read for --merge
 MAX_FILES = 100_000
 
 
-@dataclass(frozen=True)
+@record
 class Found:
     """A file to index: where it is, the folder its URL is relative to, whether it was named."""
 

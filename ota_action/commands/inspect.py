@@ -10,10 +10,9 @@ imported (:data:`ONE_FILE`): a Matter OTA image goes to
 :mod:`~ota_action.commands.matter_reading`, a bare ``.gbl`` (issue 24) to
 :mod:`~ota_action.commands.gbl_file`, anything else to the Zigbee reader (which also
 finds an OTA file inside a container, whose magic is not at offset 0).  Each of the
-other two brings its format's parser and result types, a dozen frozen dataclasses at
-about 0.3 ms each to create on Python 3.11: ``verify`` of a plain Zigbee file, what a
-pre-commit hook runs, does not pay for them (issue 25, asserted by name in
-``tests/test_startup_imports.py``).
+other two brings its format's parser and result types, modules and classes that
+``verify`` of a plain Zigbee file, what a pre-commit hook runs, does not load (issue 25,
+asserted by name in ``tests/test_startup_imports.py``).
 
 One path that is a file gives the single-file result; several paths, a folder or a glob
 give a batch (:mod:`ota_action.commands.inspect_batch`), one entry per file.

@@ -20,13 +20,13 @@ import re
 import stat
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ota_action import safe_text
 from ota_action.edges import files
 from ota_action.errors import InputError
+from ota_action.records import field, record
 from ota_action.secret import KeyMaterial, Secret
 from ota_action.signing import keys, public
 from ota_action.signing.port import DigestSigner, check_expected
@@ -44,7 +44,7 @@ NEVER_INHERITED = frozenset(
 _FK_HEX = re.compile(r"(0x)?[0-9a-fA-F]{130}")
 
 
-@dataclass
+@record(frozen=False)
 class OpenedSigner:
     """The key source a run signs with, how the key was given, and what to warn about."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +24,12 @@ from ota_action.formats.matter.header import BUILD_DIGESTS, DigestType, MatterHe
 from ota_action.formats.matter.image import PayloadSource, StreamWindow, plan_header, write_image
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.publish.dcl import dcl_fields
+from ota_action.records import record
 from ota_action.results.matter import MatterResult, MatterSummary, dcl_document
 from ota_action.settings.matter import MatterSettings
 
 
-@dataclass(frozen=True)
+@record
 class _Source:
     """Where the payload comes from: a file, or the payload of an image being rewrapped."""
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ota_action.commands import key_sources
 from ota_action.edges import files
 from ota_action.errors import InputError
+from ota_action.records import field, record
 from ota_action.secret import KeyMaterial, Secret
 from ota_action.signing import algorithms, keys, public
 from ota_action.signing.port import P256KeySigner, check_expected
@@ -36,7 +36,7 @@ WHAT = "MCUboot signing"
 _FK_HEX = re.compile(r"(0x)?[0-9a-fA-F]{130}")
 
 
-@dataclass
+@record(frozen=False)
 class OpenedKeySigner:
     """The key source an image is signed with, how the key was given, and what to warn about."""
 

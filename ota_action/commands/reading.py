@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -39,6 +38,7 @@ from ota_action.formats.zigbee.parsed import ParsedImage, parse_file
 from ota_action.formats.zigbee.payload import identify_payload
 from ota_action.formats.zigbee.streams import chunks
 from ota_action.formats.zigbee.trailers import find_trailer
+from ota_action.records import record, replace
 from ota_action.results.ota import VendorFacts
 from ota_action.results.summary import OtaSummary
 
@@ -52,7 +52,7 @@ class NotAnOtaFile(FormatError):
     explicitly it is an invalid file (exit 1)."""
 
 
-@dataclass(frozen=True)
+@record
 class FileReport:
     """Everything read from one file: what the results show and the rules' findings.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -22,13 +21,14 @@ from ota_action.formats.zigbee.elements import UPGRADE_IMAGE
 from ota_action.formats.zigbee.payload_kinds import McubootPayload
 from ota_action.formats.zigbee.payload_types import Payload, first_gbl
 from ota_action.formats.zigbee.streams import chunks
+from ota_action.records import record
 
 if TYPE_CHECKING:
     from ota_action.formats.zigbee.parsed import ParsedImage
     from ota_action.signing.algorithms import PublicKey
 
 
-@dataclass(frozen=True)
+@record
 class NamedKey:
     """A public key and how the user named it (the path given to ``--public-key``)."""
 

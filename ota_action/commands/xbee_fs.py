@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
 from ota_action.commands import firmware_files
@@ -28,6 +27,7 @@ from ota_action.errors import InputError
 from ota_action.formats import xbee
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.formats.zigbee.image import FileSource, Source, write_image
+from ota_action.records import record
 from ota_action.results import OtaSummary, XbeeFsResult
 from ota_action.secret import KeyMaterial
 from ota_action.settings.xbee import XbeeFsSettings
@@ -78,7 +78,7 @@ def _digi_form(signature: Signature, allow_short: bool) -> tuple[bytes, str, str
     return shortest, form, form
 
 
-@dataclass(frozen=True)
+@record
 class _Hashed:
     """A source that hashes what it yields: the second read must be the bytes signed."""
 

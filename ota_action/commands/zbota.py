@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ota_action.commands import aes_backend, firmware_files
@@ -31,6 +30,7 @@ from ota_action.formats.zigbee.integrity import IntegrityVariant
 from ota_action.formats.zigbee.sources import BytesSource
 from ota_action.options.rules import gbl_options_given
 from ota_action.options.zigbee_rules import VARIANT_DEVICES, chosen_header_string
+from ota_action.records import replace
 from ota_action.results import OtaSummary, ZbotaResult
 from ota_action.secret import NO_SECRETS, KeyMaterial
 from ota_action.values import TagSpec

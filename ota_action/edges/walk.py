@@ -31,11 +31,11 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ota_action.edges import files
 from ota_action.errors import InputError
+from ota_action.records import field, record, replace
 
 MAX_ENTRIES = 2_000_000  # directory entries looked at for one folder or glob
 MAX_DEPTH = 2048  # folders below the start (a 4096-byte path holds at most 2048 levels)
@@ -43,7 +43,7 @@ _MAGIC = frozenset("*?[")
 _ANY = "**"
 
 
-@dataclass(frozen=True)
+@record
 class Found:
     """A file the walk found, or a problem (an exit-2 entry) met on the way."""
 
@@ -55,7 +55,7 @@ def has_magic(part: str) -> bool:
     return bool(_MAGIC & set(part))
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     """How far one walk goes: directory entries looked at, folders below the start."""
 
@@ -63,7 +63,10 @@ class Limits:
     depth: int = MAX_DEPTH
 
 
-@dataclass(frozen=True)
+WALK_LIMITS = Limits()  # a walk's limits unless it is given others
+
+
+@record
 class _Frame:
     """A folder still to read: its path, its depth below the start, the glob positions
     still to match below it (None: every file), and whether it is inside the workspace
@@ -75,7 +78,7 @@ class _Frame:
     inside: bool = True
 
 
-@dataclass
+@record(frozen=False)
 class _Walk:
     """One walk: what it was asked (for messages), what it holds, what it looked at."""
 
@@ -83,7 +86,7 @@ class _Walk:
     option: str
     keep: Callable[[str], bool]
     parts: tuple[str, ...] = ()
-    limits: Limits = Limits()
+    limits: Limits = WALK_LIMITS
     held: set[tuple[int, int]] = field(default_factory=set)
     looked_at: int = 0
 
@@ -137,7 +140,7 @@ _OUTSIDE = (
 
 
 def walk_folder(
-    folder: Path, *, keep: Callable[[str], bool], field: str, limits: Limits = Limits()
+    folder: Path, *, keep: Callable[[str], bool], field: str, limits: Limits = WALK_LIMITS
 ) -> Iterator[Found]:
     """Every file under ``folder`` whose name ``keep`` accepts, in walk order."""
     walk = _Walk(str(folder), field, keep, limits=limits)
@@ -149,7 +152,7 @@ def walk_folder(
 
 
 def walk_glob(
-    pattern: str, *, keep: Callable[[str], bool], field: str, limits: Limits = Limits()
+    pattern: str, *, keep: Callable[[str], bool], field: str, limits: Limits = WALK_LIMITS
 ) -> Iterator[Found]:
     """Every file ``pattern`` matches, and every ``keep``-accepted file under a folder it
     matches, in walk order.  Nothing when the folder before its first wildcard is missing."""

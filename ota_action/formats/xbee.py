@@ -22,7 +22,6 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE
@@ -37,6 +36,7 @@ from ota_action.formats.zigbee.image import (
     plan_image,
     write_image,
 )
+from ota_action.records import record
 from ota_action.values import parse_file_version
 
 DIGI_MANUFACTURER = 0x101E
@@ -119,7 +119,7 @@ def plan_fs_ota(header: OtaHeader, raw: Source, signature: bytes) -> ImagePlan:
     return plan_image(header, [(UPGRADE_IMAGE, payload)], field="image")
 
 
-@dataclass(frozen=True)
+@record
 class FsImage:
     """A built file: its bytes and the figures the summary reports."""
 

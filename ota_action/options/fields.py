@@ -1,8 +1,8 @@
 """What the generated option table holds for each field and each command (pure data).
 
-Named tuples, not dataclasses: every command's start-up creates these two classes, and a
-frozen dataclass of FieldSpec's 25 fields costs ~2 ms to create on CPython 3.11 (six
-generated methods compiled); a named tuple compiles one (docs/speed.md).
+Named tuples: every command's start-up creates these two classes and the table's
+hundreds of rows, and a named tuple's rows are made by the C tuple constructor
+(CONTRIBUTING.md, "Records").
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ Pure: entries are the decoded JSON objects (checked by :mod:`ota_action.publish.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ota_action.publish.index import IndexFormat
+from ota_action.records import record
 
 U32_MAX = 0xFFFFFFFF
 U16_MAX = 0xFFFF
@@ -36,7 +36,7 @@ U16_MAX = 0xFFFF
 Range = tuple[int, int]  # inclusive; an absent bound is the widest value
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """The set of devices (and current versions) an entry is offered to."""
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 import enum
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ota_action.formats.zigbee.header import FC_HARDWARE_VERSIONS, OtaHeader, decode_header
 from ota_action.formats.zigbee.image import Digests
 from ota_action.formats.zigbee.streams import CHUNK
+from ota_action.records import record
 
 MAX_HEADER = 0xFFFF
 
@@ -42,7 +42,7 @@ class IndexFormat(enum.Enum):
     ZIGPY = "zigpy"
 
 
-@dataclass(frozen=True)
+@record
 class FileFacts:
     """What an index says about one file: its name, size, digests and header."""
 
@@ -88,7 +88,7 @@ def file_facts(src: BinaryIO, file_name: str, *, chunk: int = CHUNK, header_offs
     )
 
 
-@dataclass(frozen=True)
+@record
 class IndexOptions:
     """Values an index entry carries that the file itself does not say."""
 

@@ -17,15 +17,15 @@ absolute path stays absolute).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ota_action.publish.index import IndexFormat
+from ota_action.records import record
 
 _ZIGPY_CHECKSUM = re.compile(r"sha3-256:[a-f0-9]{64}")
 
 
-@dataclass(frozen=True)
+@record
 class Described:
     """What an entry says of its file: its size, and a digest by its hashlib name; None
     where the entry says nothing.  Hex digests compare exactly, as both hubs compare them."""

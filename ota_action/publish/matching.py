@@ -25,13 +25,13 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ota_action.formats.zigbee.checks import Finding
 from ota_action.publish.identity import Identity, identity
 from ota_action.publish.index import IndexFormat
 from ota_action.publish.merge import entry_name
+from ota_action.records import record
 
 ANY_MODEL = "(a model no entry names)"
 ANY_NAME = "(a manufacturer name no entry names)"
@@ -39,7 +39,7 @@ MAX_DEVICES = 64  # devices tried per entry (model ids x manufacturer names)
 MAX_FINDINGS = 200
 
 
-@dataclass(frozen=True)
+@record
 class Device:
     """What a hub knows of a device when it asks for an image."""
 
@@ -140,7 +140,7 @@ def pick(entries: Sequence[dict[str, Any]], device: Device, fmt: IndexFormat) ->
     return (z2m_pick if fmt is IndexFormat.Z2M else zigpy_pick)(entries, device)
 
 
-@dataclass(frozen=True)
+@record
 class Miss:
     """A device of ``entry`` that is offered ``offered`` (another entry) or nothing."""
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ota_action.errors import InputError
 from ota_action.publish.identity import Identity, identity
 from ota_action.publish.index import IndexFormat
+from ota_action.records import record
 
 
 class MergeKind(enum.Enum):
@@ -51,7 +51,7 @@ def entry_name(entry: dict[str, Any]) -> str:
     return "(unnamed entry)"
 
 
-@dataclass(frozen=True)
+@record
 class MergeAction:
     kind: MergeKind
     new_name: str
@@ -88,7 +88,7 @@ class MergeAction:
         return f"{new} is older than {old}, which the index already offers the same devices ({self.devices})"
 
 
-@dataclass(frozen=True)
+@record
 class MergeResult:
     entries: tuple[dict[str, Any], ...]
     actions: tuple[MergeAction, ...]

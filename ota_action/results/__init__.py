@@ -13,7 +13,7 @@ A command's runner returns one of these.  The result knows all its views, so the
 
 How to add a command
 --------------------
-1. Write its result: a ``@dataclass(frozen=True, kw_only=True)`` subclass of
+1. Write its result: a ``@record(kw_only=True)`` (:mod:`ota_action.records`) subclass of
    :class:`Result` in a module here, with ``command = "name"`` and typed fields (a
    secret it must carry is a :class:`ota_action.secret.Secret`, so ``repr()`` hides it).
    Implement ``data()`` (its JSON keys), ``lines()`` (its text lines) and

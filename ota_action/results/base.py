@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ota_action.errors import EXIT_INVALID, EXIT_OK
 from ota_action.formats.zigbee.findings import Finding, Level
+from ota_action.records import record
 from ota_action.safe_text import md_text, printable
 
 SCHEMA_VERSION = 1  # of every JSON object a result prints; raised when a key changes meaning
@@ -108,7 +108,7 @@ def verdict_data(data: dict[str, object], ok: bool, signature: str | None = None
     return data
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Result:
     """What a command did, in every view a door may want.
 

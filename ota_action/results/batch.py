@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ota_action.errors import EXIT_USAGE
 from ota_action.formats.zigbee.checks import Finding, Level
+from ota_action.records import field, record
 from ota_action.results.base import Result, finding_json, hex_text, md_table, plural
 from ota_action.results.entries import SKIPPED, Entry, FileProblem, Skipped
 from ota_action.results.matter import MatterInspectResult
@@ -80,7 +80,7 @@ def _row(entry: Entry) -> list[str]:
     ]
 
 
-@dataclass
+@record(frozen=False)
 class Tally:
     """What a batch keeps of its entries once they are shown: counts and bounded samples."""
 
@@ -143,7 +143,7 @@ class _Stream:
         return self.tally
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class BatchResult(Result):
     """``inspect``/``verify`` on several files (the subclasses name the command).
 
@@ -337,12 +337,12 @@ def _word(entry: Entry) -> str:
     return entry.word if isinstance(entry, FileProblem | Skipped) else entry.word()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class InspectBatchResult(BatchResult):
     command = "inspect"
     describes_only: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VerifyBatchResult(BatchResult):
     command = "verify"

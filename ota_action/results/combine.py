@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ota_action.formats.firmware.image import StartAddress
 from ota_action.formats.firmware.merge import Overlap
 from ota_action.formats.firmware.segments import Range
+from ota_action.records import record
 from ota_action.results.base import md_escape, md_table, plural, sha_markdown
 from ota_action.results.picture import DATA, OVERLAP, Segment, bar, fenced, scale_text
 from ota_action.results.written import FileWritten
@@ -24,7 +24,7 @@ def ranges_text(ranges: Sequence[Range], total: int | None = None) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record
 class CombineInput:
     """One input file: its data ranges (at most a bounded number listed, ``ranges_total``
     counts them all), its data bytes and its own start address record."""
@@ -47,7 +47,7 @@ class CombineInput:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CombineResult(FileWritten):
     """A merged Intel HEX or S-record file written."""
 

@@ -4,11 +4,11 @@ the single-file JSON envelope it is printed in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ota_action.formats.zigbee.checks import Finding
+from ota_action.records import record
 from ota_action.results.base import SCHEMA_VERSION, finding_json
 from ota_action.results.matter import MatterInspectResult
 from ota_action.results.ota import InspectResult
@@ -18,7 +18,7 @@ NOT_OTA = "format"  # finding code of a file that is no OTA file nor a known con
 SKIPPED = "not an OTA file"  # why a file a folder walk or a glob found was skipped
 
 
-@dataclass(frozen=True)
+@record
 class FileProblem:
     """A path of a batch that gave no result: ``code`` is :data:`UNUSABLE` or :data:`NOT_OTA`."""
 
@@ -56,7 +56,7 @@ class FileProblem:
         }
 
 
-@dataclass(frozen=True)
+@record
 class Skipped:
     """A file a folder walk or a glob found that is no OTA file (a payload beside them)."""
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ota_action.records import record
 from ota_action.results import shell
 from ota_action.results.base import (
     Result,
@@ -28,7 +28,7 @@ def _entries(count: int) -> str:
     return f"{count} {'entry' if count == 1 else 'entries'}"
 
 
-@dataclass(frozen=True)
+@record
 class MergeRow:
     """What a merge did (or, with --check, would do) with one new entry."""
 
@@ -47,7 +47,7 @@ def _version_of(entry: dict[str, Any]) -> str:
     return file_version_text(int(entry.get("fileVersion", entry.get("file_version", 0))))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class IndexResult(Result):
     """Index entries made for OTA files, and the index written (or checked)."""
 
@@ -159,7 +159,7 @@ class IndexResult(Result):
         return () if self.outfile is None else (self.outfile,)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ExtractResult(Result):
     """An OTA file taken apart into a directory."""
 
@@ -227,7 +227,7 @@ class ExtractResult(Result):
         return self.files
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RewrapResult(FileWritten):
     """An OTA file written with a changed header and every sub-element kept."""
 
@@ -279,7 +279,7 @@ class RewrapResult(FileWritten):
         return {**super().output_values(workspace), **self.ota.output_values()}
 
 
-@dataclass(frozen=True)
+@record
 class BuiltFile:
     """One image a fleet build wrote."""
 
@@ -308,7 +308,7 @@ class BuiltFile:
         return file_version_text(self.version)
 
 
-@dataclass(frozen=True)
+@record
 class WrittenIndex:
     """One index a fleet build wrote, checked: every device it names is offered its own file."""
 
@@ -326,7 +326,7 @@ class WrittenIndex:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class BuildResult(Result):
     """Every image of a fleet manifest and its indexes."""
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from ota_action.formats.zigbee.silabs import SilabsPayload
+from ota_action.records import record
 from ota_action.results.base import Result, md_escape, md_table, verdict_data
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GblInspectResult(Result):
     """A bare GBL file read: its tags, CRC, and whether it is signed, encrypted or compressed.
 
@@ -58,7 +58,7 @@ class GblInspectResult(Result):
         return [f"GBL3, {self.gbl.tag_count} tags"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class GblVerifyResult(GblInspectResult):
     """A bare GBL file judged: a bad CRC or structure, or a signature that does not verify, is an error."""
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +17,7 @@ from ota_action.formats.matter.header import FILE_IDENTIFIER, PREFIX_SIZE, Matte
 from ota_action.formats.matter.image import ParsedMatter, WrittenImage
 from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
+from ota_action.records import record
 from ota_action.results.base import (
     Result,
     hex_text,
@@ -38,7 +38,7 @@ def _version_text(value: int | None) -> str:
     return "-" if value is None else f"{value} ({hex_text(value, 8)})"
 
 
-@dataclass(frozen=True)
+@record
 class MatterSummary:
     """An image's prefix and header, and whether its digest was found to match.
 
@@ -128,7 +128,7 @@ class MatterSummary:
         return {"software-version": str(self.header.software_version)}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MatterResult(FileWritten):
     """A Matter OTA image written (and its DCL document, when asked for)."""
 
@@ -186,7 +186,7 @@ class MatterResult(FileWritten):
         return (self.outfile,) if self.dcl_out is None else (self.outfile, self.dcl_out)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MatterInspectResult(Result):
     """A Matter OTA image read by ``inspect``: its problems are warnings (same codes)."""
 
@@ -282,7 +282,7 @@ class MatterInspectResult(Result):
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MatterVerifyResult(MatterInspectResult):
     """A Matter OTA image judged by ``verify``: errors make it invalid (exit 1)."""
 
@@ -293,7 +293,7 @@ class MatterVerifyResult(MatterInspectResult):
         return verdict_data(super().data(), self.ok)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MatterExtractResult(Result):
     """A Matter image taken apart: its payload and matter.json (how ``matter`` rebuilds it)."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
+from ota_action.records import record
 from ota_action.results.base import hex_text, md_table
 from ota_action.results.written import FileWritten
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class McubootResult(FileWritten):
     command: ClassVar[str] = "mcuboot"
     verdict_word: ClassVar[str] = "written"

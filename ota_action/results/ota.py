@@ -3,7 +3,6 @@ description other results share (``zbota``'s is :mod:`ota_action.results.zbota`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,6 +13,7 @@ from ota_action.formats.zigbee.payload import UNKNOWN as UNKNOWN_PAYLOAD
 from ota_action.formats.zigbee.payload import Payload
 from ota_action.formats.zigbee.payload_types import signature_subject
 from ota_action.formats.zigbee.trailers import Trailer
+from ota_action.records import record
 from ota_action.results.base import (
     Result,
     hex_text,
@@ -37,7 +37,7 @@ def payload_text(payload: Payload) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record
 class VendorFacts:
     """What the vendor recognisers found in a file read by ``inspect``/``verify``.
 
@@ -76,7 +76,7 @@ class VendorFacts:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class InspectResult(Result):
     """An OTA file read and described; its problems are warnings (inspect never fails).
 
@@ -134,7 +134,7 @@ class InspectResult(Result):
         return {"sha256": self.sha256, "size": str(self.file_size), **self.ota.output_values()}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VerifyResult(InspectResult):
     """An OTA file judged: errors make it invalid (exit 1).  ``signature`` is the verdict of
     ``--public-key``, when one was given."""

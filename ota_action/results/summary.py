@@ -3,7 +3,6 @@ and the pictures of its layout (text bar, Markdown)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ota_action.formats.zigbee.elements import (
@@ -15,6 +14,7 @@ from ota_action.formats.zigbee.elements import (
 )
 from ota_action.formats.zigbee.header import MAGIC, OtaHeader
 from ota_action.formats.zigbee.parsed import IntegrityResult, ParsedImage
+from ota_action.records import record, replace
 from ota_action.results.base import (
     file_version_text,
     hex_text,
@@ -31,7 +31,7 @@ LAYOUT_WIDTH = 64  # columns of the text layout bar
 _ELEMENT_MARKS = "123456789abcdefghijklmnoqrstuvwxyz"
 
 
-@dataclass(frozen=True)
+@record
 class ElementRow(ElementRef):
     """One sub-element as a summary lists it (its place, ``data_offset`` and ``end`` are
     the :class:`ElementRef`'s); ``source`` says where a built one came from."""
@@ -58,7 +58,7 @@ class ElementRow(ElementRef):
         return out
 
 
-@dataclass(frozen=True)
+@record
 class OtaSummary:
     """Everything a summary says about one OTA file: header, sub-elements, integrity."""
 

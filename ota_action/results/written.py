@@ -6,13 +6,13 @@ nothing, do not create this class (issue 25).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from ota_action.records import record
 from ota_action.results.base import Result, relative_to
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class FileWritten(Result):
     """A result of a command that wrote one file: where, how big, and its digests.
 

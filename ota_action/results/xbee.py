@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from ota_action.formats.xbee import describe_version
+from ota_action.records import field, record
 from ota_action.results.base import Result, hex_text, md_escape, md_table, sha_markdown
 from ota_action.results.summary import OtaSummary
 from ota_action.results.written import FileWritten
@@ -19,7 +19,7 @@ _NOT_REPRODUCIBLE = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class XbeeFsResult(FileWritten):
     """A signed XBee3 file-system OTA file written."""
 
@@ -101,7 +101,7 @@ class XbeeFsResult(FileWritten):
         return {**super().output_values(workspace), **self.ota.output_values()}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class KeygenResult(Result):
     """A P-256 key pair made: in files (the private key rides along on purpose, printed
     once for a CI secret, as a :class:`Secret`: ``repr()`` of the result never shows it),

@@ -6,16 +6,16 @@ module) do not create this class, and ``zbota`` does not create theirs (issue 25
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from ota_action.records import record
 from ota_action.results.base import sha_markdown
 from ota_action.results.summary import OtaSummary
 from ota_action.results.written import FileWritten
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ZbotaResult(FileWritten):
     """A Zigbee OTA file written."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 from pydantic import BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
@@ -29,6 +28,7 @@ from ota_action.options import rules
 from ota_action.options import zigbee_rules as zr
 from ota_action.options.env import from_environment as environment_values
 from ota_action.options.problems import decimal_warnings, field_problem
+from ota_action.records import record
 
 T = TypeVar("T", bound="CommandSettings")
 ENV_PREFIX = "OTA_"
@@ -39,7 +39,7 @@ ENV_PREFIX = "OTA_"
 lines_of = rules.lines
 
 
-@dataclass(frozen=True)
+@record
 class HexDigits:
     """Marks a number field that people write in hex, and its width (``--help`` defaults)."""
 
@@ -56,7 +56,7 @@ Eui64 = Annotated[int, BeforeValidator(zr.eui64)]
 HeaderString = Annotated[str, BeforeValidator(zr.header_string)]
 
 
-@dataclass(frozen=True)
+@record
 class Cli:
     """How a settings field appears on the command line (kept in the field's metadata)."""
 

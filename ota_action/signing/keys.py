@@ -25,10 +25,10 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ota_action.errors import InputError
+from ota_action.records import field, record
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
@@ -53,7 +53,7 @@ CURVE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class KeySource:
     """Where a key came from, as messages name it; ``field``/``value`` feed InputError."""
 
@@ -78,7 +78,7 @@ class KeySource:
         return InputError(f"{self.description}: {problem}", field=self.field)
 
 
-@dataclass
+@record(frozen=False)
 class LoadedKey:
     """A private key ready to sign, plus anything worth a warning about how it was given."""
 
@@ -210,7 +210,7 @@ def load_private_key(
     return LoadedKey(key, form, warnings)
 
 
-@dataclass
+@record(frozen=False)
 class LoadedSigningKey:
     """A private key of any :mod:`.algorithms` type (MCUboot), and its algorithm."""
 

@@ -13,10 +13,10 @@ and the refusal never repeats the URI.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
 from ota_action.errors import InputError
+from ota_action.records import record
 
 SCHEME = "pkcs11:"
 # RFC 7512 section 2.3: the attributes a URI may carry (vendor ones start with "x-").
@@ -42,7 +42,7 @@ SECRET_ATTRIBUTES = frozenset({"pin-source", "pin-value"})
 _NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
-@dataclass(frozen=True)
+@record
 class Pkcs11Uri:
     """The attributes of a PKCS#11 URI that pick a token and a key (values decoded)."""
 

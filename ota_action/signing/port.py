@@ -16,10 +16,10 @@ process environment has a ``close()``; the command layer calls it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ota_action.errors import InputError
+from ota_action.records import record
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
@@ -30,7 +30,7 @@ DIGEST_SIZE = 32  # SHA-256
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
-@dataclass(frozen=True)
+@record
 class Signature:
     """An ECDSA P-256 signature as the pair of integers every encoding starts from."""
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ota_action.doors.action.secrets import SECRET_INPUTS
 from ota_action.edges import github
 from ota_action.errors import EXIT_USAGE, OtaActionError
+from ota_action.records import record
 
 if TYPE_CHECKING:
     from ota_action.doors.action.publication import Reporter
     from ota_action.settings import CommandSettings
 
 
-@dataclass
+@record(frozen=False)
 class Failure(Exception):
     """An error as the Action reports it: which input is at fault, and the exit status."""
 

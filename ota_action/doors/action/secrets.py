@@ -14,15 +14,15 @@ environment-shaped dict.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field
 from typing import TextIO
 
 from ota_action.edges import github
 from ota_action.edges.masking import mask_forms
+from ota_action.records import field, record
 from ota_action.secret import KeyMaterial, Secret
 
 
-@dataclass(frozen=True)
+@record
 class SecretInput:
     """A secret input, the variable standing for it, and the settings field naming that variable."""
 
@@ -47,7 +47,7 @@ def spellings(name: str) -> tuple[str, str]:
     return f"INPUT_{upper}", f"INPUT_{upper.replace('-', '_')}"
 
 
-@dataclass
+@record(frozen=False)
 class TakenSecrets:
     """The secrets taken out of the environment at start-up, each already a Secret."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ota_action.errors import InputError
 from ota_action.formats.firmware.image import Firmware
 from ota_action.formats.firmware.segments import Range, Segment
+from ota_action.records import record
 
 # filled_image refuses to fill more than this: a far-away stray record would otherwise
 # ask for gigabytes of fill bytes.
@@ -26,7 +26,7 @@ FILL_LIMIT = 1 << 20
 FILL_RATIO = 64
 
 
-@dataclass(frozen=True)
+@record
 class FilledImage:
     """The binary image of a firmware file, streamed; an :class:`~ota_action.formats.zigbee.image.Source`."""
 

@@ -7,15 +7,14 @@ addresses work the same whatever the file was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ota_action.formats.firmware.kinds import FirmwareKind
 from ota_action.formats.firmware.segments import Range, Segment, ranges_of
+from ota_action.records import record
 
 SEGMENT_START, LINEAR_START = 3, 5  # Intel HEX record types of the two start address forms
 
 
-@dataclass(frozen=True)
+@record
 class StartAddress:
     """A start (execution) address: type 03 (``value`` = CS << 16 | IP) or a 32-bit linear one.
 
@@ -66,7 +65,7 @@ def parse_start_address(text: str) -> StartAddress:
     return StartAddress(LINEAR_START, number(text, 32))
 
 
-@dataclass
+@record(frozen=False)
 class Firmware:
     """One parsed file: sorted, disjoint, non-adjacent segments, its start address and kind."""
 

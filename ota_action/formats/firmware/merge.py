@@ -14,7 +14,6 @@ import bisect
 import heapq
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 from ota_action.errors import InputError
@@ -27,12 +26,13 @@ from ota_action.formats.firmware.segments import (
     ranges_of,
     union,
 )
+from ota_action.records import field, record
 
 OverlapPolicy = Literal["error", "keep-first", "keep-last"]
 StartChoice = Literal["first", "last", "none"] | StartAddress | None
 
 
-@dataclass(frozen=True)
+@record
 class Overlap:
     """Where two inputs hold the same addresses, and whether their bytes agree."""
 
@@ -57,7 +57,7 @@ class Overlap:
         }
 
 
-@dataclass
+@record(frozen=False)
 class Merged:
     segments: list[Segment]
     start_address: StartAddress | None
@@ -101,7 +101,7 @@ def choose_start(inputs: Sequence[Firmware], choice: StartChoice) -> tuple[Start
     return having[0].start_address, ", ".join(h.name for h in having)
 
 
-@dataclass
+@record(frozen=False)
 class Coverage:
     """What one sweep learns besides the overlaps: the union of every input's ranges
     (touching ranges join) and how many addresses two or more inputs cover."""
@@ -202,7 +202,7 @@ def _bytes_at(h: Firmware, starts: list[int], lo: int, hi: int) -> bytes:
     return bytes(data[lo - first : hi - first])
 
 
-@dataclass
+@record(frozen=False)
 class _Found:
     """What the sweep found: a bounded list of overlaps to show, and the totals of all."""
 

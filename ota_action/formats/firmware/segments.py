@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ota_action.errors import InputError
+from ota_action.records import record
 
 ADDRESS_LIMIT = 1 << 32
 Segment = tuple[int, bytearray]  # (first address, bytes)
@@ -20,7 +20,7 @@ RANGES_LISTED = 1000  # ranges a summary lists; the rest are counted
 _NONZERO_RUN = re.compile(rb"[^\x00]+")
 
 
-@dataclass(frozen=True)
+@record
 class Range:
     """Addresses ``start`` up to but excluding ``end``."""
 

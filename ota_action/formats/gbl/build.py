@@ -22,7 +22,6 @@ import enum
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from pygbl import (
     GBL3ApplicationInfo,
@@ -38,6 +37,7 @@ from pygbl import (
 )
 
 from ota_action.errors import InputError
+from ota_action.records import record
 
 # Signs a SHA-256 digest, returning ECDSA (r, s).  The command binds the signing port's
 # sign_checked to its signer; the format never sees a key or imports a key source.
@@ -57,7 +57,7 @@ class Compression(enum.StrEnum):
 _PYGBL_COMPRESSION = {Compression.LZMA: GBL3Compression.LZMA, Compression.LZ4: GBL3Compression.LZ4}
 
 
-@dataclass(frozen=True)
+@record
 class GblApplication:
     """What the application info tag says: type flags, version, capabilities, product id."""
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ota_action.errors import FormatError
 from ota_action.formats.matter.tlv import Kind, decode_structure, encode_element, encode_structure
+from ota_action.records import field, record, replace
 
 FILE_IDENTIFIER = 0x1BEEF11E
 PREFIX = struct.Struct("<IQI")  # file identifier, total size, header size
@@ -85,7 +85,7 @@ BUILD_DIGESTS = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Field:
     """One header field: its context tag, attribute, TLV kind and bound.
 
@@ -116,7 +116,7 @@ FIELDS = (
 BY_TAG = {f.tag: f for f in FIELDS}
 
 
-@dataclass(frozen=True)
+@record
 class MatterHeader:
     """Every field of the TLV header.  ``digest_type`` is the raw id (an unknown one still
     decodes, so ``verify`` can say so); ``unknown_tags`` lists tags this reader skipped."""

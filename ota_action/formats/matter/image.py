@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from typing import Any, BinaryIO, Protocol
 
 from ota_action.errors import FormatError, InputError
@@ -25,6 +24,7 @@ from ota_action.formats.matter.header import (
     MatterHeader,
     encode_prefix,
 )
+from ota_action.records import record, replace
 
 CHUNK = 1 << 20  # bytes per read (1 MiB)
 MAX_TOTAL = (1 << 64) - 1
@@ -52,7 +52,7 @@ class PayloadSource(Protocol):
     def chunks(self) -> Iterator[bytes | bytearray | memoryview]: ...
 
 
-@dataclass(frozen=True)
+@record
 class StreamWindow:
     """``length`` bytes of an open stream from ``offset``: a payload file (``whole``: it
     must hold exactly that many) or the payload of an image being rewrapped."""
@@ -81,7 +81,7 @@ def payload_digest(payload: PayloadSource, digest_type: DigestType) -> bytes:
     return digest_type.finish(hasher)
 
 
-@dataclass(frozen=True)
+@record
 class WrittenImage:
     """What :func:`write_image` wrote: the final header and digests of the whole file."""
 
@@ -132,7 +132,7 @@ def write_image(out: BinaryIO, header: MatterHeader, payload: PayloadSource) -> 
     )
 
 
-@dataclass(frozen=True)
+@record
 class ParsedMatter:
     """A Matter OTA image as read: the prefix, the header, and what the pass computed.
 

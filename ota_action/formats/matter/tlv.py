@@ -19,9 +19,9 @@ allocate more than the header itself.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
 from ota_action.errors import FormatError
+from ota_action.records import record
 
 MAX_DEPTH = 8  # nested containers skipped inside the header before it is called malformed
 
@@ -91,7 +91,7 @@ def encode_structure(elements: list[bytes]) -> bytes:
     return bytes((ANONYMOUS | ElementType.STRUCTURE,)) + b"".join(elements) + bytes((ElementType.END,))
 
 
-@dataclass(frozen=True)
+@record
 class Element:
     """One decoded member of the top-level structure.  ``tag`` is None for any tag that is
     not a one-byte context tag; ``value`` is None for types the header never uses."""

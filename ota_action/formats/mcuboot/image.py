@@ -15,8 +15,9 @@ length is a u16), at most :data:`MAX_TLVS` listed.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import BinaryIO
+
+from ota_action.records import record
 
 MAGIC = 0x96F3B83D
 HEADER_SIZE = 32
@@ -47,7 +48,7 @@ TLV_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class McubootHeader:
     load_address: int
     header_size: int
@@ -57,7 +58,7 @@ class McubootHeader:
     version: str  # major.minor.revision+build, as imgtool writes and prints it
 
 
-@dataclass(frozen=True)
+@record
 class Tlv:
     """One TLV: its type, where its value starts (in the image), and its length."""
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Protocol
 
 from ota_action.errors import InputError
@@ -39,6 +38,7 @@ from ota_action.formats.telink.header import (
     has_magic,
     is_telink,
 )
+from ota_action.records import record
 
 # The header's names callers have always taken from here, beside this module's own.
 __all__ = [
@@ -91,7 +91,7 @@ def _refuse_head(head: bytes, length: int) -> None:
         )
 
 
-@dataclass(frozen=True)
+@record
 class TelinkPrepared:
     """An upgrade image source with Telink's OTA fix-ups applied as its bytes stream out.
 
@@ -142,7 +142,7 @@ class TelinkPrepared:
         yield from pieces
 
 
-@dataclass(frozen=True)
+@record
 class TelinkCheck:
     """What :func:`check_telink_stream` found; ``problem`` is None when the device would accept it."""
 

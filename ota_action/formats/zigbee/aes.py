@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from ota_action.records import record
 
 BLOCK = 16
 NAMES = ("libcrypto", "cryptography")
@@ -49,7 +50,7 @@ _SELF_TEST = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Backend:
     """One way of running the MMO chain; ``name`` is what the benchmark and logs report."""
 

@@ -10,10 +10,10 @@ import enum
 import io
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple
 
 from ota_action.errors import OPTION, Hint, InputError
+from ota_action.records import field, record
 
 TAG_HEADER_SIZE = 6
 _TAG_HEADER = struct.Struct("<HI")
@@ -87,7 +87,7 @@ def encode_tag_header(tag: int, length: int) -> bytes:
     return _TAG_HEADER.pack(tag, length)
 
 
-@dataclass(frozen=True)
+@record
 class ElementRef:
     """Where a sub-element sits in a file: ``offset`` is the tag id's position."""
 
@@ -104,7 +104,7 @@ class ElementRef:
         return self.data_offset + self.length
 
 
-@dataclass(frozen=True)
+@record
 class Walk:
     """The result of walking sub-elements from ``start`` to ``stop``.
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ota_action.formats.zigbee.aes import Backend
@@ -55,12 +54,13 @@ from ota_action.formats.zigbee.image import (
 from ota_action.formats.zigbee.integrity import DIGEST_SIZE, IntegrityVariant
 from ota_action.formats.zigbee.streams import chunks, read_at
 from ota_action.formats.zigbee.trailers import has_crc_trailer
+from ota_action.records import record
 
 MANIFEST_NAME = "ota.json"
 MAX_ALIGN = 0x100000  # zbota --align upper bound
 
 
-@dataclass(frozen=True)
+@record
 class ExtractFile:
     """One file an extract writes: ``name`` relative to the directory, data ``[offset, offset+length)``."""
 
@@ -69,7 +69,7 @@ class ExtractFile:
     length: int
 
 
-@dataclass(frozen=True)
+@record
 class Recipe:
     """What ``zbota`` is given to rebuild a file: the structured form of its arguments."""
 
@@ -84,7 +84,7 @@ class Recipe:
     crc_trailer: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ExtractPlan:
     files: tuple[ExtractFile, ...]
     recipe: Recipe | None

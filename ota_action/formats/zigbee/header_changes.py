@@ -3,8 +3,6 @@ header length follow the optional fields; everything else is kept as found)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ota_action.errors import InputError
 from ota_action.formats.zigbee.header import (
     FC_DEVICE_SPECIFIC,
@@ -14,9 +12,10 @@ from ota_action.formats.zigbee.header import (
     OtaHeader,
     header_size,
 )
+from ota_action.records import fields, record
 
 
-@dataclass(frozen=True)
+@record
 class HeaderChanges:
     """The header values to change; ``None`` keeps the input's value.
 
@@ -37,7 +36,7 @@ class HeaderChanges:
 
     @property
     def empty(self) -> bool:
-        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
+        return all(getattr(self, name) is None for name in (f.name for f in fields(self)))
 
 
 def changed_header(old: OtaHeader, changes: HeaderChanges) -> OtaHeader:

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import BinaryIO, ClassVar
 
 from ota_action.formats.zigbee.elements import UPGRADE_IMAGE, ElementRef
 from ota_action.formats.zigbee.header import OtaHeader
+from ota_action.records import record
 
 
 class LayoutKind(enum.StrEnum):
@@ -51,7 +51,7 @@ HUE_SBL_MAGIC = b"\x2a\x00\x01"
 MAX_LISTED = 32
 
 
-@dataclass(frozen=True)
+@record
 class Layout:
     """How the bytes after the header are organised, and where the firmware sits.
 
@@ -101,7 +101,7 @@ def detect_layout(
     if total < start:
         return standard
     # The vendor layouts' module is imported only for a file the standard walk failed on:
-    # three dataclasses (~1 ms) a standard file never needs (issue 25).
+    # three record classes and their code, which a standard file never needs (issue 25).
     from ota_action.formats.zigbee import layouts_vendor
 
     return layouts_vendor.hue_sbl(f, header, size) or layouts_vendor.telink(f, start, total, size) or standard

@@ -9,7 +9,6 @@ Each layout words its own warning (:meth:`Layout.warning`); the rules of the cod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import BinaryIO, ClassVar
 
 from ota_action.formats.zigbee.elements import TAG_HEADER_SIZE, UPGRADE_IMAGE, ElementRef
@@ -25,9 +24,10 @@ from ota_action.formats.zigbee.layouts import (
     Layout,
 )
 from ota_action.formats.zigbee.streams import read_at
+from ota_action.records import record
 
 
-@dataclass(frozen=True)
+@record
 class TelinkElement:
     """One Telink 0xF000 element: where it starts, its length field, its 2-byte tag info."""
 
@@ -36,7 +36,7 @@ class TelinkElement:
     tag_info: int
 
 
-@dataclass(frozen=True)
+@record
 class TelinkEncryptedLayout(Layout):
     """Telink's encrypted layout: ``count`` 0xF000 elements, the first :data:`MAX_LISTED` listed."""
 
@@ -58,7 +58,7 @@ class TelinkEncryptedLayout(Layout):
         )
 
 
-@dataclass(frozen=True)
+@record
 class HueSblLayout(Layout):
     """Philips Hue SBL: no sub-elements; the one payload is the raw image after the header."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from ota_action.formats.zigbee.elements import ELEMENTS_LISTED, IMAGE_INTEGRITY_CODE, ElementRef, walk_file
@@ -24,6 +23,7 @@ from ota_action.formats.zigbee.integrity import (
     match_digests,
 )
 from ota_action.formats.zigbee.streams import chunks
+from ota_action.records import field, record
 
 if TYPE_CHECKING:
     from ota_action.formats.zigbee.aes import Backend
@@ -39,7 +39,7 @@ class IntegrityResult(NamedTuple):
     offset: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ParsedImage:
     """Everything a reader can say about a file; no field raises when accessed.
 

@@ -3,14 +3,13 @@
 :func:`ota_action.formats.zigbee.payload.identify_payload` tells every kind by its first
 bytes; this module is imported only for an image of one of these kinds (Telink, a
 build's file, TI OAD, MCUboot, Espressif), so a file of none of them never creates their
-classes (each frozen dataclass costs ~0.3 ms on Python 3.11; issue 25).  The common
-kinds (GBL and EBL, a nested OTA file, NXP, unknown) are in :mod:`.payload_types`.
+classes or loads their code (issue 25).  The common kinds (GBL and EBL, a nested OTA
+file, NXP, unknown) are in :mod:`.payload_types`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ota_action.formats.firmware.kinds import FirmwareKind, kind_by_content
@@ -18,13 +17,14 @@ from ota_action.formats.mcuboot import image as mcuboot
 from ota_action.formats.telink import image as telink
 from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat, hex32
 from ota_action.formats.zigbee.streams import chunks
+from ota_action.records import record
 
 if TYPE_CHECKING:
     from ota_action.formats.mcuboot.image import McubootHeader, Tlv
     from ota_action.formats.telink.image import TelinkCheck
 
 
-@dataclass(frozen=True)
+@record
 class TelinkPayload(Payload):
     """A Telink application image and what the boot code's check found."""
 
@@ -49,7 +49,7 @@ class TelinkPayload(Payload):
         return "payload"  # one verdict, as on the device: it boots the image or it does not
 
 
-@dataclass(frozen=True)
+@record
 class FirmwareFilePayload(Payload):
     """An upgrade image that is a build's *file* (Intel HEX or S-record text, an ELF) instead
     of the binary image made from it: a bootloader cannot run it, so the file is invalid.
@@ -71,7 +71,7 @@ class FirmwareFilePayload(Payload):
         return "payload"
 
 
-@dataclass(frozen=True)
+@record
 class TiPayload(Payload):
     """A TI OAD image: its 8-byte image id, and the length and CRC its header states."""
 
@@ -84,7 +84,7 @@ class TiPayload(Payload):
         return [("image_id", self.image_id), ("image_length", self.image_length), ("crc32_stored", crc)]
 
 
-@dataclass(frozen=True)
+@record
 class McubootPayload(Payload):
     """An MCUboot image (Nordic NCS): header size, image size, version, and, when the TLV
     area is there, the header's other fields and every TLV (hash, key, signature...)."""
@@ -131,7 +131,7 @@ def _tlv_json(tlv: Tlv) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@record
 class EspPayload(Payload):
     """An Espressif app image: chip id and the app descriptor's version and project name."""
 

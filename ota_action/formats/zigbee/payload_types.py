@@ -9,17 +9,18 @@ which finding its failure is.
 Only the base class is here.  Each kind's class lives with its reader, imported when an
 upgrade image is of that kind (:func:`ota_action.formats.zigbee.payload.identify_payload`):
 GBL and EBL in :mod:`.silabs`, the kinds most OTA files never hold (Telink, MCUboot, TI,
-Espressif, a build's file) in :mod:`.payload_kinds`.  Each frozen dataclass costs ~0.3 ms
-to create on Python 3.11, and ``verify`` of a file of none of them creates none (issue 25).
+Espressif, a build's file) in :mod:`.payload_kinds`, and ``verify`` of a file of none
+of them loads none (issue 25).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+from ota_action.records import record
 
 
 class PayloadFormat(enum.StrEnum):
@@ -41,7 +42,7 @@ def hex32(value: int) -> str:
     return f"0x{value:08X}"
 
 
-@dataclass(frozen=True)
+@record
 class Payload:
     """The bytes ``[offset, offset + length)`` of an OTA file, of a format with nothing to check.
 

@@ -24,7 +24,6 @@ memory.  A file with more sub-elements than the walk lists (1000) is refused.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from ota_action.errors import OPTION, Hint, InputError
@@ -54,9 +53,10 @@ from ota_action.formats.zigbee.layouts import STANDARD, detect_layout
 from ota_action.formats.zigbee.parsed import HEADER_READ
 from ota_action.formats.zigbee.streams import CHUNK, chunks, read_at
 from ota_action.formats.zigbee.trailers import has_crc_trailer
+from ota_action.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RewrapPlan:
     """What :func:`write_rewrap` writes: new header, copied elements, recomputed codes."""
 
@@ -263,7 +263,7 @@ def _vendor_plan(src: BinaryIO, parsed: ParsedImage, changes: HeaderChanges) -> 
     )
 
 
-@dataclass(frozen=True)
+@record
 class Rewrapped:
     """What :func:`write_rewrap` wrote: its size and digests (computed on the way out)."""
 

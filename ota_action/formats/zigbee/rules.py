@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 
 from ota_action.formats.zigbee.containers import Container, ContainerKind
@@ -33,6 +32,7 @@ from ota_action.formats.zigbee.layouts import Layout, LayoutKind
 from ota_action.formats.zigbee.parsed import ParsedImage
 from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat
 from ota_action.formats.zigbee.trailers import Trailer
+from ota_action.records import record
 
 _VARIANT_TEXT = {
     IntegrityVariant.COVERS_TAG_HEADER: (
@@ -52,7 +52,7 @@ _CONTAINER_TEXT = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """One parsed file and what the vendor recognisers found in it."""
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 from ota_action.formats.zigbee.payload_types import Payload, PayloadFormat, hex32
 from ota_action.formats.zigbee.silabs_header import EBL_ENCRYPTED_HEADER_TAG, MAX_LISTED_TAGS
 from ota_action.formats.zigbee.streams import CHUNK, read_at
+from ota_action.records import record, replace
 
 _BUFFER = 1 << 16
 
@@ -33,7 +33,7 @@ GBL_TYPE_SIGNED = 0x00000100
 GBL_COMPRESSED = {0xFD0505FD: "lz4", 0xF80B0BF8: "lz4", 0xFD0707FD: "lzma", 0xF80C0CF8: "lzma"}
 
 
-@dataclass(frozen=True)
+@record
 class SilabsTag:
     """One GBL/EBL tag header: its id (``width`` hex digits), offset in the image, length."""
 
@@ -46,7 +46,7 @@ class SilabsTag:
         return {"tag": f"0x{self.tag:0{self.width}X}", "offset": self.offset, "length": self.length}
 
 
-@dataclass(frozen=True)
+@record
 class SilabsPayload(Payload):
     """A Silicon Labs GBL or EBL image walked tag by tag, its CRC-32 checked.
 
@@ -175,7 +175,7 @@ class _Reader:
         self.crc = zlib.crc32(data, self.crc)
 
 
-@dataclass(frozen=True)
+@record
 class _Scheme:
     name: str
     format: PayloadFormat
