@@ -122,6 +122,10 @@ def _collect(cls: type) -> tuple[Field, ...]:
                 setattr(cls, name, item.default)
         else:
             item = Field(default=value)
+        if item.default is not MISSING and type(item.default).__hash__ is None:  # list, dict, set
+            raise ValueError(
+                f"mutable default {type(item.default)} for field {name} is not allowed: use default_factory"
+            )
         item.name = name
         found[name] = item
     return tuple(found.values())
@@ -218,12 +222,19 @@ def _no_key(self: object) -> tuple[()]:
 
 
 def _make(cls: type[_T], frozen: bool, kw_only: bool) -> type[_T]:
+    for base in cls.__mro__[1:]:
+        if "__record_fields__" in base.__dict__ and base.__dict__["__record_frozen__"] != frozen:
+            raise TypeError(
+                f"cannot inherit {'frozen' if frozen else 'non-frozen'} record from a "
+                f"{'non-frozen' if frozen else 'frozen'} one"
+            )
     fields = _collect(cls)
     _check_order(cls, fields, kw_only)
     own = cls.__dict__
     compared = tuple(f.name for f in fields if f.compare)
     extra: dict[str, object] = {
         "__record_fields__": fields,
+        "__record_frozen__": frozen,
         "__record_repr__": tuple(f.name for f in fields if f.repr),
         "__record_key__": attrgetter(*compared) if len(compared) > 1 else _single_key(compared),
     }

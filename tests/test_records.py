@@ -261,6 +261,27 @@ def test_definitions_refused_as_dataclasses_refuses_them() -> None:
 
                 def __setattr__(self, name: str, value: object) -> None: ...
 
+        with pytest.raises(ValueError, match="mutable default <class 'list'> for field items is not allowed"):
+
+            @deco
+            class MutableDefault:
+                items: list[int] = []  # noqa: RUF012 - the mistake both refuse
+
+    for frozen, other in (
+        (dataclasses.dataclass(frozen=True), dataclasses.dataclass),
+        (records.record, records.record(frozen=False)),
+    ):
+
+        @frozen
+        class Frozen:
+            a: int = 0
+
+        with pytest.raises(TypeError, match=r"cannot inherit non-frozen .* from a frozen one"):
+
+            @other
+            class Thawed(Frozen):
+                b: int = 0
+
     with pytest.raises(ValueError, match="both default and default_factory"):
         records.field(default=1, default_factory=list)  # type: ignore[call-overload]
 

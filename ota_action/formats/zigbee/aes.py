@@ -10,7 +10,8 @@ own vector when loaded or it is not used.
 A backend's one operation is :meth:`Backend.compress`: run the MMO chain from a state
 over a whole number of blocks and return the new state.  It holds no state of its own
 between calls, so one backend object may be used by any number of threads at once
-(the libcrypto key schedule and output block are allocated per call).
+(the libcrypto key schedule and chain state are allocated per call, the input copies
+once per thread).
 
 This module never reads the environment: the caller names the backend it wants
 (``OTA_AES_BACKEND`` is resolved by the commands, at the edge).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from ota_action.records import record
 
@@ -44,6 +46,9 @@ LIBCRYPTO_NAMES = (
 )
 # struct aes_key_st { uint32 rd_key[60]; int rounds; } is 244 bytes; over-allocate.
 _KEY_SCHEDULE_SIZE = 512
+# Bytes of input a thread's workspace holds at a time: 1,024 blocks, whose pointers (two
+# byref objects a block, ~0.2 ms to make) are made on a thread's first call.
+_CHUNK = 16 << 10
 _SELF_TEST = (
     b"\xc0\x80" + bytes(12) + b"\x00\x08",  # "C0" with its AES-MMO padding (spec C.5.1)
     bytes.fromhex("AE3A102A28D43EE0D4A09E22788B206C"),
@@ -82,11 +87,13 @@ def _load_libcrypto() -> Compress | None:
     IV, so the IVs are a second copy of the blocks.
 
     The per-block cost is the two ctypes calls, so each is made as cheap as ctypes
-    allows (1.26x on 1 MiB, docs/speed.md "AES-MMO"): the library is loaded as a
-    ``PyDLL``, which keeps the GIL across a call instead of releasing and taking it back
-    twice per block (the C work is a fraction of a microsecond: no other thread could
-    use the gap); the key, schedule and position pointers are ``byref`` objects built
-    once per call, not converted from the buffers per block; the key length is a
+    allows (docs/speed.md "AES-MMO"): the library is loaded as a ``PyDLL``, which keeps
+    the GIL across a call instead of releasing and taking it back twice per block (the C
+    work is a fraction of a microsecond: no other thread could use the gap); every
+    pointer a call takes is a ``byref`` object made once, not per block: the key,
+    schedule and position for the whole run, and a block's place in the two copies of
+    the input for each of the :data:`_CHUNK` bytes a thread's workspace holds (the
+    blocks are copied in a chunk at a time, one ``memmove`` each); the key length is a
     Python int (a C int, as declared); the results are not converted (``restype``
     None).  No ``argtypes`` on purpose: declared conversions cost more than ctypes'
     automatic ones for ``byref`` objects and ints.
@@ -104,23 +111,37 @@ def _load_libcrypto() -> Compress | None:
     else:
         return None
     set_key.restype = ofb.restype = None  # nothing to read back: no int object per call
-    buffer, byref, c_int = ctypes.create_string_buffer, ctypes.byref, ctypes.c_int
+    buffer, byref, memmove, c_int = ctypes.create_string_buffer, ctypes.byref, ctypes.memmove, ctypes.c_int
     # Typed once: AES_ofb128_encrypt's length is a size_t, which a bare Python int (passed
     # as a C int) would not be on every ABI.  The key length is an int: 128 is exact.
     length = ctypes.c_size_t(BLOCK)
+    local = threading.local()  # one workspace a thread: two threads never meet in a buffer
+
+    def workspace() -> tuple[Any, ...]:
+        found: tuple[Any, ...] | None = getattr(local, "workspace", None)
+        if found is None:
+            source, ivs = buffer(_CHUNK), buffer(_CHUNK)
+            places = range(0, _CHUNK, BLOCK)
+            found = (source, ivs, [byref(source, i) for i in places], [byref(ivs, i) for i in places])
+            local.workspace = found
+        return found
 
     def compress(state: bytes, blocks: bytes) -> bytes:
-        # Per call, never shared: two threads hashing at once must not meet in one buffer.
-        size = len(blocks) - len(blocks) % BLOCK
-        source = buffer(blocks[:size], size)
-        ivs = buffer(blocks[:size], size)
+        source, ivs, sources, iv_places = workspace()
         key_schedule = buffer(_KEY_SCHEDULE_SIZE)
         h = buffer(state, BLOCK)
         num = c_int(0)  # OFB's position in its block: back to 0 after each 16 bytes
         key, schedule, position = byref(h), byref(key_schedule), byref(num)
-        for i in range(0, size, BLOCK):
-            set_key(key, 128, schedule)
-            ofb(byref(source, i), key, length, schedule, byref(ivs, i), position)
+        size = len(blocks) - len(blocks) % BLOCK
+        for start in range(0, size, _CHUNK):
+            count = min(_CHUNK, size - start)
+            chunk = blocks[start : start + count]
+            memmove(source, chunk, count)
+            memmove(ivs, chunk, count)  # OFB overwrites its IV: a second copy
+            blocks_here = count // BLOCK
+            for block, iv in zip(sources[:blocks_here], iv_places[:blocks_here], strict=True):
+                set_key(key, 128, schedule)
+                ofb(block, key, length, schedule, iv, position)
         return h.raw
 
     return compress
