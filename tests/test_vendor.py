@@ -28,6 +28,7 @@ from tests.vendor_files import (
     GBL_HEADER,
     analyse,
     ebl,
+    ebl_tag,
     gbl,
     gbl_tag,
     hue_sbl,
@@ -562,3 +563,32 @@ def test_fuzz_payloads_with_random_bytes() -> None:
         # lengths that lie in both directions: the range may run past the end of the file
         payload = identify_payload(io.BytesIO(data), 0, len(data) + rng.choice([0, 0, 5, 1 << 40]))
         assert payload.format in {"gbl", "ebl", "telink", "nxp-jn51xx", "ti", "mcuboot", "esp", "unknown"}
+
+
+@pytest.mark.parametrize("gbl", [True, False], ids=["gbl", "ebl"])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_walk_crc_equals_zlib_over_the_image_whatever_the_tag_sizes(gbl: bool, seed: int) -> None:
+    """The walk folds its buffer into the CRC-32 only when it refills or ends: with tags of
+    every size (many small, some past the 64 KiB buffer, one past the 1 MiB read chunk), its
+    CRC equals zlib's over the image before the CRC value, and one flipped byte anywhere
+    is found."""
+    from ota_action.formats.zigbee.silabs import walk_silabs
+
+    rng = random.Random(seed)
+    limit = 0xFFFF if not gbl else (1 << 21)
+    sizes = [
+        rng.choice([0, 1, 15, 16, 100, 128, 4000, 65_535, 65_537]) for _ in range(rng.randrange(20, 400))
+    ]
+    if gbl and seed % 2:
+        sizes.append((1 << 20) + 3)
+    pack = gbl_tag if gbl else ebl_tag
+    first = pack(0x03A617EB if gbl else 0x0000, bytes(8) if gbl else bytes(140))
+    body = first + b"".join(pack(0x0000F40F if gbl else 0xFE01, rng.randbytes(min(n, limit))) for n in sizes)
+    body += struct.pack("<II", 0xFC0404FC, 4) if gbl else struct.pack(">HH", 0xFC04, 4)
+    image = body + struct.pack("<I", zlib.crc32(body))
+    found = walk_silabs(io.BytesIO(image), 0, len(image), gbl=gbl)
+    assert (found.problem, found.crc32_computed) == (None, zlib.crc32(body))
+    flipped = bytearray(image)
+    flipped[rng.randrange(len(first), len(body) - 8)] ^= 0x01  # inside a tag's value or header
+    bad = walk_silabs(io.BytesIO(bytes(flipped)), 0, len(flipped), gbl=gbl)
+    assert bad.problem is not None
