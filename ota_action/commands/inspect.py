@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, TypeVar, overload
 
 from ota_action.commands import aes_backend
 from ota_action.commands.batch import FIELD, is_batch
@@ -81,15 +81,21 @@ ONE_FILE: Readers[MatterInspectResult | GblInspectResult] = {
 IN_BATCH: Readers[MatterInspectResult] = {MATTER_FILE_IDENTIFIER: _matter}
 
 
-def _magic(path: Path, *, field: str, found: bool) -> int | None:
-    """The first four bytes of ``path`` as a little-endian number; None when it cannot be
-    opened as a regular file (the Zigbee reader opens it again and says why)."""
+def _opened(path: Path, *, field: str, found: bool) -> tuple[BinaryIO | None, int | None]:
+    """``path`` opened, and its first four bytes as a little-endian number; None for the
+    file when it cannot be opened as a regular file (the Zigbee reader opens it again and
+    says why), None for the number when it cannot be read or is shorter.  One open per
+    file: a batch's Zigbee files are read on the descriptor their magic came from."""
     try:
-        with files.open_input(path, field=field, found=found) as f:
-            head = f.read(4)
+        f = files.open_input(path, field=field, found=found)
     except (InputError, OSError):
-        return None
-    return int.from_bytes(head, "little") if len(head) == 4 else None
+        return None, None
+    try:
+        head = f.read(4)
+        f.seek(0)
+    except OSError:
+        return f, None  # the reader meets the error again and names it
+    return f, int.from_bytes(head, "little") if len(head) == 4 else None
 
 
 @overload
@@ -123,12 +129,19 @@ def read_one(
 ) -> T | InspectResult:
     """One file as ``inspect`` (``verify=False``) or ``verify`` shows it, by the reader of
     ``kinds`` its first bytes name, else the Zigbee reader's."""
-    loader = kinds.get(_magic(path, field=FIELD, found=found) or 0)
-    if loader is not None:
-        other = loader()(path, field=FIELD, verify=verify, public_keys=public_keys, found=found)
-        if other is not None:
-            return other
-    report = analyse_file(path, backend=backend, field=FIELD, public_key=public_keys, found=found)
+    f, magic = _opened(path, field=FIELD, found=found)
+    try:
+        loader = kinds.get(magic or 0)
+        if loader is not None:
+            other = loader()(path, field=FIELD, verify=verify, public_keys=public_keys, found=found)
+            if other is not None:
+                return other
+        report = analyse_file(
+            path, backend=backend, field=FIELD, public_key=public_keys, found=found, opened=f
+        )
+    finally:
+        if f is not None:
+            f.close()
     return _verify_result(report) if verify else _inspect_result(report)
 
 

@@ -89,6 +89,7 @@ def analyse_file(
     field: str = "image",
     public_key: Sequence[NamedKey] | None = None,
     found: bool = False,
+    opened: BinaryIO | None = None,
 ) -> FileReport:
     """Read, recognise and check ``path``.
 
@@ -96,18 +97,26 @@ def analyse_file(
     regular file, unreadable, outside the workspace) and :class:`FormatError` (exit 1)
     when it is neither an OTA file nor a container holding one (:class:`NotAnOtaFile`);
     both name ``field``.  ``found``: the path came from a folder walk or a glob (its
-    spelling is never judged).
+    spelling is never judged).  ``opened``: ``path`` as the caller already opened it
+    with :func:`ota_action.edges.files.open_input` (it stays the caller's to close).
     """
-    f = files.open_input(path, field=field, found=found)
-    with f:
+    if opened is not None:
+        return _analyse_open(path, opened, backend=backend, field=field, public_key=public_key)
+    with files.open_input(path, field=field, found=found) as f:
+        return _analyse_open(path, f, backend=backend, field=field, public_key=public_key)
+
+
+def _analyse_open(
+    path: Path, f: BinaryIO, *, backend: Backend, field: str, public_key: Sequence[NamedKey] | None
+) -> FileReport:
+    try:
         size = os.fstat(f.fileno()).st_size
-        try:
-            return _analyse(path, f, size, backend=backend, public_key=public_key)
-        except FormatError as exc:
-            exc.field, exc.value = field, str(path)
-            raise
-        except OSError as exc:
-            raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
+        return _analyse(path, f, size, backend=backend, public_key=public_key)
+    except FormatError as exc:
+        exc.field, exc.value = field, str(path)
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", field=field, value=str(path)) from None
 
 
 def _analyse(
