@@ -61,6 +61,9 @@ def test_hook_definitions_name_existing_commands() -> None:
     for hook in hooks:
         assert hook["language"] == "python"
     assert hooks[0]["entry"] == "ota-action verify"
+    # verify spreads a batch over every core itself: pre-commit's own split would run a
+    # pool per chunk, N² workers on N cores (docs/speed.md, "The pre-commit hook")
+    assert hooks[0]["require_serial"] is True
     program, flag, module, name = hooks[1]["entry"].split()
     assert (program, flag, module) == ("python", "-m", "ota_action.doors.hooks")
     assert name in importlib.import_module(module).HOOKS
