@@ -117,7 +117,7 @@ def _collect(cls: type) -> tuple[Field, ...]:
         if isinstance(value, Field):
             item = value
             if item.default is MISSING:
-                delattr(cls, name)  # a class attribute holding the Field would shadow nothing useful
+                delattr(cls, name)  # no default, no class attribute (as in a dataclass)
             else:
                 setattr(cls, name, item.default)
         else:
@@ -285,7 +285,7 @@ def fields(instance_or_class: object) -> tuple[Field, ...]:
     found = getattr(instance_or_class, "__record_fields__", None)
     if found is None:
         raise TypeError("fields() takes a record class or instance")
-    return tuple(f for f in found)
+    return tuple(found)
 
 
 def replace(instance: _T, /, **changes: Any) -> _T:
